@@ -1,0 +1,108 @@
+/**
+ * JSON schemas of the REST contract (docs/api.md / shared spec), used by the
+ * server for validation. Unknown fields are rejected so typos fail loudly.
+ */
+const str = { type: 'string', minLength: 1, maxLength: 4096 } as const;
+const strArray = { type: 'array', items: str, maxItems: 200 } as const;
+const stringMap = { type: 'object', additionalProperties: { type: 'string', maxLength: 4096 }, maxProperties: 50 } as const;
+const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+\\s*[smhd]?$' }] } as const;
+
+export const capabilitySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'methods', 'pathPrefixes'],
+  properties: {
+    name: str,
+    description: { type: 'string', maxLength: 1000 },
+    methods: { type: 'array', items: str, minItems: 1, maxItems: 10 },
+    pathPrefixes: { type: 'array', items: str, minItems: 1, maxItems: 50 },
+    hosts: strArray,
+  },
+} as const;
+
+const providerProperties = {
+  name: str,
+  displayName: str,
+  preset: str,
+  issuer: str,
+  authorizationEndpoint: str,
+  tokenEndpoint: str,
+  revocationEndpoint: str,
+  deviceAuthorizationEndpoint: str,
+  userinfoEndpoint: str,
+  introspectionEndpoint: str,
+  clientId: str,
+  clientSecret: { anyOf: [str, { type: 'null' }] },
+  tokenEndpointAuthMethod: { enum: ['client_secret_basic', 'client_secret_post', 'none'] },
+  scopes: strArray,
+  pkce: { type: 'boolean' },
+  authorizeParams: stringMap,
+  apiBaseUrl: str,
+  allowedHosts: strArray,
+  capabilities: { type: 'array', items: capabilitySchema, maxItems: 100 },
+  quirks: { type: 'object', maxProperties: 50 },
+} as const;
+
+export const createProviderBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: providerProperties,
+} as const;
+
+export const updateProviderBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: providerProperties,
+} as const;
+
+export const importConnectionBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['provider'],
+  properties: {
+    name: str,
+    provider: str,
+    subject: str,
+    environment: str,
+    accessToken: { type: 'string', minLength: 1, maxLength: 65536 },
+    refreshToken: { type: 'string', minLength: 1, maxLength: 65536 },
+    idToken: { type: 'string', minLength: 1, maxLength: 65536 },
+    expiresAt: str,
+    scopes: strArray,
+    tokenType: str,
+    metadata: { type: 'object', maxProperties: 50 },
+  },
+} as const;
+
+export const connectionListQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    provider: str,
+    environment: str,
+    status: str,
+    subject: str,
+    expiringWithin: { type: 'string', pattern: '^\\s*\\d+\\s*[smhd]?$' },
+  },
+} as const;
+
+export const nameParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+
+export const forceQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { force: { enum: ['true', 'false', '1', '0'] } },
+} as const;
+
+export { duration as durationSchema };

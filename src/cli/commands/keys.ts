@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { adminClient, type GlobalOptions } from '../context.js';
+import { printJson } from '../output.js';
+
+export function keysCommand(program: Command, globals: () => GlobalOptions): void {
+  const keys = program.command('keys').description('manage the encryption keys');
+  keys
+    .command('rotate')
+    .description('add a new data key, re-seal every secret under it, retire unused keys')
+    .action(async () => {
+      if (process.stderr.isTTY) process.stderr.write('rotating keys…\n');
+      const result = await adminClient(globals()).keys.rotate();
+      if (globals().json) return printJson(result);
+      process.stdout.write(
+        `new key ${result.newKeyId}; ${result.resealed} secret(s) re-sealed; retired: ${result.retiredKeyIds.join(', ') || 'none'}\n`,
+      );
+    });
+}

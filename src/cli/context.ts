@@ -1,0 +1,47 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CommanderError } from 'commander';
+import { readAdminToken } from '../config/index.js';
+import { LatchkeyAdmin, LatchkeyApiError, LatchkeyConnectionError } from '../sdk/index.js';
+
+/** A failed operation: exit status 1 with the message on stderr. */
+export class CliFailure extends Error {}
+
+/** Bad usage: exit status 2. */
+export class UsageError extends Error {}
+
+export interface GlobalOptions {
+  url?: string;
+  json?: boolean;
+}
+
+export function serverUrl(options: GlobalOptions): string {
+  return options.url ?? process.env.LATCHKEY_URL ?? 'http://127.0.0.1:8787';
+}
+
+export function adminClient(options: GlobalOptions): LatchkeyAdmin {
+  const dataDir = resolve(process.env.LATCHKEY_DATA_DIR || join(homedir(), '.latchkey'));
+  const token = readAdminToken({ adminToken: process.env.LATCHKEY_ADMIN_TOKEN || undefined, dataDir });
+  if (token === undefined) {
+    throw new CliFailure(
+      `no admin token: set LATCHKEY_ADMIN_TOKEN, or LATCHKEY_DATA_DIR to the server's data directory (looked in ${dataDir})`,
+    );
+  }
+  return new LatchkeyAdmin({ url: serverUrl(options), adminToken: token });
+}
+
+/** Maps any error to the CLI contract's exit status and a readable line. */
+export function exitCodeFor(err: unknown): { code: number; message: string | undefined } {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
+      return { code: 0, message: undefined };
+    }
+    // Commander has already printed its own message.
+    return { code: 2, message: undefined };
+  }
+  if (err instanceof UsageError) return { code: 2, message: err.message };
+  if (err instanceof LatchkeyApiError) return { code: 1, message: `${err.message} (${err.code})` };
+  if (err instanceof LatchkeyConnectionError || err instanceof CliFailure) return { code: 1, message: err.message };
+  if (err instanceof Error) return { code: 1, message: err.message };
+  return { code: 1, message: String(err) };
+}

@@ -1,0 +1,112 @@
+/**
+ * The closed list of Latchkey error codes. Domain modules throw these; only
+ * server/ maps a code to an HTTP status (see server/errors.ts).
+ */
+export const ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'needs_reauth',
+  'invalid_state',
+  'target_not_allowed',
+  'upstream_error',
+  'provider_unavailable',
+  'audit_unavailable',
+  'invalid_issuer',
+  'internal_error',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class LatchkeyError extends Error {
+  readonly code: ErrorCode;
+  /** Extra public fields merged into the API error body (never secrets). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LatchkeyError';
+    this.code = code;
+    this.details = options?.details ?? {};
+  }
+}
+
+export class InvalidRequest extends LatchkeyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid_request', message, options);
+  }
+}
+
+export class NotFound extends LatchkeyError {
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+
+export class Conflict extends LatchkeyError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+export class Unauthorized extends LatchkeyError {
+  constructor(message = 'missing or invalid credentials') {
+    super('unauthorized', message);
+  }
+}
+
+export class Forbidden extends LatchkeyError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+export class InvalidState extends LatchkeyError {
+  constructor(message: string) {
+    super('invalid_state', message);
+  }
+}
+
+export class InvalidIssuer extends LatchkeyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid_issuer', message, options);
+  }
+}
+
+export class NeedsReauth extends LatchkeyError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('needs_reauth', message, details === undefined ? undefined : { details });
+  }
+}
+
+export class TargetNotAllowed extends LatchkeyError {
+  constructor(message: string) {
+    super('target_not_allowed', message);
+  }
+}
+
+export class UpstreamError extends LatchkeyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('upstream_error', message, options);
+  }
+}
+
+export class ProviderUnavailable extends LatchkeyError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super('provider_unavailable', message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class AuditUnavailable extends LatchkeyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('audit_unavailable', message, options);
+  }
+}
+
+export function isLatchkeyError(err: unknown): err is LatchkeyError {
+  return err instanceof LatchkeyError;
+}

@@ -1,0 +1,82 @@
+import * as oidc from 'openid-client';
+import { InvalidIssuer, InvalidRequest } from '../errors.js';
+
+/** The parts of RFC 8414 / OIDC discovery metadata Latchkey uses. */
+export interface DiscoveredMetadata {
+  issuer: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  revocationEndpoint?: string;
+  deviceAuthorizationEndpoint?: string;
+  userinfoEndpoint?: string;
+  introspectionEndpoint?: string;
+  scopesSupported?: string[];
+  issParameterSupported: boolean;
+  tokenEndpointAuthMethods?: string[];
+}
+
+const DISCOVERY_TIMEOUT_SECONDS = 10;
+
+/**
+ * Fetches OIDC discovery metadata, falling back to RFC 8414, through
+ * openid-client (which also checks that the document's `issuer` matches).
+ */
+export async function discover(issuer: string, options: { allowHttp: boolean }): Promise<DiscoveredMetadata> {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new InvalidRequest('issuer is not a valid URL');
+  }
+  const errors: unknown[] = [];
+  for (const algorithm of ['oidc', 'oauth2'] as const) {
+    try {
+      const config = await oidc.discovery(url, 'latchkey-discovery', undefined, undefined, {
+        algorithm,
+        timeout: DISCOVERY_TIMEOUT_SECONDS,
+        ...(options.allowHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
+      });
+      return fromServerMetadata(config.serverMetadata());
+    } catch (err) {
+      if (isIssuerMismatch(err)) {
+        throw new InvalidIssuer(`the discovery document at ${url.origin} names a different issuer than ${issuer}`, {
+          cause: err,
+        });
+      }
+      errors.push(err);
+    }
+  }
+  throw new InvalidRequest(`discovery for ${issuer} failed: ${describe(errors[0])}`, { cause: errors[0] });
+}
+
+function fromServerMetadata(m: oidc.ServerMetadata): DiscoveredMetadata {
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  return {
+    issuer: m.issuer,
+    authorizationEndpoint: str(m.authorization_endpoint),
+    tokenEndpoint: str(m.token_endpoint),
+    revocationEndpoint: str(m.revocation_endpoint),
+    deviceAuthorizationEndpoint: str(m.device_authorization_endpoint),
+    userinfoEndpoint: str(m.userinfo_endpoint),
+    introspectionEndpoint: str(m.introspection_endpoint),
+    scopesSupported: Array.isArray(m.scopes_supported) ? m.scopes_supported : undefined,
+    issParameterSupported: m.authorization_response_iss_parameter_supported === true,
+    tokenEndpointAuthMethods: Array.isArray(m.token_endpoint_auth_methods_supported)
+      ? m.token_endpoint_auth_methods_supported
+      : undefined,
+  };
+}
+
+function isIssuerMismatch(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err as { code?: unknown }).code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' &&
+    /issuer/i.test(err.message)
+  );
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return 'no answer';
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`.slice(0, 300);
+}

@@ -1,0 +1,12 @@
+export type { Capability, Preset, ProviderQuirks, TokenEndpointAuthMethod } from './types.js';
+export { PRESETS, findPreset } from './presets.js';
+export {
+  providerRegistry,
+  toPublicProvider,
+  type Provider,
+  type ProviderInput,
+  type ProviderRegistry,
+  type PublicProvider,
+} from './registry.js';
+export { discover, type DiscoveredMetadata } from './discovery.js';
+export { checkEndpointUrl, isLoopbackHost, normaliseAllowedHost, hostKey } from './urls.js';

@@ -1,0 +1,334 @@
+import type { Clock } from '../clock.js';
+import type { Keyring } from '../crypto/index.js';
+import { Conflict, InvalidRequest, NotFound } from '../errors.js';
+import { newId } from '../ids.js';
+import { isUniqueViolation, type Json, type ProviderRow, type Store } from '../store/index.js';
+import { discover, type DiscoveredMetadata } from './discovery.js';
+import { findPreset } from './presets.js';
+import type { Capability, ProviderQuirks, TokenEndpointAuthMethod } from './types.js';
+import { checkEndpointUrl, normaliseAllowedHost } from './urls.js';
+
+/** What a caller may send to create or change a provider. */
+export interface ProviderInput {
+  name?: string;
+  displayName?: string;
+  preset?: string;
+  issuer?: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  revocationEndpoint?: string;
+  deviceAuthorizationEndpoint?: string;
+  userinfoEndpoint?: string;
+  introspectionEndpoint?: string;
+  clientId?: string;
+  clientSecret?: string | null;
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  scopes?: string[];
+  pkce?: boolean;
+  authorizeParams?: Record<string, string>;
+  apiBaseUrl?: string;
+  allowedHosts?: string[];
+  capabilities?: Capability[];
+  quirks?: ProviderQuirks;
+}
+
+/** A provider as the domain uses it, with the client secret still sealed. */
+export interface Provider {
+  id: string;
+  name: string;
+  displayName: string;
+  preset: string | null;
+  issuer: string | null;
+  authorizationEndpoint: string | null;
+  tokenEndpoint: string | null;
+  revocationEndpoint: string | null;
+  deviceAuthorizationEndpoint: string | null;
+  userinfoEndpoint: string | null;
+  introspectionEndpoint: string | null;
+  clientId: string | null;
+  sealedClientSecret: string | null;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  scopes: string[];
+  pkce: boolean;
+  authorizeParams: Record<string, string>;
+  apiBaseUrl: string | null;
+  allowedHosts: string[];
+  capabilities: Capability[];
+  quirks: ProviderQuirks;
+  issParameterSupported: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The API view: never the secret, only whether there is one. */
+export interface PublicProvider extends Omit<Provider, 'sealedClientSecret'> {
+  hasClientSecret: boolean;
+}
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export function toPublicProvider(p: Provider): PublicProvider {
+  const { sealedClientSecret, ...rest } = p;
+  return { ...rest, hasClientSecret: sealedClientSecret !== null };
+}
+
+function fromRow(row: ProviderRow): Provider {
+  const { clientSecret, ...rest } = row;
+  return {
+    ...rest,
+    sealedClientSecret: clientSecret,
+    tokenEndpointAuthMethod: row.tokenEndpointAuthMethod as TokenEndpointAuthMethod,
+    capabilities: row.capabilities as unknown as Capability[],
+    quirks: row.quirks as ProviderQuirks,
+  };
+}
+
+function toRow(p: Provider): ProviderRow {
+  const { sealedClientSecret, ...rest } = p;
+  return {
+    ...rest,
+    clientSecret: sealedClientSecret,
+    capabilities: p.capabilities as unknown as Json[],
+    quirks: p.quirks as Record<string, Json>,
+  };
+}
+
+export interface ProviderRegistryDeps {
+  store: Store;
+  keyring: Keyring;
+  clock: Clock;
+  allowHttpLoopback: boolean;
+  /** Discovery is injectable so unit tests need no network. */
+  discover?: typeof discover;
+}
+
+export function secretContext(providerId: string) {
+  return { table: 'providers', rowId: providerId, column: 'client_secret' };
+}
+
+export function providerRegistry(deps: ProviderRegistryDeps) {
+  const { store, keyring, clock } = deps;
+  const discoverMetadata = deps.discover ?? discover;
+
+  async function get(name: string): Promise<Provider> {
+    const row = await store.providers.findByName(name);
+    if (row === undefined) throw new NotFound(`provider "${name}" does not exist`);
+    return fromRow(row);
+  }
+
+  async function getById(id: string): Promise<Provider> {
+    const row = await store.providers.findById(id);
+    if (row === undefined) throw new NotFound(`provider ${id} does not exist`);
+    return fromRow(row);
+  }
+
+  async function create(input: ProviderInput): Promise<Provider> {
+    const name = input.name;
+    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+      throw new InvalidRequest('name is required: lower-case letters, digits, ".", "_" or "-", at most 63 characters');
+    }
+    if ((await store.providers.findByName(name)) !== undefined) throw new Conflict(`provider "${name}" already exists`);
+
+    let base: Partial<Provider> = {};
+    if (input.preset !== undefined) {
+      const preset = findPreset(input.preset);
+      if (preset === undefined) throw new NotFound(`there is no preset "${input.preset}" (see GET /v1/presets)`);
+      base = {
+        preset: preset.name,
+        displayName: preset.displayName,
+        issuer: preset.issuer ?? null,
+        authorizationEndpoint: preset.authorizationEndpoint,
+        tokenEndpoint: preset.tokenEndpoint,
+        revocationEndpoint: preset.revocationEndpoint ?? null,
+        deviceAuthorizationEndpoint: preset.deviceAuthorizationEndpoint ?? null,
+        userinfoEndpoint: preset.userinfoEndpoint ?? null,
+        tokenEndpointAuthMethod: preset.tokenEndpointAuthMethod,
+        scopes: [...preset.scopes],
+        pkce: preset.pkce,
+        authorizeParams: { ...(preset.authorizeParams ?? {}) },
+        apiBaseUrl: preset.apiBaseUrl,
+        allowedHosts: [...preset.allowedHosts],
+        capabilities: preset.capabilities.map((c) => ({ ...c })),
+        quirks: { ...preset.quirks },
+      };
+    }
+    // Discovery runs only when asked for explicitly, so presets never hit the network on create.
+    if (input.issuer !== undefined) {
+      checkEndpointUrl('issuer', input.issuer, deps.allowHttpLoopback);
+      const metadata = await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback });
+      base = { ...base, ...fromDiscovery(metadata) };
+    }
+    const now = clock.now().toISOString();
+    const id = newId('prv');
+    const merged = normalise(
+      {
+        id,
+        name,
+        displayName: name,
+        preset: null,
+        issuer: null,
+        authorizationEndpoint: null,
+        tokenEndpoint: null,
+        revocationEndpoint: null,
+        deviceAuthorizationEndpoint: null,
+        userinfoEndpoint: null,
+        introspectionEndpoint: null,
+        clientId: null,
+        sealedClientSecret: null,
+        tokenEndpointAuthMethod: input.clientSecret ? 'client_secret_basic' : 'none',
+        scopes: [],
+        pkce: true,
+        authorizeParams: {},
+        apiBaseUrl: null,
+        allowedHosts: [],
+        capabilities: [],
+        quirks: {},
+        issParameterSupported: false,
+        createdAt: now,
+        updatedAt: now,
+        ...base,
+        ...explicitFields(input),
+      },
+      deps.allowHttpLoopback,
+    );
+    if (typeof input.clientSecret === 'string') {
+      merged.sealedClientSecret = await keyring.seal(input.clientSecret, secretContext(id));
+    }
+    try {
+      await store.providers.insert(toRow(merged));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new Conflict(`provider "${name}" already exists`);
+      throw err;
+    }
+    return merged;
+  }
+
+  async function update(name: string, input: ProviderInput): Promise<Provider> {
+    const current = await get(name);
+    if (input.name !== undefined && input.name !== name) throw new InvalidRequest('a provider cannot be renamed');
+    if (input.preset !== undefined) throw new InvalidRequest('preset can only be given when the provider is created');
+    let discovered: Partial<Provider> = {};
+    if (input.issuer !== undefined && input.issuer !== current.issuer) {
+      checkEndpointUrl('issuer', input.issuer, deps.allowHttpLoopback);
+      discovered = fromDiscovery(await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback }));
+    }
+    const next = normalise(
+      { ...current, ...discovered, ...explicitFields(input), updatedAt: clock.now().toISOString() },
+      deps.allowHttpLoopback,
+    );
+    if (input.clientSecret === null) next.sealedClientSecret = null;
+    else if (typeof input.clientSecret === 'string') {
+      next.sealedClientSecret = await keyring.seal(input.clientSecret, secretContext(current.id));
+    }
+    await store.providers.replace(toRow(next));
+    return next;
+  }
+
+  async function remove(name: string, options: { force: boolean }): Promise<{ removedConnections: number }> {
+    const provider = await get(name);
+    const inUse = await store.connections.countByProvider(provider.id);
+    if (inUse > 0 && !options.force) {
+      throw new Conflict(`provider "${name}" is used by ${inUse} connection(s); delete them first or pass force=true`);
+    }
+    await store.db.kysely.transaction().execute(async () => {
+      await store.connections.removeByProvider(provider.id);
+      await store.providers.remove(provider.id);
+    });
+    return { removedConnections: inUse };
+  }
+
+  async function list(): Promise<Provider[]> {
+    return (await store.providers.list()).map(fromRow);
+  }
+
+  /** The client secret in clear, for the token endpoint only. */
+  async function clientSecretOf(provider: Provider): Promise<string | undefined> {
+    if (provider.sealedClientSecret === null) return undefined;
+    return keyring.openString(provider.sealedClientSecret, secretContext(provider.id));
+  }
+
+  return { create, update, remove, get, getById, list, clientSecretOf };
+}
+
+export type ProviderRegistry = ReturnType<typeof providerRegistry>;
+
+function fromDiscovery(m: DiscoveredMetadata): Partial<Provider> {
+  const out: Partial<Provider> = { issuer: m.issuer, issParameterSupported: m.issParameterSupported };
+  if (m.authorizationEndpoint) out.authorizationEndpoint = m.authorizationEndpoint;
+  if (m.tokenEndpoint) out.tokenEndpoint = m.tokenEndpoint;
+  if (m.revocationEndpoint) out.revocationEndpoint = m.revocationEndpoint;
+  if (m.deviceAuthorizationEndpoint) out.deviceAuthorizationEndpoint = m.deviceAuthorizationEndpoint;
+  if (m.userinfoEndpoint) out.userinfoEndpoint = m.userinfoEndpoint;
+  if (m.introspectionEndpoint) out.introspectionEndpoint = m.introspectionEndpoint;
+  return out;
+}
+
+/** Only the fields the caller actually sent, so they override preset and discovery values. */
+function explicitFields(input: ProviderInput): Partial<Provider> {
+  const out: Partial<Provider> = {};
+  const keys = [
+    'displayName',
+    'issuer',
+    'authorizationEndpoint',
+    'tokenEndpoint',
+    'revocationEndpoint',
+    'deviceAuthorizationEndpoint',
+    'userinfoEndpoint',
+    'introspectionEndpoint',
+    'clientId',
+    'tokenEndpointAuthMethod',
+    'scopes',
+    'pkce',
+    'authorizeParams',
+    'apiBaseUrl',
+    'allowedHosts',
+    'capabilities',
+    'quirks',
+  ] as const;
+  for (const key of keys) {
+    if (input[key] !== undefined) (out as Record<string, unknown>)[key] = input[key];
+  }
+  return out;
+}
+
+const ENDPOINT_FIELDS = [
+  'authorizationEndpoint',
+  'tokenEndpoint',
+  'revocationEndpoint',
+  'deviceAuthorizationEndpoint',
+  'userinfoEndpoint',
+  'introspectionEndpoint',
+] as const;
+
+/** Validates a complete provider and canonicalises URLs and hosts. */
+function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
+  for (const field of ENDPOINT_FIELDS) {
+    const value = p[field];
+    if (value !== null && value !== undefined) p[field] = checkEndpointUrl(field, value, allowHttpLoopback).href;
+  }
+  if (p.tokenEndpoint === null) {
+    throw new InvalidRequest('tokenEndpoint is required: give it, a preset, or an issuer to discover it from');
+  }
+  if (p.apiBaseUrl !== null) {
+    const base = checkEndpointUrl('apiBaseUrl', p.apiBaseUrl, allowHttpLoopback);
+    if (base.search !== '' || base.hash !== '') throw new InvalidRequest('apiBaseUrl must not have a query or fragment');
+    p.apiBaseUrl = base.href.replace(/\/+$/, '');
+  }
+  p.allowedHosts = [...new Set(p.allowedHosts.map(normaliseAllowedHost))];
+  p.scopes = [...new Set(p.scopes.map((s) => s.trim()).filter(Boolean))];
+  for (const cap of p.capabilities) {
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(cap.name)) throw new InvalidRequest(`capability name "${cap.name}" is not valid`);
+    if (cap.methods.length === 0 || cap.pathPrefixes.length === 0) {
+      throw new InvalidRequest(`capability "${cap.name}" needs at least one method and one path prefix`);
+    }
+    cap.methods = cap.methods.map((m) => m.toUpperCase());
+    for (const prefix of cap.pathPrefixes) {
+      if (!prefix.startsWith('/')) throw new InvalidRequest(`capability "${cap.name}": path prefixes start with "/"`);
+    }
+    if (cap.hosts !== undefined) cap.hosts = cap.hosts.map(normaliseAllowedHost);
+  }
+  if (new Set(p.capabilities.map((c) => c.name)).size !== p.capabilities.length) {
+    throw new InvalidRequest('capability names must be unique');
+  }
+  return p;
+}

@@ -1,0 +1,3 @@
+export { HttpClient, LatchkeyApiError, LatchkeyConnectionError, type ClientOptions, type Query } from './http.js';
+export { LatchkeyAdmin } from './admin.js';
+export type * from './types.js';

@@ -1,0 +1,49 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { NotFound } from '../errors.js';
+import type { Latchkey } from '../latchkey.js';
+import { pathOf } from '../log.js';
+import { requireAdmin } from './auth.js';
+import { sendError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { providerRoutes } from './routes/providers.js';
+import { connectionRoutes } from './routes/connections.js';
+import { keyRoutes } from './routes/keys.js';
+
+export interface ServerOptions {
+  /** Extra route plugins registered under the admin auth hook (later parts add theirs). */
+  adminPlugins?: Array<(app: FastifyInstance, core: Latchkey) => Promise<void>>;
+  /** Extra plugins with no admin auth (agent API, OAuth callback). */
+  publicPlugins?: Array<(app: FastifyInstance, core: Latchkey) => Promise<void>>;
+}
+
+
+export async function buildServer(core: Latchkey, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: core.logger as FastifyBaseLogger,
+    bodyLimit: core.config.bodyLimit,
+    trustProxy: false,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    requestIdHeader: false,
+  });
+  app.setReplySerializer((payload) => JSON.stringify(payload));
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(new NotFound(`no route for ${request.method} ${pathOf(request.url)}`), request, reply),
+  );
+
+  await app.register(async (scope) => healthRoutes(scope, core));
+
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', async (request) => requireAdmin(request, core.adminToken));
+    await providerRoutes(admin, core);
+    await connectionRoutes(admin, core);
+    await keyRoutes(admin, core);
+    for (const plugin of options.adminPlugins ?? []) await plugin(admin, core);
+  });
+
+  for (const plugin of options.publicPlugins ?? []) {
+    await app.register(async (scope) => plugin(scope, core));
+  }
+  return app;
+}
+

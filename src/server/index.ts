@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import { createLatchkey, type Latchkey, type LatchkeyOptions } from '../latchkey.js';
+import { buildServer, type ServerOptions } from './app.js';
+
+export { buildServer, type ServerOptions } from './app.js';
+export { STATUS_BY_CODE, errorBody } from './errors.js';
+
+export interface RunningServer {
+  core: Latchkey;
+  app: FastifyInstance;
+  /** The URL the server listens on. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the core and the HTTP server and starts listening. */
+export async function startServer(config: Config, options: LatchkeyOptions & ServerOptions = {}): Promise<RunningServer> {
+  const core = await createLatchkey(config, options);
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildServer(core, options);
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app?.close();
+    await core.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const running = app;
+  return {
+    core,
+    app: running,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    close: async () => {
+      await running.close();
+      await core.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { connectionListQuery, idParams, importConnectionBody } from '../../api/index.js';
+import { InvalidRequest } from '../../errors.js';
+import { parseDuration } from '../../duration.js';
+import type { Latchkey } from '../../latchkey.js';
+import { importConnection, type ImportInput } from '../../tokens/index.js';
+
+interface ListQuery {
+  provider?: string;
+  environment?: string;
+  status?: string;
+  subject?: string;
+  expiringWithin?: string;
+}
+
+export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
+  app.post<{ Body: ImportInput }>(
+    '/v1/connections/import',
+    { schema: { body: importConnectionBody } },
+    async (request, reply) => {
+      const connection = await importConnection(core, request.body);
+      request.log.info({ connection: connection.name }, 'connection imported');
+      const [view] = await core.connections.present([connection]);
+      return reply.code(201).send(view);
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    '/v1/connections',
+    { schema: { querystring: connectionListQuery } },
+    async (request) => {
+      const { expiringWithin, ...rest } = request.query;
+      let seconds: number | undefined;
+      if (expiringWithin !== undefined) {
+        seconds = parseDuration(/^\d+$/.test(expiringWithin.trim()) ? Number(expiringWithin) : expiringWithin);
+        if (seconds === undefined) throw new InvalidRequest('expiringWithin must be seconds or a duration like 1h');
+      }
+      const list = await core.connections.list({ ...rest, ...(seconds === undefined ? {} : { expiringWithin: seconds }) });
+      return core.connections.present(list);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/v1/connections/:id', { schema: { params: idParams } }, async (request) => {
+    const [view] = await core.connections.present([await core.connections.get(request.params.id)]);
+    return view;
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/connections/:id', { schema: { params: idParams } }, async (request) => {
+    const connection = await core.connections.get(request.params.id);
+    await core.connections.remove(connection.id);
+    request.log.info({ connection: connection.name }, 'connection deleted');
+    return { deleted: true, revokedAtProvider: false };
+  });
+}

@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { createProviderBody, forceQuery, nameParams, updateProviderBody } from '../../api/index.js';
+import type { Latchkey } from '../../latchkey.js';
+import { PRESETS, toPublicProvider, type ProviderInput } from '../../providers/index.js';
+
+export async function providerRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
+  app.get('/v1/presets', async () =>
+    PRESETS.map((p) => ({
+      name: p.name,
+      displayName: p.displayName,
+      issuer: p.issuer ?? null,
+      authorizationEndpoint: p.authorizationEndpoint,
+      tokenEndpoint: p.tokenEndpoint,
+      revocationEndpoint: p.revocationEndpoint ?? null,
+      deviceAuthorizationEndpoint: p.deviceAuthorizationEndpoint ?? null,
+      scopes: p.scopes,
+      apiBaseUrl: p.apiBaseUrl,
+      allowedHosts: p.allowedHosts,
+      capabilities: p.capabilities,
+      quirks: p.quirks,
+      docsUrl: p.docsUrl,
+    })),
+  );
+
+  app.post<{ Body: ProviderInput }>('/v1/providers', { schema: { body: createProviderBody } }, async (request, reply) => {
+    const provider = await core.providers.create(request.body);
+    request.log.info({ provider: provider.name }, 'provider created');
+    return reply.code(201).send(toPublicProvider(provider));
+  });
+
+  app.get('/v1/providers', async () => (await core.providers.list()).map(toPublicProvider));
+
+  app.get<{ Params: { name: string } }>('/v1/providers/:name', { schema: { params: nameParams } }, async (request) =>
+    toPublicProvider(await core.providers.get(request.params.name)),
+  );
+
+  app.patch<{ Params: { name: string }; Body: ProviderInput }>(
+    '/v1/providers/:name',
+    { schema: { params: nameParams, body: updateProviderBody } },
+    async (request) => toPublicProvider(await core.providers.update(request.params.name, request.body)),
+  );
+
+  app.delete<{ Params: { name: string }; Querystring: { force?: string } }>(
+    '/v1/providers/:name',
+    { schema: { params: nameParams, querystring: forceQuery } },
+    async (request) => {
+      const force = request.query.force === 'true' || request.query.force === '1';
+      const result = await core.providers.remove(request.params.name, { force });
+      return { deleted: true, ...result };
+    },
+  );
+}

@@ -1,0 +1,166 @@
+import type { Db } from './dialect.js';
+import type { Json } from './json.js';
+import { fromJson, toJson } from './json.js';
+import type { ConnectionsTable } from './schema.js';
+
+/** A connection row with JSON decoded; `tokens` stays sealed. */
+export interface ConnectionRow {
+  id: string;
+  name: string;
+  providerId: string;
+  subject: string | null;
+  environment: string;
+  grantType: string;
+  status: string;
+  scopes: string[];
+  tokenType: string | null;
+  tokens: string | null;
+  expiresAt: string | null;
+  refreshTokenExpiresAt: string | null;
+  lastRefreshedAt: string | null;
+  lastUsedAt: string | null;
+  lastError: string | null;
+  metadata: Record<string, Json>;
+  version: number;
+  refreshClaimOwner: string | null;
+  refreshClaimUntil: string | null;
+  refreshIntent: string | null;
+  failureCount: number;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ConnectionFilter {
+  providerId?: string;
+  environment?: string;
+  status?: string;
+  subject?: string;
+  /** Only connections whose access token expires at or before this ISO time. */
+  expiresBefore?: string;
+}
+
+/** Columns a caller may change through `update`; token columns go through saveTokens. */
+export type ConnectionPatch = Partial<
+  Pick<
+    ConnectionRow,
+    | 'status'
+    | 'lastError'
+    | 'lastUsedAt'
+    | 'metadata'
+    | 'subject'
+    | 'scopes'
+    | 'refreshClaimOwner'
+    | 'refreshClaimUntil'
+    | 'refreshIntent'
+    | 'failureCount'
+    | 'nextAttemptAt'
+    | 'refreshTokenExpiresAt'
+  >
+>;
+
+/** The token columns written together, and only together. */
+export interface TokenWrite {
+  tokens: string | null;
+  tokenType: string | null;
+  expiresAt: string | null;
+  refreshTokenExpiresAt?: string | null;
+  scopes?: string[];
+  status?: string;
+  lastRefreshedAt?: string | null;
+  lastError?: string | null;
+  grantType?: string;
+}
+
+function decode(r: ConnectionsTable): ConnectionRow {
+  return {
+    ...r,
+    scopes: fromJson<string[]>(r.scopes, []),
+    metadata: fromJson<Record<string, Json>>(r.metadata, {}),
+    version: Number(r.version),
+    failureCount: Number(r.failureCount),
+  };
+}
+
+function encodePatch(patch: ConnectionPatch): Partial<Omit<ConnectionsTable, 'id'>> {
+  const { scopes, metadata, ...rest } = patch;
+  return {
+    ...rest,
+    ...(scopes === undefined ? {} : { scopes: toJson(scopes) }),
+    ...(metadata === undefined ? {} : { metadata: toJson(metadata) }),
+  };
+}
+
+export function connectionStore(db: Db) {
+  const k = db.kysely;
+  return {
+    async insert(row: Omit<ConnectionRow, 'version' | 'failureCount'>): Promise<void> {
+      await k
+        .insertInto('connections')
+        .values({ ...row, scopes: toJson(row.scopes), metadata: toJson(row.metadata), version: 0, failureCount: 0 })
+        .execute();
+    },
+    async findById(id: string): Promise<ConnectionRow | undefined> {
+      const r = await k.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
+      return r === undefined ? undefined : decode(r);
+    },
+    async findByName(name: string): Promise<ConnectionRow | undefined> {
+      const r = await k.selectFrom('connections').selectAll().where('name', '=', name).executeTakeFirst();
+      return r === undefined ? undefined : decode(r);
+    },
+    async list(filter: ConnectionFilter = {}): Promise<ConnectionRow[]> {
+      let q = k.selectFrom('connections').selectAll();
+      if (filter.providerId !== undefined) q = q.where('providerId', '=', filter.providerId);
+      if (filter.environment !== undefined) q = q.where('environment', '=', filter.environment);
+      if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+      if (filter.subject !== undefined) q = q.where('subject', '=', filter.subject);
+      if (filter.expiresBefore !== undefined) {
+        q = q.where('expiresAt', 'is not', null).where('expiresAt', '<=', filter.expiresBefore);
+      }
+      const rows = await q.orderBy('name').execute();
+      return rows.map(decode);
+    },
+    async countByProvider(providerId: string): Promise<number> {
+      const row = await k
+        .selectFrom('connections')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('providerId', '=', providerId)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+    async update(id: string, patch: ConnectionPatch, updatedAt: string): Promise<void> {
+      await k
+        .updateTable('connections')
+        .set({ ...encodePatch(patch), updatedAt })
+        .where('id', '=', id)
+        .execute();
+    },
+    /**
+     * Writes new tokens only if the row still has `expectedVersion`, so a slow
+     * writer never overwrites a newer token. Returns whether it committed.
+     */
+    async saveTokens(id: string, expectedVersion: number, write: TokenWrite, updatedAt: string): Promise<boolean> {
+      const { scopes, ...rest } = write;
+      const result = await k
+        .updateTable('connections')
+        .set((eb) => ({
+          ...rest,
+          ...(scopes === undefined ? {} : { scopes: toJson(scopes) }),
+          version: eb('version', '+', 1),
+          updatedAt,
+        }))
+        .where('id', '=', id)
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async remove(id: string): Promise<void> {
+      await k.deleteFrom('connections').where('id', '=', id).execute();
+    },
+    async removeByProvider(providerId: string): Promise<void> {
+      await k.deleteFrom('connections').where('providerId', '=', providerId).execute();
+    },
+  };
+}
+
+export type ConnectionStore = ReturnType<typeof connectionStore>;

@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Database } from './schema.js';
+
+/** Every SQLite/PostgreSQL difference lives in this file. */
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface StoreOptions {
+  /** `postgres://...`; undefined for SQLite in dataDir. */
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** SQLite file name inside dataDir. */
+  sqliteFile?: string;
+}
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: DialectName;
+  /** Human description without credentials, for logs. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export const SQLITE_FILE = 'latchkey.db';
+
+export async function openDb(options: StoreOptions): Promise<Db> {
+  if (options.databaseUrl !== undefined) return openPostgres(options.databaseUrl);
+  return openSqlite(join(options.dataDir, options.sqliteFile ?? SQLITE_FILE), options.dataDir);
+}
+
+async function openSqlite(path: string, dataDir: string): Promise<Db> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Loaded only when used: a PostgreSQL deployment never needs the native module.
+  const { default: SQLite } = await import('better-sqlite3');
+  const database = new SQLite(path);
+  // WAL lets readers run beside the single writer; busy_timeout makes a second
+  // process wait for the write lock instead of failing at once.
+  if (database.pragma('journal_mode', { simple: true }) !== 'wal') database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  database.pragma('synchronous = NORMAL');
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database }),
+    plugins: [new CamelCasePlugin()],
+  });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    describe: `sqlite:${path}`,
+    close: () => kysely.destroy(),
+  };
+}
+
+function openPostgres(url: string): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // int8 (counts, sums) as numbers: our counters stay far below 2^53.
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+    } as pg.CustomTypesConfig,
+  });
+  const kysely = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new CamelCasePlugin()],
+  });
+  const parsed = new URL(url);
+  return {
+    kysely,
+    dialect: 'postgres',
+    describe: `postgres://${parsed.host}${parsed.pathname}`,
+    close: () => kysely.destroy(),
+  };
+}
+
+/** True when the error is a unique-constraint violation on either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Whether a table exists, without creating or changing anything. */
+export async function tableExists(db: Db, table: string): Promise<boolean> {
+  if (db.dialect === 'sqlite') {
+    const rows = await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${table}`.execute(db.kysely);
+    return Number(rows.rows[0]?.n ?? 0) > 0;
+  }
+  const rows = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = current_schema() and table_name = ${table}`.execute(db.kysely);
+  return Number(rows.rows[0]?.n ?? 0) > 0;
+}

@@ -1,0 +1,19 @@
+import { Migrator, type MigrationProvider, type Migration } from 'kysely';
+import type { Db } from './dialect.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+const provider: MigrationProvider = {
+  getMigrations: async (): Promise<Record<string, Migration>> => MIGRATIONS,
+};
+
+/** Brings the schema up to date; safe to run from several replicas at once (Kysely takes a lock). */
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db: db.kysely, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import type { Clock } from '../clock.js';
+import type { ConnectionRegistry, Connection } from '../connections/index.js';
+import type { Keyring } from '../crypto/index.js';
+import { InvalidRequest } from '../errors.js';
+import { newId } from '../ids.js';
+import type { ProviderRegistry } from '../providers/index.js';
+import type { Json } from '../store/index.js';
+import { sealTokens } from './vault.js';
+
+/** Tokens obtained elsewhere, as `POST /v1/connections/import` takes them. */
+export interface ImportInput {
+  name?: string;
+  provider: string;
+  subject?: string;
+  environment?: string;
+  accessToken?: string;
+  refreshToken?: string;
+  idToken?: string;
+  expiresAt?: string;
+  scopes?: string[];
+  tokenType?: string;
+  metadata?: Record<string, Json>;
+}
+
+/**
+ * Creates an active connection from imported tokens in a single insert (the
+ * tokens are sealed for the new row's id first), so nothing is half-written.
+ * A refresh-only import has no expiry and is refreshed on first use.
+ */
+export async function importConnection(
+  deps: { keyring: Keyring; providers: ProviderRegistry; connections: ConnectionRegistry; clock: Clock },
+  input: ImportInput,
+): Promise<Connection> {
+  if (!input.accessToken && !input.refreshToken) {
+    throw new InvalidRequest('at least one of accessToken or refreshToken is required');
+  }
+  let expiresAt: string | null = null;
+  if (input.expiresAt !== undefined) {
+    const at = new Date(input.expiresAt);
+    if (Number.isNaN(at.getTime())) throw new InvalidRequest('expiresAt must be an ISO 8601 time');
+    expiresAt = at.toISOString();
+  }
+  if (!input.accessToken) expiresAt = null;
+  const provider = await deps.providers.get(input.provider);
+  const id = newId('conn');
+  const sealed = await sealTokens(deps.keyring, id, {
+    ...(input.accessToken ? { accessToken: input.accessToken } : {}),
+    ...(input.refreshToken ? { refreshToken: input.refreshToken } : {}),
+    ...(input.idToken ? { idToken: input.idToken } : {}),
+  });
+  return deps.connections.create({
+    id,
+    ...(input.name === undefined ? {} : { name: input.name }),
+    provider,
+    subject: input.subject ?? null,
+    ...(input.environment === undefined ? {} : { environment: input.environment }),
+    grantType: 'imported',
+    status: 'active',
+    scopes: input.scopes ?? [],
+    metadata: input.metadata ?? {},
+    sealedTokens: sealed,
+    tokenType: input.tokenType ?? 'Bearer',
+    expiresAt,
+    lastRefreshedAt: null,
+  });
+}

@@ -1,0 +1,2 @@
+export { sealTokens, openTokens, tokensContext, type TokenSet } from './vault.js';
+export { importConnection, type ImportInput } from './import.js';
