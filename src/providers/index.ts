@@ -10,3 +10,4 @@ export {
 } from './registry.js';
 export { discover, type DiscoveredMetadata } from './discovery.js';
 export { checkEndpointUrl, isLoopbackHost, normaliseAllowedHost, hostKey } from './urls.js';
+export { providerConfiguration, quirkFetch, normaliseTokenResponse, type ProviderClientOptions } from './oauth-client.js';
