@@ -10,6 +10,8 @@ export interface Config {
   host: string;
   /** External origin, without a trailing slash; the OAuth redirect URI is `${publicUrl}/oauth/callback`. */
   publicUrl: string;
+  /** True when publicUrl was derived from host and port (it then follows the real port after listen). */
+  publicUrlDerived: boolean;
   dataDir: string;
   /** `postgres://...` to use PostgreSQL; undefined means embedded SQLite in dataDir. */
   databaseUrl: string | undefined;
@@ -51,7 +53,8 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
   const port = parsePort(pick(flags.port, env.LATCHKEY_PORT), '--port / LATCHKEY_PORT');
   const host = pick(flags.host, env.LATCHKEY_HOST) ?? '127.0.0.1';
-  const publicUrl = parsePublicUrl(pick(flags.publicUrl, env.LATCHKEY_PUBLIC_URL), host, port);
+  const publicUrlSetting = pick(flags.publicUrl, env.LATCHKEY_PUBLIC_URL);
+  const publicUrl = parsePublicUrl(publicUrlSetting, host, port);
   const dataDir = resolve(pick(flags.dataDir, env.LATCHKEY_DATA_DIR) ?? join(homedir(), '.latchkey'));
   const databaseUrl = parseDatabaseUrl(pick(flags.databaseUrl, env.DATABASE_URL));
   const adminToken = nonEmpty(env.LATCHKEY_ADMIN_TOKEN);
@@ -62,6 +65,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     port,
     host,
     publicUrl,
+    publicUrlDerived: publicUrlSetting === undefined,
     dataDir,
     databaseUrl,
     adminToken,

@@ -30,10 +30,13 @@ export async function startServer(config: Config, options: LatchkeyOptions & Ser
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const running = app;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+  // With --port 0 the derived public URL only becomes known now.
+  if (config.publicUrlDerived) core.config.publicUrl = url;
   return {
     core,
     app: running,
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    url,
     close: async () => {
       await running.close();
       await core.close();

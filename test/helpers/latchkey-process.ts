@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+export interface LatchkeyProcess {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  child: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr): the captured logs. */
+  output(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  env?: Record<string, string>;
+  args?: string[];
+  /** Default: a fixed test admin token, so several processes can share one database. */
+  adminToken?: string;
+}
+
+export const TEST_ADMIN_TOKEN = 'lka_test_admin_token_0123456789';
+
+/** Starts the built `latchkey serve` (dist/) on a free port, as a user would. */
+export async function startLatchkey(options: StartOptions = {}): Promise<LatchkeyProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+  const adminToken = options.adminToken ?? TEST_ADMIN_TOKEN;
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', ...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dataDir,
+      LATCHKEY_DATA_DIR: dataDir,
+      LATCHKEY_ADMIN_TOKEN: adminToken,
+      LATCHKEY_LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`latchkey did not start:\n${out}`)), 20_000);
+    const check = (): void => {
+      const match = /Latchkey listening on (http:\/\/\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1] as string);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`latchkey exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    adminToken,
+    child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI once. */
+export function runCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
+  return new Promise((resolveResult) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(input ?? '');
+    child.once('close', (code) => resolveResult({ code: code ?? -1, stdout, stderr }));
+  });
+}
