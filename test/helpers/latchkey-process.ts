@@ -23,8 +23,10 @@ export interface StartOptions {
   dataDir?: string;
   env?: Record<string, string>;
   args?: string[];
-  /** Default: a fixed test admin token, so several processes can share one database. */
-  adminToken?: string;
+  /** Default: a fixed test admin token, so several processes can share one database; null: let serve make one. */
+  adminToken?: string | null;
+  /** Start through `npx latchkey serve`, exactly as the README says, instead of node dist/cli/main.js. */
+  viaNpx?: boolean;
 }
 
 export const TEST_ADMIN_TOKEN = 'lka_test_admin_token_0123456789';
@@ -32,18 +34,24 @@ export const TEST_ADMIN_TOKEN = 'lka_test_admin_token_0123456789';
 /** Starts the built `latchkey serve` (dist/) on a free port, as a user would. */
 export async function startLatchkey(options: StartOptions = {}): Promise<LatchkeyProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
-  const adminToken = options.adminToken ?? TEST_ADMIN_TOKEN;
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', ...(options.args ?? [])], {
+  const fixedToken = options.adminToken === undefined ? TEST_ADMIN_TOKEN : options.adminToken;
+  const serveArgs = ['serve', '--port', '0', ...(options.args ?? [])];
+  const [command, args] = options.viaNpx
+    ? ['npx', ['--no-install', 'latchkey', ...serveArgs]]
+    : [process.execPath, [CLI_PATH, ...serveArgs]];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
-      HOME: dataDir,
+      HOME: process.env.HOME ?? dataDir,
       LATCHKEY_DATA_DIR: dataDir,
-      LATCHKEY_ADMIN_TOKEN: adminToken,
+      ...(fixedToken === null ? {} : { LATCHKEY_ADMIN_TOKEN: fixedToken }),
       LATCHKEY_LOG_LEVEL: 'info',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // npx runs latchkey as its child: a process group lets stop() reach both.
+    detached: options.viaNpx === true,
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -64,6 +72,12 @@ export async function startLatchkey(options: StartOptions = {}): Promise<Latchke
       reject(new Error(`latchkey exited with ${code}:\n${out}`));
     });
   });
+  const adminToken = fixedToken ?? /Admin token[^\n]*\n\s+(\S+)/.exec(out)?.[1] ?? '';
+  const signal = (sig: NodeJS.Signals): void => {
+    if (child.exitCode !== null || child.pid === undefined) return;
+    if (options.viaNpx) process.kill(-child.pid, sig);
+    else child.kill(sig);
+  };
   return {
     url,
     dataDir,
@@ -71,11 +85,11 @@ export async function startLatchkey(options: StartOptions = {}): Promise<Latchke
     child,
     output: () => out,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      signal('SIGTERM');
       await exited;
     },
     kill: async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      signal('SIGKILL');
       await exited;
     },
   };

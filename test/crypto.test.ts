@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { Keyring, MasterKeyMismatch, open, seal, type KeyringStore, type StoredKey } from '../src/crypto/index.js';
+
+const ctx = { table: 'connections', rowId: 'conn_a', column: 'tokens' };
+
+test('seal/open round-trips and binds the ciphertext to table, row and column', () => {
+  const key = { id: 'k1', key: randomBytes(32) };
+  const envelope = seal(key, 'hello', ctx);
+  assert.match(envelope, /^lk1\.k1\./);
+  assert.equal(open(key, envelope, ctx).toString(), 'hello');
+  assert.throws(() => open(key, envelope, { ...ctx, rowId: 'conn_b' }), /does not open/);
+  assert.throws(() => open(key, envelope, { ...ctx, column: 'other' }), /does not open/);
+  assert.throws(() => open(key, envelope, { ...ctx, table: 'providers' }), /does not open/);
+});
+
+test('two seals of the same value differ (random nonce)', () => {
+  const key = { id: 'k1', key: randomBytes(32) };
+  assert.notEqual(seal(key, 'same', ctx), seal(key, 'same', ctx));
+});
+
+test('a truncated or altered tag does not open', () => {
+  const key = { id: 'k1', key: randomBytes(32) };
+  const envelope = seal(key, 'hello', ctx);
+  const [v, id, body] = envelope.split('.') as [string, string, string];
+  const packed = Buffer.from(body, 'base64url');
+  const truncated = `${v}.${id}.${packed.subarray(0, packed.length - 4).toString('base64url')}`;
+  assert.throws(() => open(key, truncated, ctx));
+  const flipped = Buffer.from(packed);
+  flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
+  assert.throws(() => open(key, `${v}.${id}.${flipped.toString('base64url')}`, ctx), /does not open/);
+});
+
+function memoryKeyStore(): KeyringStore & { keys: StoredKey[] } {
+  const keys: StoredKey[] = [];
+  return {
+    keys,
+    listKeys: async () => keys.map((k) => ({ ...k })),
+    insertActiveKey: async (key) => {
+      for (const k of keys) if (k.status === 'active') k.status = 'decrypt_only';
+      keys.push({ ...key });
+    },
+    reserveSeals: async (id, count) => {
+      const k = keys.find((x) => x.id === id);
+      if (k === undefined) throw new Error('no key');
+      k.sealsReserved += count;
+      return k.sealsReserved;
+    },
+    setKeyStatus: async (id, status) => {
+      const k = keys.find((x) => x.id === id);
+      if (k) k.status = status;
+    },
+  };
+}
+
+test('the keyring creates a key, wraps it under the master key, and refuses another master key', async () => {
+  const store = memoryKeyStore();
+  const master = randomBytes(32);
+  const keyring = await Keyring.load(master, store);
+  assert.equal(store.keys.length, 1);
+  assert.ok(!store.keys[0]?.wrappedKey.includes(master.toString('base64')));
+  const sealed = await keyring.seal('secret', ctx);
+  assert.equal(await keyring.openString(sealed, ctx), 'secret');
+  await assert.rejects(Keyring.load(randomBytes(32), store), MasterKeyMismatch);
+  assert.equal(store.keys.length, 1, 'a wrong master key writes nothing');
+});
+
+test('seals are counted in reserved blocks', async () => {
+  const store = memoryKeyStore();
+  const keyring = await Keyring.load(randomBytes(32), store);
+  await Promise.all(Array.from({ length: 1500 }, () => keyring.seal('x', ctx)));
+  assert.equal(store.keys[0]?.sealsReserved, 2048);
+});
+
+test('old keys keep opening what they sealed after a new key is added', async () => {
+  const store = memoryKeyStore();
+  const keyring = await Keyring.load(randomBytes(32), store);
+  const before = await keyring.seal('old', ctx);
+  const firstId = keyring.activeKeyId;
+  await keyring.addKey();
+  assert.notEqual(keyring.activeKeyId, firstId);
+  assert.equal(await keyring.openString(before, ctx), 'old');
+  assert.equal(keyring.keyIdOf(await keyring.seal('new', ctx)), keyring.activeKeyId);
+});
