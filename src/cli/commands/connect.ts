@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import type { ConnectionView, LatchkeyAdmin } from '../../sdk/index.js';
+import { CliFailure, adminClient, type GlobalOptions } from '../context.js';
+import { printJson } from '../output.js';
+
+interface ConnectOptions {
+  name?: string;
+  subject?: string;
+  env?: string;
+  scope?: string[];
+  device?: boolean;
+  browser?: boolean;
+  returnTo?: string;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/[\s,]+/).filter(Boolean)];
+}
+
+const POLL_MS = 500;
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** Opens a URL in the desktop's browser; does nothing on a headless machine. */
+export function openBrowser(url: string): boolean {
+  const opener =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['rundll32', ['url.dll,FileProtocolHandler', url]]
+        : process.env.DISPLAY || process.env.WAYLAND_DISPLAY
+          ? ['xdg-open', [url]]
+          : undefined;
+  if (opener === undefined) return false;
+  const [command, args] = opener as [string, string[]];
+  try {
+    const child = spawn(command, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits for the server to finish the flow: `active` is success; `error`, or a
+ * new lastError on a connection being re-authorized, is failure.
+ */
+async function waitForConnection(
+  client: LatchkeyAdmin,
+  connectionId: string,
+  deadline: Date,
+  label: string,
+): Promise<ConnectionView> {
+  const initial = await client.connections.get(connectionId);
+  const spin = process.stderr.isTTY === true;
+  let frame = 0;
+  try {
+    for (;;) {
+      const c = await client.connections.get(connectionId);
+      if (c.status === 'active') return c;
+      if (c.status === 'error' || (c.updatedAt !== initial.updatedAt && c.lastError !== null && c.lastError !== initial.lastError)) {
+        throw new CliFailure(`connection ${c.name} failed: ${c.lastError ?? c.status}`);
+      }
+      if (Date.now() > deadline.getTime()) {
+        throw new CliFailure(`gave up waiting for connection ${c.name}: the request expired at ${deadline.toISOString()}`);
+      }
+      if (spin) process.stderr.write(`\r${FRAMES[frame++ % FRAMES.length]} ${label}`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    if (spin) process.stderr.write('\r\x1b[K');
+  }
+}
+
+export function connectCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('connect <provider>')
+    .description('connect an account: opens the consent page (or prints a device code) and waits until it is active')
+    .option('--name <name>', 'connection name (default: provider[-subject])')
+    .option('--subject <subject>', 'the end user this connection belongs to')
+    .option('--env <environment>', 'environment (default "default")')
+    .option('--scope <scope>', 'scope to request (repeatable; default: the provider scopes)', collect)
+    .option('--device', 'use the device authorization grant (RFC 8628)')
+    .option('--no-browser', 'print the URL without opening a browser')
+    .option('--return-to <url>', 'where the browser goes after consent (a path or an allowed origin)')
+    .action(async (provider: string, o: ConnectOptions) => {
+      const client = adminClient(globals());
+      const json = globals().json === true;
+      // With --json, stdout carries only the final connection JSON; prompts go to stderr.
+      const say = (text: string): boolean => (json ? process.stderr : process.stdout).write(text);
+      const body = {
+        ...(o.name === undefined ? {} : { name: o.name }),
+        ...(o.subject === undefined ? {} : { subject: o.subject }),
+        ...(o.env === undefined ? {} : { environment: o.env }),
+        ...(o.scope === undefined ? {} : { scopes: o.scope }),
+      };
+      let connectionId: string;
+      let deadline: Date;
+      if (o.device) {
+        const started = await client.connect.device(provider, body);
+        say(`To connect ${provider}, open ${started.verificationUri}\nand enter the code:  ${started.userCode}\n`);
+        if (started.verificationUriComplete !== null) say(`(or open ${started.verificationUriComplete})\n`);
+        if (o.browser !== false && started.verificationUriComplete !== null) openBrowser(started.verificationUriComplete);
+        ({ connectionId } = started);
+        deadline = new Date(started.expiresAt);
+      } else {
+        const started = await client.connect.authorizationCode(provider, {
+          ...body,
+          ...(o.returnTo === undefined ? {} : { returnTo: o.returnTo }),
+        });
+        say(`Open this URL to connect ${provider}:\n\n  ${started.authorizationUrl}\n\n`);
+        if (o.browser !== false && openBrowser(started.authorizationUrl)) say('(opened in your browser)\n');
+        ({ connectionId } = started);
+        deadline = new Date(started.expiresAt);
+      }
+      const connection = await waitForConnection(client, connectionId, deadline, 'waiting for consent…');
+      if (json) return printJson(connection);
+      const expiry = connection.expiresAt === null ? 'does not expire' : `expires ${connection.expiresAt}`;
+      process.stdout.write(
+        `connection ${connection.name} is active (scopes: ${connection.scopes.join(' ') || '-'}; token ${expiry})\n`,
+      );
+    });
+}

@@ -1,0 +1,78 @@
+import * as oidc from 'openid-client';
+import { InvalidRequest } from '../errors.js';
+import { clientConfiguration, scopeValue } from './client.js';
+import type { ConnectInput, OAuthDeps } from './deps.js';
+import { pendingConnection } from './pending-connection.js';
+import { checkReturnTo } from './return-to.js';
+import { STATE_TTL_MS, stateId, stateSecretsContext, type StateSecrets } from './state.js';
+
+export interface AuthorizationInput extends ConnectInput {
+  returnTo?: string;
+}
+
+export interface AuthorizationStart {
+  connectionId: string;
+  authorizationUrl: string;
+  expiresAt: string;
+}
+
+export function redirectUriOf(publicUrl: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/oauth/callback`;
+}
+
+/**
+ * RFC 6749 §4.1.1 with PKCE (RFC 7636, S256) and a 256-bit state: the request
+ * is remembered server-side (verifier and nonce sealed) until its callback.
+ */
+export async function startAuthorization(
+  deps: OAuthDeps,
+  providerName: string,
+  input: AuthorizationInput,
+): Promise<AuthorizationStart> {
+  const provider = await deps.providers.get(providerName);
+  if (provider.authorizationEndpoint === null) {
+    throw new InvalidRequest(`provider "${provider.name}" has no authorizationEndpoint; use the device or client-credentials flow`);
+  }
+  const returnTo = checkReturnTo(input.returnTo, deps.config.allowedReturnOrigins);
+  const scopes = input.scopes ?? provider.scopes;
+  // The URL is built before anything is written, so a bad provider leaves no connection.
+  const config = await clientConfiguration(deps, provider, { withSecret: false });
+  const connection = await pendingConnection(deps, provider, input, 'authorization_code');
+
+  const state = oidc.randomState();
+  const secrets: StateSecrets = {};
+  const redirectUri = redirectUriOf(deps.config.publicUrl);
+  const params = new URLSearchParams(provider.authorizeParams);
+  params.set('redirect_uri', redirectUri);
+  params.set('response_type', 'code');
+  params.set('state', state);
+  if (scopes.length > 0) params.set(provider.quirks.authorizeScopeParam ?? 'scope', scopeValue(provider, scopes));
+  if (provider.pkce) {
+    secrets.codeVerifier = oidc.randomPKCECodeVerifier();
+    params.set('code_challenge', await oidc.calculatePKCECodeChallenge(secrets.codeVerifier));
+    params.set('code_challenge_method', 'S256');
+  }
+  if (scopes.includes('openid')) {
+    secrets.nonce = oidc.randomNonce();
+    params.set('nonce', secrets.nonce);
+  }
+  const authorizationUrl = oidc.buildAuthorizationUrl(config, params).href;
+
+  const now = deps.clock.now();
+  const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
+  const id = stateId(state);
+  await deps.store.oauthStates.removeExpired(now.toISOString());
+  await deps.store.oauthStates.insert({
+    id,
+    connectionId: connection.id,
+    providerId: provider.id,
+    secrets: await deps.keyring.seal(JSON.stringify(secrets), stateSecretsContext(id)),
+    scopes,
+    redirectUri,
+    returnTo,
+    expiresAt,
+    createdAt: now.toISOString(),
+  });
+  deps.logger.info({ connection: connection.name, provider: provider.name }, 'authorization started');
+  return { connectionId: connection.id, authorizationUrl, expiresAt };
+}

@@ -1,0 +1,92 @@
+import * as oidc from 'openid-client';
+import type { Connection } from '../connections/index.js';
+import { InvalidIssuer, InvalidRequest, InvalidState } from '../errors.js';
+import type { Provider } from '../providers/index.js';
+import { clientConfiguration } from './client.js';
+import type { OAuthDeps } from './deps.js';
+import { tokenEndpointError, describeFailure } from './failures.js';
+import { failPendingConnection, grantedTokens, saveGrant } from './grant.js';
+import { stateId, stateSecretsContext, type StateSecrets } from './state.js';
+
+export interface CallbackResult {
+  connection: Connection;
+  /** Where to send the browser, or null for the plain success page. */
+  returnTo: string | null;
+}
+
+/**
+ * RFC 6749 §4.1.2: the browser is back. The state is consumed first (single
+ * use whatever happens next); a failure after that marks the connection
+ * `error` with the reason and stores no token.
+ */
+export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): Promise<CallbackResult> {
+  const state = query.get('state');
+  if (state === null || state === '') throw new InvalidState('the callback carries no state');
+  const row = await deps.store.oauthStates.consume(stateId(state));
+  if (row === undefined) throw new InvalidState('unknown or already used state; start the connection again');
+  if (row.expiresAt <= deps.clock.now().toISOString()) {
+    await failPendingConnection(deps, row.connectionId, 'the authorization request expired before the callback');
+    throw new InvalidState('the authorization request expired (10 minutes); start the connection again');
+  }
+  const connection = await deps.connections.find(row.connectionId);
+  if (connection === undefined) throw new InvalidState('the connection for this authorization request no longer exists');
+  try {
+    const provider = await deps.providers.getById(row.providerId);
+    const error = query.get('error');
+    if (error !== null) {
+      const description = query.get('error_description');
+      throw new InvalidRequest(
+        `the provider answered ${error.slice(0, 100)}${description ? `: ${description.slice(0, 200)}` : ''}`,
+      );
+    }
+    checkIssuer(provider, query.get('iss'));
+    if (!query.get('code')) throw new InvalidRequest('the callback carries no code');
+    const secrets = JSON.parse(
+      await deps.keyring.openString(row.secrets, stateSecretsContext(row.id)),
+    ) as StateSecrets;
+    const config = await clientConfiguration(deps, provider);
+    // openid-client derives redirect_uri from this URL: it must be the one sent, not what a proxy forwarded.
+    const currentUrl = new URL(row.redirectUri);
+    for (const [key, value] of query) {
+      if (!(key === 'iss' && provider.issuer === null)) currentUrl.searchParams.append(key, value);
+    }
+    let response: oidc.TokenEndpointResponse;
+    try {
+      response = await oidc.authorizationCodeGrant(
+        config,
+        currentUrl,
+        {
+          expectedState: state,
+          ...(secrets.codeVerifier === undefined ? {} : { pkceCodeVerifier: secrets.codeVerifier }),
+          ...(secrets.nonce === undefined ? {} : { expectedNonce: secrets.nonce, idTokenExpected: true }),
+        },
+        provider.quirks.tokenParams,
+      );
+    } catch (err) {
+      throw tokenEndpointError(err, 'exchanging the authorization code');
+    }
+    const granted = grantedTokens(response, row.scopes, provider, deps.clock.now());
+    const saved = await saveGrant(deps, connection, granted, 'authorization_code');
+    deps.logger.info({ connection: saved.name, scopes: saved.scopes }, 'connection authorized');
+    return { connection: saved, returnTo: row.returnTo };
+  } catch (err) {
+    const reason = describeFailure(err);
+    await failPendingConnection(deps, connection.id, reason);
+    deps.logger.info({ connection: connection.name, reason }, 'authorization failed');
+    throw err;
+  }
+}
+
+/**
+ * RFC 9207: when the provider sends `iss` (or promises to), it must be the
+ * issuer the request went to; this is what stops a mix-up attack.
+ */
+function checkIssuer(provider: Provider, iss: string | null): void {
+  if (iss === null) {
+    if (provider.issParameterSupported) throw new InvalidIssuer('the callback has no iss although the provider promises one (RFC 9207)');
+    return;
+  }
+  if (provider.issuer !== null && iss !== provider.issuer) {
+    throw new InvalidIssuer('the callback iss does not match the provider issuer (RFC 9207)');
+  }
+}

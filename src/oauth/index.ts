@@ -1,0 +1,20 @@
+export type { OAuthDeps, ConnectInput, GrantSecrets } from './deps.js';
+export { startAuthorization, redirectUriOf, type AuthorizationInput, type AuthorizationStart } from './authorization.js';
+export { handleCallback, type CallbackResult } from './callback.js';
+export {
+  startDeviceAuthorization,
+  pollDeviceAuthorization,
+  DEVICE_CODE_GRANT,
+  type DeviceStart,
+  type PollOutcome,
+} from './device.js';
+export { DevicePoller, type DevicePollerOptions } from './device-poller.js';
+export {
+  clientCredentialsGrant,
+  connectClientCredentials,
+  type ClientCredentialsInput,
+} from './client-credentials.js';
+export { grantedTokens, saveGrant, failPendingConnection, type GrantedTokens } from './grant.js';
+export { checkReturnTo } from './return-to.js';
+export { clientConfiguration } from './client.js';
+export { oauthService, type OAuthService } from './service.js';

@@ -1,0 +1,36 @@
+import type { Connection, GrantType } from '../connections/index.js';
+import type { Provider } from '../providers/index.js';
+import type { ConnectInput, OAuthDeps } from './deps.js';
+
+/** Statuses from which a connection may be authorized again under its name. */
+const RECONNECTABLE = new Set(['pending', 'error', 'needs_reauth', 'revoked']);
+
+/**
+ * The connection a consent flow will complete: a new `pending` one, or an
+ * existing connection of the same provider that is not active (reconnect), so
+ * an abandoned or failed attempt can simply be retried under the same name.
+ */
+export async function pendingConnection(
+  deps: Pick<OAuthDeps, 'connections'>,
+  provider: Provider,
+  input: ConnectInput,
+  grantType: GrantType,
+): Promise<Connection> {
+  if (input.name !== undefined) {
+    const existing = await deps.connections.find(input.name);
+    if (existing !== undefined && existing.providerId === provider.id && RECONNECTABLE.has(existing.status)) {
+      if (existing.status !== 'error') return existing;
+      await deps.connections.setStatus(existing.id, 'pending', null);
+      return deps.connections.get(existing.id);
+    }
+  }
+  return deps.connections.create({
+    ...(input.name === undefined ? {} : { name: input.name }),
+    provider,
+    subject: input.subject ?? null,
+    ...(input.environment === undefined ? {} : { environment: input.environment }),
+    grantType,
+    status: 'pending',
+    scopes: [],
+  });
+}

@@ -1,0 +1,31 @@
+import type { Connection } from '../connections/index.js';
+import { startAuthorization, type AuthorizationInput, type AuthorizationStart } from './authorization.js';
+import { handleCallback, type CallbackResult } from './callback.js';
+import { connectClientCredentials, type ClientCredentialsInput } from './client-credentials.js';
+import type { ConnectInput, OAuthDeps } from './deps.js';
+import { startDeviceAuthorization, type DeviceStart } from './device.js';
+import { DevicePoller, type DevicePollerOptions } from './device-poller.js';
+
+/** The flows as the shells use them, with the device poller they share. */
+export interface OAuthService {
+  startAuthorization(provider: string, input: AuthorizationInput): Promise<AuthorizationStart>;
+  handleCallback(query: URLSearchParams): Promise<CallbackResult>;
+  startDeviceAuthorization(provider: string, input: ConnectInput): Promise<DeviceStart>;
+  connectClientCredentials(provider: string, input: ClientCredentialsInput): Promise<Connection>;
+  devicePoller: DevicePoller;
+}
+
+export function oauthService(deps: OAuthDeps, options: { devicePoller?: DevicePollerOptions } = {}): OAuthService {
+  const devicePoller = new DevicePoller(deps, options.devicePoller);
+  return {
+    startAuthorization: (provider, input) => startAuthorization(deps, provider, input),
+    handleCallback: (query) => handleCallback(deps, query),
+    startDeviceAuthorization: async (provider, input) => {
+      const started = await startDeviceAuthorization(deps, provider, input);
+      devicePoller.wake();
+      return started;
+    },
+    connectClientCredentials: (provider, input) => connectClientCredentials(deps, provider, input),
+    devicePoller,
+  };
+}
