@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ConnectionRegistry, Connection } from '../connections/index.js';
 import type { Keyring } from '../crypto/index.js';
 import { InvalidRequest } from '../errors.js';
+import type { EmitEvent } from '../events/index.js';
 import { newId } from '../ids.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { Json } from '../store/index.js';
@@ -28,7 +29,14 @@ export interface ImportInput {
  * A refresh-only import has no expiry and is refreshed on first use.
  */
 export async function importConnection(
-  deps: { keyring: Keyring; providers: ProviderRegistry; connections: ConnectionRegistry; clock: Clock },
+  deps: {
+    keyring: Keyring;
+    providers: ProviderRegistry;
+    connections: ConnectionRegistry;
+    clock: Clock;
+    /** When given, `connection.created` goes to the outbox. */
+    events?: { emit: EmitEvent };
+  },
   input: ImportInput,
 ): Promise<Connection> {
   if (!input.accessToken && !input.refreshToken) {
@@ -48,7 +56,7 @@ export async function importConnection(
     ...(input.refreshToken ? { refreshToken: input.refreshToken } : {}),
     ...(input.idToken ? { idToken: input.idToken } : {}),
   });
-  return deps.connections.create({
+  const connection = await deps.connections.create({
     id,
     ...(input.name === undefined ? {} : { name: input.name }),
     provider,
@@ -63,4 +71,12 @@ export async function importConnection(
     expiresAt,
     lastRefreshedAt: null,
   });
+  await deps.events?.emit('connection.created', {
+    id: connection.id,
+    name: connection.name,
+    provider: provider.name,
+    status: connection.status,
+    grantType: connection.grantType,
+  });
+  return connection;
 }

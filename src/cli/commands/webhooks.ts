@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { adminClient, type GlobalOptions } from '../context.js';
+import { printJson, printTable } from '../output.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `latchkey webhooks add|list|deliveries|remove`: one API call each. */
+export function webhooksCommand(program: Command, globals: () => GlobalOptions): void {
+  const webhooks = program.command('webhooks').description('webhook subscriptions for connection events');
+
+  webhooks
+    .command('add <url>')
+    .description('subscribe a URL to events (prints the signing secret once)')
+    .option('--event <type>', 'event type, repeatable (default: all)', collect, [])
+    .action(async (url: string, options: { event: string[] }) => {
+      const created = await adminClient(globals()).webhooks.create({ url, events: options.event.length > 0 ? options.event : ['*'] });
+      if (globals().json) return printJson(created);
+      process.stdout.write(
+        `webhook ${created.id} for ${created.events.join(', ')}\n` +
+          `signing secret (shown once; verify Latchkey-Signature with it):\n  ${created.secret}\n`,
+      );
+    });
+
+  webhooks
+    .command('list')
+    .description('list webhooks (never their secrets)')
+    .action(async () => {
+      const list = await adminClient(globals()).webhooks.list();
+      if (globals().json) return printJson(list);
+      printTable(['id', 'url', 'events', 'created'], list.map((w) => [w.id, w.url, w.events.join(','), w.createdAt]));
+    });
+
+  webhooks
+    .command('deliveries <id>')
+    .description('recent deliveries of one webhook, with attempts and the last error')
+    .action(async (id: string) => {
+      const list = await adminClient(globals()).webhooks.deliveries(id);
+      if (globals().json) return printJson(list);
+      printTable(
+        ['delivery', 'status', 'attempts', 'next attempt', 'last error'],
+        list.map((d) => [d.id, d.status, d.attempts, d.nextAttemptAt, d.lastError]),
+      );
+    });
+
+  webhooks
+    .command('remove <id>')
+    .alias('rm')
+    .description('delete a webhook and its undelivered deliveries')
+    .action(async (id: string) => {
+      const result = await adminClient(globals()).webhooks.remove(id);
+      if (globals().json) return printJson(result);
+      process.stdout.write(`webhook ${id} deleted\n`);
+    });
+}

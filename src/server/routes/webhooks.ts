@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import { idParams } from '../../api/index.js';
+import { EVENT_TYPES, type WebhookInput } from '../../events/index.js';
+import type { Latchkey } from '../../latchkey.js';
+
+const webhookBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url', 'events'],
+  properties: {
+    url: { type: 'string', minLength: 1, maxLength: 2048 },
+    events: { type: 'array', minItems: 1, maxItems: 20, items: { enum: [...EVENT_TYPES, '*'] } },
+    secret: { type: 'string', minLength: 16, maxLength: 256 },
+  },
+} as const;
+
+export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
+  app.post<{ Body: WebhookInput }>('/v1/webhooks', { schema: { body: webhookBody } }, async (request, reply) => {
+    const created = await core.events.webhooks.register(request.body);
+    request.log.info({ webhook: created.id, events: created.events }, 'webhook registered');
+    await core.audit.admin('webhook.create', { detail: { webhook: created.id } });
+    // The secret is shown here only (when Latchkey generated it, it exists nowhere else).
+    return reply.code(201).send(created);
+  });
+
+  app.get('/v1/webhooks', async () => core.events.webhooks.list());
+
+  app.get<{ Params: { id: string } }>('/v1/webhooks/:id/deliveries', { schema: { params: idParams } }, async (request) => {
+    const webhook = await core.events.webhooks.get(request.params.id);
+    const deliveries = await core.store.events.listDeliveries(webhook.id);
+    return deliveries.map((d) => ({
+      id: d.id,
+      eventId: d.eventId,
+      status: d.status,
+      attempts: d.attempts,
+      nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
+      lastStatus: d.lastStatus,
+      lastError: d.lastError,
+      createdAt: d.createdAt,
+      deliveredAt: d.deliveredAt,
+    }));
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/webhooks/:id', { schema: { params: idParams } }, async (request) => {
+    await core.events.webhooks.remove(request.params.id);
+    await core.audit.admin('webhook.delete', { detail: { webhook: request.params.id } });
+    return { deleted: true };
+  });
+}

@@ -1,0 +1,44 @@
+import type { Db } from './dialect.js';
+import { fromJson, toJson } from './json.js';
+import type { WebhooksTable } from './schema.js';
+
+/** A webhook subscription; `secret` stays sealed. */
+export interface WebhookRow {
+  id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function decode(r: WebhooksTable): WebhookRow {
+  return { ...r, events: fromJson<string[]>(r.events, []) };
+}
+
+export function webhookStore(db: Db) {
+  const k = db.kysely;
+  return {
+    async insert(row: WebhookRow): Promise<void> {
+      await k.insertInto('webhooks').values({ ...row, events: toJson(row.events) }).execute();
+    },
+    async findById(id: string): Promise<WebhookRow | undefined> {
+      const r = await k.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+      return r === undefined ? undefined : decode(r);
+    },
+    async list(): Promise<WebhookRow[]> {
+      const rows = await k.selectFrom('webhooks').selectAll().orderBy('createdAt').orderBy('id').execute();
+      return rows.map(decode);
+    },
+    /** Removes the webhook and its undelivered deliveries together. */
+    async remove(id: string): Promise<boolean> {
+      return k.transaction().execute(async (tx) => {
+        await tx.deleteFrom('webhookDeliveries').where('webhookId', '=', id).execute();
+        const result = await tx.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
+        return Number(result.numDeletedRows) === 1;
+      });
+    },
+  };
+}
+
+export type WebhookStore = ReturnType<typeof webhookStore>;

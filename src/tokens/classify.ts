@@ -1,0 +1,71 @@
+import * as oidc from 'openid-client';
+import { LatchkeyError } from '../errors.js';
+
+/**
+ * What a failed token endpoint call means for the connection:
+ * - `rejected_grant`: the provider refused the grant or the client for good
+ *   (invalid_grant, or invalid_client / unauthorized_client when the app was
+ *   revoked): a person must reconnect.
+ * - `refused`: some other 4xx error; retried later, never needs_reauth.
+ * - `outage`: 5xx, garbage, timeout or no connection. The request may or may
+ *   not have reached the provider (`answerLost`), which matters when the
+ *   provider rotates refresh tokens.
+ */
+export type TokenEndpointFailure =
+  | { kind: 'rejected_grant'; description: string }
+  | { kind: 'refused'; description: string }
+  | { kind: 'outage'; description: string; answerLost: boolean };
+
+const REAUTH_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
+
+export function classifyTokenEndpointError(err: unknown): TokenEndpointFailure {
+  // oauth/ wraps protocol errors in our own; what happened is in the cause.
+  if (err instanceof LatchkeyError) {
+    if (err.cause !== undefined) return classifyTokenEndpointError(err.cause);
+    return { kind: 'refused', description: err.message };
+  }
+  if (err instanceof oidc.ResponseBodyError) {
+    const description = `${err.error} (HTTP ${err.status})${err.error_description ? `: ${clip(err.error_description)}` : ''}`;
+    if (err.status >= 500 || err.error === 'temporarily_unavailable' || err.error === 'server_error') {
+      return { kind: 'outage', description: `token endpoint unavailable: ${description}`, answerLost: false };
+    }
+    if (REAUTH_ERRORS.has(err.error)) return { kind: 'rejected_grant', description: `provider rejected the grant: ${description}` };
+    return { kind: 'refused', description: `token endpoint refused the request: ${description}` };
+  }
+  const status = responseStatus(err);
+  if (status !== undefined) {
+    return { kind: 'outage', description: `token endpoint unavailable (HTTP ${status})`, answerLost: false };
+  }
+  if (isTimeout(err)) return { kind: 'outage', description: 'token endpoint did not answer in time', answerLost: true };
+  if (err instanceof oidc.ClientError) {
+    return { kind: 'outage', description: `token endpoint answered garbage (${err.code ?? err.name})`, answerLost: true };
+  }
+  return { kind: 'outage', description: `token endpoint unreachable (${networkCode(err)})`, answerLost: true };
+}
+
+function responseStatus(err: unknown): number | undefined {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Response ? cause.status : undefined;
+}
+
+function isTimeout(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+    if ((e as { code?: unknown }).code === 'OAUTH_TIMEOUT') return true;
+  }
+  return false;
+}
+
+function networkCode(err: unknown): string {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth += 1) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return err instanceof Error ? err.name : 'unknown error';
+}
+
+/** Providers' descriptions are public text, but keep them short in lastError. */
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Connection } from '../connections/index.js';
+import { newId } from '../ids.js';
+import { isFresh, isUnexpired } from './expiry.js';
+import { obtainToken, type RefreshContext, type Want } from './refresh.js';
+import { revokeAtProvider, revokeConnection } from './revoke.js';
+import { SingleFlight } from './single-flight.js';
+import type { AccessGrant, TokenService } from './types.js';
+import { openTokens } from './vault.js';
+
+/**
+ * How long a caller whose token still works waits for a refresh before it is
+ * served the current token (the refresh goes on without it).
+ */
+const WAIT_WHILE_VALID_MS = 2000;
+
+export interface LatchkeyTokens extends TokenService {
+  /** Background refresh of one connection listed at `listedVersion`; resolves whatever happens. */
+  refreshAhead(connectionId: string, listedVersion: number): Promise<void>;
+  /** Revokes the refresh token (else the access token) of a connection about to be deleted. */
+  revokeConnection(connection: Connection): Promise<boolean>;
+  readonly instanceId: string;
+}
+
+export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanceId?: string }): LatchkeyTokens {
+  const instanceId = ctx.instanceId ?? newId('lk').slice(0, 11);
+  const context: RefreshContext = { ...ctx, instanceId };
+  const flights = new SingleFlight<AccessGrant>();
+  const revokeDeps = {
+    keyring: ctx.keyring,
+    providers: ctx.providers,
+    logger: ctx.logger,
+    allowHttpLoopback: ctx.settings.allowHttpLoopback,
+    timeoutSeconds: ctx.settings.tokenTimeoutSeconds,
+  };
+
+  const obtain = (key: string, id: string, want: Want): Promise<AccessGrant> =>
+    flights.run(`${id}:${key}`, () => obtainToken(context, id, want));
+
+  async function getValidToken(connection: Connection): Promise<AccessGrant> {
+    const now = ctx.clock.now();
+    if (connection.status === 'active') {
+      const tokens = await openTokens(ctx.keyring, connection.id, connection.sealedTokens);
+      if (isFresh(tokens, connection.expiresAt, now, ctx.settings.skewSeconds)) {
+        return {
+          connectionId: connection.id,
+          accessToken: tokens.accessToken ?? '',
+          tokenType: connection.tokenType ?? 'Bearer',
+          scopes: connection.scopes,
+          expiresAt: connection.expiresAt,
+        };
+      }
+      const flight = obtain('fresh', connection.id, { kind: 'fresh' });
+      if (isUnexpired(tokens, connection.expiresAt, now)) {
+        // Inside the skew window but still valid: do not let a slow provider stall the caller.
+        flight.catch(() => undefined);
+        const current: AccessGrant = {
+          connectionId: connection.id,
+          accessToken: tokens.accessToken ?? '',
+          tokenType: connection.tokenType ?? 'Bearer',
+          scopes: connection.scopes,
+          expiresAt: connection.expiresAt,
+        };
+        const left = Date.parse(connection.expiresAt ?? '') - now.getTime();
+        const timer = delay(Math.min(WAIT_WHILE_VALID_MS, Math.max(0, left)), current);
+        return Promise.race([flight.catch(() => current), timer]);
+      }
+      return flight;
+    }
+    return obtain('fresh', connection.id, { kind: 'fresh' });
+  }
+
+  async function reportUnauthorized(connection: Connection, rejectedAccessToken: string): Promise<AccessGrant> {
+    const key = `replace:${createHash('sha256').update(rejectedAccessToken).digest('hex').slice(0, 16)}`;
+    return obtain(key, connection.id, { kind: 'replace', rejected: rejectedAccessToken });
+  }
+
+  async function forceRefresh(connection: Connection): Promise<AccessGrant> {
+    return obtain(`newer:${connection.version}`, connection.id, { kind: 'newer', thanVersion: connection.version });
+  }
+
+  async function refreshAhead(connectionId: string, listedVersion: number): Promise<void> {
+    try {
+      await obtain(`ahead:${listedVersion}`, connectionId, { kind: 'ahead', listedVersion });
+    } catch (err) {
+      ctx.logger.debug(
+        { connectionId, err: err instanceof Error ? err.message : String(err) },
+        'background refresh did not succeed',
+      );
+    }
+  }
+
+  return {
+    instanceId,
+    getValidToken,
+    reportUnauthorized,
+    forceRefresh,
+    refreshAhead,
+    revokeAtProvider: (connection, which, token) => revokeAtProvider(revokeDeps, connection, which, token),
+    revokeConnection: (connection) => revokeConnection(revokeDeps, connection),
+  };
+}

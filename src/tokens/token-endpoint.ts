@@ -1,0 +1,65 @@
+import * as oidc from 'openid-client';
+import { providerConfiguration, type Provider } from '../providers/index.js';
+
+/** A token endpoint answer reduced to what Latchkey stores (RFC 6749 section 5.1). */
+export interface TokenResponse {
+  accessToken: string;
+  tokenType: string;
+  /** Absent when the provider did not send one: the old refresh token stays. */
+  refreshToken?: string;
+  idToken?: string;
+  expiresIn?: number;
+  scope?: string;
+  /** Seconds, when the provider says how long the refresh token lives. */
+  refreshTokenExpiresIn?: number;
+}
+
+export interface TokenEndpointOptions {
+  clientSecret: string | undefined;
+  allowHttpLoopback: boolean;
+  timeoutSeconds: number;
+}
+
+/** RFC 6749 section 6, through openid-client (quirks repaired by providerConfiguration). */
+export async function refreshTokenGrant(
+  provider: Provider,
+  refreshToken: string,
+  options: TokenEndpointOptions,
+): Promise<TokenResponse> {
+  const config = configurationFor(provider, options, true);
+  const response = await oidc.refreshTokenGrant(config, refreshToken, provider.quirks.tokenParams);
+  return reduce(response, response.expiresIn());
+}
+
+/** RFC 7009: tells the provider a token is no longer needed. */
+export async function tokenRevocation(
+  provider: Provider,
+  token: string,
+  tokenTypeHint: 'refresh_token' | 'access_token',
+  options: TokenEndpointOptions,
+): Promise<void> {
+  const config = configurationFor(provider, options, false);
+  await oidc.tokenRevocation(config, token, { token_type_hint: tokenTypeHint });
+}
+
+function configurationFor(provider: Provider, options: TokenEndpointOptions, forRefresh: boolean): oidc.Configuration {
+  return providerConfiguration(provider, {
+    clientSecret: options.clientSecret,
+    allowHttpLoopback: options.allowHttpLoopback,
+    timeout: options.timeoutSeconds,
+    forRefresh,
+  });
+}
+
+function reduce(response: oidc.TokenEndpointResponse, expiresIn: number | undefined): TokenResponse {
+  const rtExpires = response.refresh_token_expires_in;
+  return {
+    accessToken: response.access_token,
+    tokenType: response.token_type === 'bearer' ? 'Bearer' : response.token_type,
+    ...(response.refresh_token === undefined ? {} : { refreshToken: response.refresh_token }),
+    ...(response.id_token === undefined ? {} : { idToken: response.id_token }),
+    ...(expiresIn === undefined ? {} : { expiresIn }),
+    ...(response.scope === undefined ? {} : { scope: response.scope }),
+    ...(typeof rtExpires === 'number' ? { refreshTokenExpiresIn: rtExpires } : {}),
+  };
+}
