@@ -1,0 +1,14 @@
+export { auditLog, type AuditLog, type AuditQuery } from './log.js';
+export { verifyAudit, type VerifyResult, type BrokenLink } from './verify.js';
+export { genesisHash, hashEvent } from './chain.js';
+export { AuditWriter } from './writer.js';
+export {
+  ADMIN_ACTOR,
+  SYSTEM_ACTOR,
+  ANONYMOUS_ACTOR,
+  type Actor,
+  type AuditDetail,
+  type AuditEvent,
+  type AuditInput,
+  type Outcome,
+} from './types.js';

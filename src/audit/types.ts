@@ -1,0 +1,37 @@
+/** Who did it. Agents carry their id and name; the operator is the one `admin`. */
+export interface Actor {
+  type: 'admin' | 'agent' | 'anonymous' | 'system';
+  id: string | null;
+  name: string | null;
+}
+
+export type Outcome = 'success' | 'failure' | 'denied';
+
+/** Detail values are plain scalars: never a token, a key, a query string or a body. */
+export type AuditDetail = Record<string, string | number | boolean | null>;
+
+/** What a caller records. */
+export interface AuditInput {
+  actor: Actor;
+  action: string;
+  connection?: string | null;
+  outcome: Outcome;
+  status?: number | null;
+  detail?: AuditDetail;
+}
+
+/** An event as the API shows it. */
+export interface AuditEvent {
+  id: string;
+  at: string;
+  actor: Actor;
+  action: string;
+  connection: string | null;
+  outcome: string;
+  status: number | null;
+  detail: AuditDetail;
+}
+
+export const ADMIN_ACTOR: Actor = { type: 'admin', id: null, name: 'admin' };
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, name: 'latchkey' };
+export const ANONYMOUS_ACTOR: Actor = { type: 'anonymous', id: null, name: null };

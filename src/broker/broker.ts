@@ -1,0 +1,182 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { AuthenticatedAgent } from '../agents/index.js';
+import { agentActorOf, isAllowed, mayUseConnection, readCache, type AccessRequest } from '../agents/index.js';
+import type { Actor, AuditLog } from '../audit/index.js';
+import type { Clock } from '../clock.js';
+import type { Connection, ConnectionRegistry } from '../connections/index.js';
+import { Forbidden, LatchkeyError, NotFound, isLatchkeyError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Provider, ProviderRegistry } from '../providers/index.js';
+import type { AccessGrant, TokenService } from '../tokens/index.js';
+import { Forwarder, type UpstreamRequest } from './forward.js';
+import { relayedResponseHeaders, upstreamRequestHeaders, type HeaderMap } from './headers.js';
+import { apiBaseHost, resolveBase, type Target } from './target.js';
+
+export interface BrokerDeps {
+  connections: ConnectionRegistry;
+  providers: ProviderRegistry;
+  tokens: TokenService;
+  audit: AuditLog;
+  clock: Clock;
+  forwarder: Forwarder;
+  allowHttpLoopback: boolean;
+}
+
+/** A brokered response, streamed back to the agent. */
+export interface BrokeredResponse {
+  status: number;
+  headers: HeaderMap;
+  body: Readable;
+}
+
+export const agentActor = (agent: AuthenticatedAgent): Actor => agentActorOf(agent);
+
+/** Everything both the proxy and invoke do once the target is known. */
+export interface Exchange {
+  agent: AuthenticatedAgent;
+  connection: Connection;
+  provider: Provider;
+  target: Target;
+  method: string;
+  headers: IncomingHttpHeaders | Record<string, string>;
+  body: Buffer | Readable | undefined;
+  contentLength?: number | undefined;
+  /** `proxy.request` or `invoke` */
+  action: 'proxy.request' | 'invoke';
+  capability?: string;
+  stripAuthHeaders: boolean;
+}
+
+const TOUCH_INTERVAL_MS = 60_000;
+
+export function createBroker(deps: BrokerDeps) {
+  const { audit, clock } = deps;
+  const lastTouched = new Map<string, number>();
+  const instance = newId('req').slice(4, 12);
+  let requests = 0;
+  const connectionsByName = readCache((name: string) => deps.connections.find(name));
+  const providers = readCache((id: string) => deps.providers.getById(id));
+  const providerById = (id: string): Promise<Provider> => providers.get(id);
+
+  /** The connection as this agent may see it: another environment's connections do not exist for it. */
+  async function visibleConnection(agent: AuthenticatedAgent, name: string): Promise<Connection> {
+    const connection = await connectionsByName.get(name);
+    if (connection === undefined || connection.environment !== agent.environment) {
+      throw new NotFound(`connection "${name}" does not exist`);
+    }
+    return connection;
+  }
+
+  /** Records a refusal (policy, target, unknown connection) as `auth.denied`, then rethrows it. */
+  async function denied(agent: AuthenticatedAgent, connection: string, err: unknown, detail: Record<string, string>): Promise<never> {
+    if (err instanceof LatchkeyError && ['forbidden', 'not_found', 'target_not_allowed', 'invalid_request'].includes(err.code)) {
+      await audit.record({
+        actor: agentActor(agent),
+        action: 'auth.denied',
+        connection,
+        outcome: 'denied',
+        detail: { reason: err.code, ...detail },
+      });
+    }
+    throw err;
+  }
+
+  function checkPolicy(agent: AuthenticatedAgent, provider: Provider, request: AccessRequest): void {
+    const baseHost = provider.apiBaseUrl === null ? request.host : apiBaseHost(provider);
+    if (!isAllowed(agent.policy, request, provider.capabilities, baseHost)) {
+      throw new Forbidden(`agent "${agent.name}" may not ${request.method} ${request.path} on connection "${request.connection}"`);
+    }
+  }
+
+  function touch(connection: Connection): void {
+    const now = clock.now().getTime();
+    if (now - (lastTouched.get(connection.id) ?? 0) < TOUCH_INTERVAL_MS) return;
+    lastTouched.set(connection.id, now);
+    deps.connections.touch(connection.id).catch(() => lastTouched.delete(connection.id));
+  }
+
+  /**
+   * Audits the attempt (fail-closed: nothing goes upstream unless that write
+   * succeeded), injects a valid token, forwards, retries once after a 401
+   * with a refreshed token when the body can be replayed, and audits the outcome.
+   */
+  async function exchange(x: Exchange): Promise<BrokeredResponse> {
+    const actor = agentActor(x.agent);
+    // Ties the `.begin` event to its outcome; unique per process (the chain id says which process).
+    const requestId = `${instance}-${(requests += 1)}`;
+    const where = { method: x.method, host: x.target.host, path: x.target.upstreamPath, requestId };
+    const described = x.capability === undefined ? where : { ...where, capability: x.capability };
+    await audit.record({ actor, action: `${x.action}.begin`, connection: x.connection.name, outcome: 'success', detail: described });
+    const started = performance.now();
+    const finish = async (status: number | null, error?: string): Promise<void> => {
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      await audit.record({
+        actor,
+        action: x.action,
+        connection: x.connection.name,
+        outcome: error === undefined && status !== null && status < 500 ? 'success' : 'failure',
+        status,
+        detail: error === undefined ? { ...described, durationMs } : { ...described, durationMs, error },
+      });
+    };
+
+    const pathAndQuery = x.target.query === '' ? x.target.upstreamPath : `${x.target.upstreamPath}?${x.target.query}`;
+    const send = (grant: AccessGrant) => {
+      const request: UpstreamRequest = {
+        origin: x.target.origin,
+        path: pathAndQuery,
+        method: x.method,
+        headers: upstreamRequestHeaders(x.headers, `${bearerName(grant.tokenType)} ${grant.accessToken}`),
+        body: x.body,
+        contentLength: x.contentLength,
+      };
+      return deps.forwarder.send(request);
+    };
+
+    let response;
+    try {
+      let grant = await deps.tokens.getValidToken(x.connection);
+      response = await send(grant);
+      const replayable = x.body === undefined || Buffer.isBuffer(x.body);
+      if (response.statusCode === 401 && replayable) {
+        await response.body.dump();
+        grant = await deps.tokens.reportUnauthorized(x.connection, grant.accessToken);
+        // The cached row still holds the rejected token.
+        connectionsByName.delete(x.connection.name);
+        await audit.record({
+          actor,
+          action: 'connection.refresh',
+          connection: x.connection.name,
+          outcome: 'success',
+          detail: { reason: 'upstream_401', requestId },
+        });
+        response = await send(grant);
+      }
+    } catch (err) {
+      await finish(isLatchkeyError(err) ? null : 500, isLatchkeyError(err) ? err.code : 'internal_error');
+      throw err;
+    }
+    try {
+      await finish(response.statusCode);
+    } catch (err) {
+      response.body.destroy();
+      throw err;
+    }
+    touch(x.connection);
+    const headers = relayedResponseHeaders(response.headers, { stripAuth: x.stripAuthHeaders });
+    headers['latchkey-connection'] = x.connection.name;
+    return { status: response.statusCode, headers, body: response.body };
+  }
+
+  return { visibleConnection, providerById, denied, checkPolicy, exchange, mayUseConnection };
+}
+
+/** RFC 6750 spells it "Bearer"; providers answer "bearer" and some APIs are case-sensitive. */
+function bearerName(tokenType: string): string {
+  return tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType;
+}
+
+export type Broker = ReturnType<typeof createBroker>;
+
+export { resolveBase };

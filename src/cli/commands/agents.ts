@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { adminClient, UsageError, type GlobalOptions } from '../context.js';
+import { printFields, printJson, printTable } from '../output.js';
+
+interface AgentView {
+  id: string;
+  name: string;
+  environment: string;
+  policy: { rules: Array<Record<string, string[]>>; lease: { allowed: boolean; maxTtl?: number } };
+  createdAt: string;
+  keys?: Array<{ id: string; createdAt: string }>;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--allow github:GET,POST` → a rule for that connection (glob) and those methods. */
+export function ruleFromAllow(spec: string): { connections: string[]; methods?: string[] } {
+  const [connection, methods] = spec.split(':', 2);
+  if (connection === undefined || connection === '') throw new UsageError(`--allow ${spec}: give CONNECTION[:METHODS]`);
+  const list = methods?.split(',').map((m) => m.trim().toUpperCase()).filter(Boolean);
+  return list === undefined || list.length === 0 ? { connections: [connection] } : { connections: [connection], methods: list };
+}
+
+interface CreateOptions {
+  policy?: string;
+  allow?: string[];
+  leaseTtl?: string;
+  env?: string;
+}
+
+export function agentsCommand(program: Command, globals: () => GlobalOptions): void {
+  const agents = program.command('agents').description('manage agents, their keys and policies');
+
+  agents
+    .command('create <name>')
+    .description('create an agent; its API key is printed once')
+    .option('--policy <file>', 'policy JSON file {"rules":[...],"lease":{...}}')
+    .option('--allow <conn[:methods]>', 'allow a connection (glob), optionally only some methods (repeatable)', collect)
+    .option('--lease-ttl <duration>', 'allow leases up to this long (e.g. 15m)')
+    .option('--env <environment>', 'environment whose connections the agent sees (default "default")')
+    .action(async (name: string, o: CreateOptions) => {
+      if (o.policy !== undefined && o.allow !== undefined) throw new UsageError('give either --policy or --allow, not both');
+      let policy: Record<string, unknown>;
+      if (o.policy !== undefined) {
+        try {
+          policy = JSON.parse(readFileSync(o.policy, 'utf8')) as Record<string, unknown>;
+        } catch (err) {
+          throw new UsageError(`--policy ${o.policy}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      } else policy = { rules: (o.allow ?? []).map(ruleFromAllow) };
+      if (o.leaseTtl !== undefined) policy.lease = { allowed: true, maxTtl: o.leaseTtl };
+      const created = await adminClient(globals()).http.json<AgentView & { apiKey: string; keyId: string }>('POST', '/v1/agents', {
+        body: { name, ...(o.env === undefined ? {} : { environment: o.env }), policy },
+      });
+      if (globals().json) return printJson(created);
+      process.stdout.write(`agent ${created.name} (${created.id}) created\n\nAPI key (shown once):\n  ${created.apiKey}\n`);
+    });
+
+  agents
+    .command('list')
+    .description('list agents')
+    .action(async () => {
+      const list = await adminClient(globals()).http.json<AgentView[]>('GET', '/v1/agents');
+      if (globals().json) return printJson(list);
+      printTable(
+        ['name', 'id', 'env', 'rules', 'leases'],
+        list.map((a) => [a.name, a.id, a.environment, a.policy.rules.length, a.policy.lease.allowed ? `up to ${a.policy.lease.maxTtl ?? '15m'}s` : 'no']),
+      );
+    });
+
+  agents
+    .command('show <name>')
+    .description('show an agent, its policy and key ids')
+    .action(async (name: string) => {
+      const a = await adminClient(globals()).http.json<AgentView>('GET', `/v1/agents/${encodeURIComponent(name)}`);
+      if (globals().json) return printJson(a);
+      printFields([
+        ['id', a.id],
+        ['name', a.name],
+        ['environment', a.environment],
+        ['keys', (a.keys ?? []).map((k) => k.id)],
+        ['lease', a.policy.lease.allowed ? `allowed, max ${a.policy.lease.maxTtl ?? 900}s` : 'not allowed'],
+        ['created at', a.createdAt],
+      ]);
+      process.stdout.write(`policy\n${JSON.stringify(a.policy.rules, null, 2)}\n`);
+    });
+
+  agents
+    .command('remove <name>')
+    .description('delete an agent; its keys stop working at once')
+    .action(async (name: string) => {
+      const result = await adminClient(globals()).http.json('DELETE', `/v1/agents/${encodeURIComponent(name)}`);
+      if (globals().json) return printJson(result);
+      process.stdout.write(`agent ${name} removed\n`);
+    });
+
+  agents
+    .command('rotate-key <name>')
+    .description('issue a new API key and delete the old ones (--keep-old to keep them)')
+    .option('--keep-old', 'keep the existing keys working')
+    .action(async (name: string, o: { keepOld?: boolean }) => {
+      const client = adminClient(globals());
+      const path = `/v1/agents/${encodeURIComponent(name)}`;
+      const before = await client.http.json<AgentView>('GET', path);
+      const key = await client.http.json<{ id: string; apiKey: string }>('POST', `${path}/keys`);
+      if (!o.keepOld) {
+        for (const old of before.keys ?? []) await client.http.json('DELETE', `${path}/keys/${encodeURIComponent(old.id)}`);
+      }
+      if (globals().json) return printJson(key);
+      process.stdout.write(`new key ${key.id} for ${name}${o.keepOld ? '' : '; old keys deleted'}\n\nAPI key (shown once):\n  ${key.apiKey}\n`);
+    });
+}

@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { adminClient, CliFailure, type GlobalOptions } from '../context.js';
+import { printJson, printTable } from '../output.js';
+
+interface AuditEventView {
+  id: string;
+  at: string;
+  actor: { type: string; id: string | null; name: string | null };
+  action: string;
+  connection: string | null;
+  outcome: string;
+  status: number | null;
+  detail: Record<string, unknown>;
+}
+
+type VerifyView = { ok: boolean; events: number; broken?: { chainId: string; seq: number; id: string | null; reason: string } };
+
+function summary(detail: Record<string, unknown>): string {
+  const { method, host, path, reason } = detail;
+  if (typeof method === 'string' && typeof path === 'string') return `${method} ${typeof host === 'string' ? host : ''}${path}`;
+  return typeof reason === 'string' ? reason : '';
+}
+
+function rows(events: AuditEventView[]) {
+  return events.map((e) => [e.at, e.actor.name ?? e.actor.type, e.action, e.connection, e.outcome, e.status, summary(e.detail)]);
+}
+
+const HEADERS = ['at', 'actor', 'action', 'connection', 'outcome', 'status', 'detail'];
+
+export function auditCommand(program: Command, globals: () => GlobalOptions): void {
+  const audit = program
+    .command('audit')
+    .description('show the audit log (newest first), or follow it')
+    .option('--agent <agent>', 'only this agent (name or id)')
+    .option('--connection <connection>', 'only this connection')
+    .option('--action <action>', 'only this action, e.g. proxy.request')
+    .option('--limit <n>', 'at most this many events', '100')
+    .option('--follow', 'keep printing new events')
+    .action(async (o: { agent?: string; connection?: string; action?: string; limit: string; follow?: boolean }) => {
+      const client = adminClient(globals());
+      const query = { agent: o.agent, connection: o.connection, action: o.action, limit: o.limit };
+      const events = await client.http.json<AuditEventView[]>('GET', '/v1/audit', { query });
+      if (globals().json && !o.follow) return printJson(events);
+      if (!o.follow) return printTable(HEADERS, rows(events));
+      const seen = new Set(events.map((e) => e.id));
+      let since = events[0]?.at ?? new Date().toISOString();
+      for (const e of [...events].reverse()) process.stdout.write(`${globals().json ? JSON.stringify(e) : rows([e])[0]?.join('  ')}\n`);
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const fresh = (await client.http.json<AuditEventView[]>('GET', '/v1/audit', { query: { ...query, since } })).reverse();
+        for (const e of fresh) {
+          if (seen.has(e.id)) continue;
+          seen.add(e.id);
+          since = e.at;
+          process.stdout.write(`${globals().json ? JSON.stringify(e) : rows([e])[0]?.join('  ')}\n`);
+        }
+      }
+    });
+
+  audit
+    .command('verify')
+    .description('check the hash chain: an edited or deleted event is reported')
+    .action(async () => {
+      const result = await adminClient(globals()).http.json<VerifyView>('GET', '/v1/audit/verify');
+      if (globals().json) printJson(result);
+      if (result.ok) {
+        if (!globals().json) process.stdout.write(`audit log intact: ${result.events} event(s) verified\n`);
+        return;
+      }
+      const b = result.broken;
+      throw new CliFailure(`audit log broken in chain ${b?.chainId} at event ${b?.seq}${b?.id ? ` (${b.id})` : ''}: ${b?.reason}`);
+    });
+}

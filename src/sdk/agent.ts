@@ -1,0 +1,140 @@
+import { HttpClient, LatchkeyApiError, LatchkeyConnectionError, enc } from './http.js';
+
+/** The API's error codes (api.md, "Errors"); `LatchkeyApiError.code` is one of these. */
+export type ApiErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'needs_reauth'
+  | 'invalid_state'
+  | 'target_not_allowed'
+  | 'upstream_error'
+  | 'provider_unavailable'
+  | 'audit_unavailable'
+  | 'invalid_issuer'
+  | 'internal_error';
+
+export interface Lease {
+  leaseId: string;
+  accessToken: string;
+  tokenType: string;
+  scopes: string[];
+  expiresAt: string;
+  tokenExpiresAt: string | null;
+}
+
+export interface AgentIdentity {
+  id: string;
+  name: string;
+  environment: string;
+  keyId: string;
+  policy: unknown;
+  connections: Array<{ name: string; provider: string; status: string; scopes: string[]; expiresAt: string | null }>;
+}
+
+export interface InvokeOptions {
+  method?: string;
+  path?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** The upstream API answered with an error status (the call itself went through Latchkey fine). */
+export class UpstreamHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`the upstream API answered ${status}`);
+    this.name = 'UpstreamHttpError';
+  }
+}
+
+/** True when `err` is an error answered by Latchkey with this code. */
+export function isApiError(err: unknown, code?: ApiErrorCode): err is LatchkeyApiError {
+  return err instanceof LatchkeyApiError && (code === undefined || err.code === code);
+}
+
+/**
+ * The agent's client: calls APIs through Latchkey's proxy with an agent key.
+ *
+ *     const lk = new Latchkey({ url, agentKey });
+ *     const me = await (await lk.fetch('github', '/user')).json();
+ */
+export class Latchkey {
+  readonly http: HttpClient;
+  readonly #fetch: typeof fetch;
+  readonly #agentKey: string;
+
+  constructor(options: { url: string; agentKey: string; fetch?: typeof fetch }) {
+    this.http = new HttpClient({ url: options.url, token: options.agentKey, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    this.#fetch = options.fetch ?? fetch;
+    this.#agentKey = options.agentKey;
+  }
+
+  /**
+   * A request through the proxy: the upstream's response comes back as it is
+   * (any status). Latchkey's own refusals (policy, target, audit) throw LatchkeyApiError.
+   */
+  async fetch(connection: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${this.#agentKey}`);
+    const suffix = path === '' ? '' : path.startsWith('/') ? path : `/${path}`;
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.http.url}/v1/proxy/${enc(connection)}${suffix}`, { ...init, headers, redirect: 'manual' });
+    } catch (cause) {
+      throw new LatchkeyConnectionError(this.http.url, { cause });
+    }
+    if (!response.ok && !response.headers.has('latchkey-connection')) throw await apiError(response);
+    return response;
+  }
+
+  /** Calls a capability by name; resolves to the upstream's JSON (or text) body. */
+  async invoke<T = unknown>(connection: string, capability: string, options: InvokeOptions = {}): Promise<T> {
+    const response = await this.http.raw('POST', `/v1/invoke/${enc(connection)}/${enc(capability)}`, { body: options });
+    if (!response.headers.has('latchkey-connection')) {
+      if (!response.ok) throw await apiError(response);
+    }
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // not JSON: the text itself
+    }
+    if (!response.ok) throw new UpstreamHttpError(response.status, body);
+    return body as T;
+  }
+
+  /** A raw access token for a bounded time (policy permitting). */
+  lease(connection: string, options: { ttl?: string | number } = {}): Promise<Lease> {
+    return this.http.json('POST', '/v1/leases', { body: { connection, ...(options.ttl === undefined ? {} : { ttl: options.ttl }) } });
+  }
+
+  /** Ends a lease; `rotate` also revokes the leased token at the provider. */
+  endLease(leaseId: string, options: { rotate?: boolean } = {}): Promise<{ ended: boolean; revokedAtProvider: boolean; refreshed: boolean | null; refreshError: string | null }> {
+    return this.http.json('DELETE', `/v1/leases/${enc(leaseId)}`, { query: { rotate: options.rotate ? 'true' : undefined } });
+  }
+
+  me(): Promise<AgentIdentity> {
+    return this.http.json('GET', '/v1/me');
+  }
+}
+
+async function apiError(response: Response): Promise<LatchkeyApiError> {
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null) body = parsed as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  const code = typeof body.error === 'string' ? body.error : 'http_error';
+  const message = typeof body.message === 'string' ? body.message : `HTTP ${response.status}`;
+  return new LatchkeyApiError(response.status, code, message, body);
+}

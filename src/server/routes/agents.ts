@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import type { Agent } from '../../agents/index.js';
+import type { Latchkey } from '../../latchkey.js';
+
+const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const createAgentBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name, environment: name, policy: { type: 'object' } },
+} as const;
+const updateAgentBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['policy'],
+  properties: { policy: { type: 'object' } },
+} as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: name } } as const;
+const keyParams = { type: 'object', required: ['id', 'keyId'], properties: { id: name, keyId: name } } as const;
+
+function view(agent: Agent) {
+  return { id: agent.id, name: agent.name, environment: agent.environment, policy: agent.policy, createdAt: agent.createdAt, updatedAt: agent.updatedAt };
+}
+
+/** Admin routes for agents, their keys and leases (api.md, "Agents"). */
+export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
+  app.post<{ Body: { name: string; environment?: string; policy?: unknown } }>(
+    '/v1/agents',
+    { schema: { body: createAgentBody } },
+    async (request, reply) => {
+      const { agent, key } = await core.agents.create(request.body);
+      await core.audit.admin('agent.create', { detail: { agent: agent.name, agentId: agent.id, keyId: key.id } });
+      // The key is shown here once; only its hash is stored.
+      return reply.code(201).send({ ...view(agent), keyId: key.id, apiKey: key.apiKey });
+    },
+  );
+
+  app.get('/v1/agents', async () => (await core.agents.list()).map(view));
+
+  app.get<{ Params: { id: string } }>('/v1/agents/:id', { schema: { params: idParams } }, async (request) => {
+    const agent = await core.agents.get(request.params.id);
+    return { ...view(agent), keys: await core.agents.listKeys(agent.id) };
+  });
+
+  app.patch<{ Params: { id: string }; Body: { policy: unknown } }>(
+    '/v1/agents/:id',
+    { schema: { params: idParams, body: updateAgentBody } },
+    async (request) => {
+      const agent = await core.agents.updatePolicy(request.params.id, request.body.policy);
+      await core.audit.admin('agent.update', { detail: { agent: agent.name, agentId: agent.id } });
+      return view(agent);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>('/v1/agents/:id', { schema: { params: idParams } }, async (request) => {
+    const agent = await core.agents.remove(request.params.id);
+    await core.audit.admin('agent.delete', { detail: { agent: agent.name, agentId: agent.id } });
+    return { deleted: true };
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/agents/:id/keys', { schema: { params: idParams } }, async (request, reply) => {
+    const agent = await core.agents.get(request.params.id);
+    const key = await core.agents.addKey(agent.id);
+    await core.audit.admin('agent.key_create', { detail: { agent: agent.name, agentId: agent.id, keyId: key.id } });
+    return reply.code(201).send({ id: key.id, agentId: agent.id, apiKey: key.apiKey, createdAt: key.createdAt });
+  });
+
+  app.delete<{ Params: { id: string; keyId: string } }>(
+    '/v1/agents/:id/keys/:keyId',
+    { schema: { params: keyParams } },
+    async (request) => {
+      const agent = await core.agents.removeKey(request.params.id, request.params.keyId);
+      await core.audit.admin('agent.key_delete', { detail: { agent: agent.name, agentId: agent.id, keyId: request.params.keyId } });
+      return { deleted: true };
+    },
+  );
+
+  app.get('/v1/leases', async () => core.leases.listActive());
+}

@@ -1,0 +1,54 @@
+import type { Db } from './dialect.js';
+import { fromJson, toJson } from './json.js';
+import type { LeasesTable } from './schema.js';
+
+/** A lease row; `token` stays sealed. */
+export interface LeaseRow {
+  id: string;
+  agentId: string;
+  connectionId: string;
+  token: string | null;
+  scopes: string[];
+  expiresAt: string;
+  tokenExpiresAt: string | null;
+  createdAt: string;
+  endedAt: string | null;
+}
+
+function decode(r: LeasesTable): LeaseRow {
+  return { ...r, scopes: fromJson<string[]>(r.scopes, []) };
+}
+
+export function leaseStore(db: Db) {
+  const k = db.kysely;
+  return {
+    async insert(row: LeaseRow): Promise<void> {
+      await k.insertInto('leases').values({ ...row, scopes: toJson(row.scopes) }).execute();
+    },
+    async findById(id: string): Promise<LeaseRow | undefined> {
+      const r = await k.selectFrom('leases').selectAll().where('id', '=', id).executeTakeFirst();
+      return r === undefined ? undefined : decode(r);
+    },
+    /** Leases not ended and not yet expired at `now`. */
+    async listActive(now: string, filter: { agentId?: string } = {}): Promise<LeaseRow[]> {
+      let q = k.selectFrom('leases').selectAll().where('endedAt', 'is', null).where('expiresAt', '>', now);
+      if (filter.agentId !== undefined) q = q.where('agentId', '=', filter.agentId);
+      return (await q.orderBy('expiresAt').execute()).map(decode);
+    },
+    /** Ends a lease once; returns whether this call ended it. */
+    async end(id: string, endedAt: string): Promise<boolean> {
+      const result = await k
+        .updateTable('leases')
+        .set({ endedAt, token: null })
+        .where('id', '=', id)
+        .where('endedAt', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async endForAgent(agentId: string, endedAt: string): Promise<void> {
+      await k.updateTable('leases').set({ endedAt, token: null }).where('agentId', '=', agentId).where('endedAt', 'is', null).execute();
+    },
+  };
+}
+
+export type LeaseStore = ReturnType<typeof leaseStore>;

@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as client from 'openid-client';
+import { request as undiciRequest } from 'undici';
+import { Latchkey, isApiError } from '../src/sdk/index.js';
+import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
+import {
+  addFixtureApiProvider,
+  auditEvents,
+  createAgent,
+  fixtureTokens,
+  importTokens,
+  rawRequest,
+  startFakeApi,
+  type FakeApi,
+} from './helpers/broker-setup.js';
+import { startInProcess, type InProcess } from './helpers/in-process.js';
+import { assertNoSecrets } from './helpers/oauth-flows.js';
+
+describe('broker end to end: the real server, the authorization server fixture and a protected API', () => {
+  let as: AuthorizationServer;
+  let lk: InProcess;
+  let echo: FakeApi;
+  let unauthorized: FakeApi;
+  let tokens: client.TokenEndpointResponse;
+  let agentKey: string;
+  const secretsSeen: string[] = [];
+  const secrets = (): string[] => [tokens.access_token, tokens.refresh_token ?? '', agentKey, ...secretsSeen];
+
+  before(async () => {
+    as = await startAuthorizationServer();
+    lk = await startInProcess();
+    echo = await startFakeApi((req, res, body) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'upstream=1' });
+      res.end(JSON.stringify({ method: req.method, url: req.url, body, sawAuthorization: req.headers.authorization !== undefined }));
+    });
+    await addFixtureApiProvider(lk, as);
+    tokens = await fixtureTokens(as);
+    await importTokens(lk, {
+      name: 'fx',
+      provider: 'fixture',
+      accessToken: tokens.access_token,
+      ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
+      expiresAt: new Date(Date.now() + (tokens.expires_in ?? 3600) * 1000).toISOString(),
+      scopes: ['openid', 'offline_access', 'api:read'],
+    });
+    const provider = await lk.admin('POST', '/v1/providers', { name: 'echo', tokenEndpoint: `${echo.url}/token`, apiBaseUrl: `${echo.url}/base` });
+    assert.equal(provider.status, 201, JSON.stringify(provider.body));
+    await importTokens(lk, { name: 'echo', provider: 'echo', accessToken: 'echo-provider-token-0123456789' });
+    unauthorized = await startFakeApi((_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"nope"}'));
+    const p401 = await lk.admin('POST', '/v1/providers', { name: 'echo-401', tokenEndpoint: `${unauthorized.url}/token`, apiBaseUrl: unauthorized.url });
+    assert.equal(p401.status, 201);
+    await importTokens(lk, { name: 'echo-401', provider: 'echo-401', accessToken: 'echo-401-token-0123456789', refreshToken: 'r-0123456789' });
+    const agent = await createAgent(lk, {
+      name: 'bot',
+      policy: { rules: [{ connections: ['fx*'], methods: ['GET'], paths: ['/api/**'] }, { connections: ['echo*'] }] },
+    });
+    agentKey = agent.apiKey;
+  });
+
+  after(async () => {
+    await lk?.close();
+    await echo?.close();
+    await unauthorized?.close();
+    await as?.close();
+  });
+
+  test('the agent reaches the protected API; upstream sees the provider token, never the agent key', async () => {
+    const res = await fetch(`${lk.url}/v1/proxy/fx/api/me`, { headers: { authorization: `Bearer ${agentKey}` } });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    assert.equal(res.headers.get('latchkey-connection'), 'fx');
+    const body = JSON.parse(text) as { sub: string; client_id: string };
+    // The fixture answers 200 only when introspection says the Bearer token is its own active token.
+    assert.equal(body.sub, 'test-user');
+    assert.equal(body.client_id, as.confidentialClient.clientId);
+    assertNoSecrets(text + JSON.stringify([...res.headers]), secrets(), 'the agent response');
+  });
+
+  test('the request is forwarded with method, path, query and body; agent credentials and hop-by-hop headers are dropped', async () => {
+    const before = echo.seen.length;
+    const res = await rawRequest(lk.url, {
+      method: 'POST',
+      path: '/v1/proxy/echo/items/1?x=1&y=two',
+      headers: {
+        authorization: `token ${agentKey}`,
+        cookie: 'session=agent',
+        'proxy-authorization': 'Basic abc',
+        connection: 'keep-alive, x-hop',
+        'x-hop': 'drop me',
+        'x-custom': 'keep me',
+        'content-type': 'application/json',
+        'latchkey-unused': 'internal',
+      },
+      body: '{"hello":"world"}',
+    });
+    assert.equal(res.status, 200, res.body);
+    const seen = echo.seen.slice(before);
+    assert.equal(seen.length, 1);
+    const upstream = seen[0]!;
+    assert.equal(upstream.url, '/base/items/1?x=1&y=two');
+    assert.equal(upstream.body, '{"hello":"world"}');
+    assert.equal(upstream.headers.authorization, 'Bearer echo-provider-token-0123456789');
+    assert.equal(upstream.headers.cookie, undefined);
+    assert.equal(upstream.headers['proxy-authorization'], undefined);
+    assert.equal(upstream.headers['x-hop'], undefined);
+    assert.equal(upstream.headers['latchkey-unused'], undefined);
+    assert.equal(upstream.headers['x-custom'], 'keep me');
+    assert.ok(!JSON.stringify(upstream.headers).includes(agentKey), 'upstream never sees the agent key');
+    assert.equal(res.headers['set-cookie']?.[0], 'upstream=1', 'the proxy relays response headers unchanged');
+    assert.ok(!res.body.includes('echo-provider-token'), 'the response does not carry the provider token');
+  });
+
+  test('a large body streams through (chunked, above the replay buffer)', async () => {
+    const big = 'x'.repeat(300_000);
+    const res = await fetch(`${lk.url}/v1/proxy/echo/upload`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'text/plain' },
+      body: new Blob([big]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(res.status, 200);
+    const echoed = (await res.json()) as { body: string };
+    assert.equal(echoed.body.length, big.length);
+  });
+
+  test('a large body with a declared length keeps its Content-Length upstream', async () => {
+    const big = Buffer.alloc(200_000, 'z');
+    const res = await rawRequest(lk.url, {
+      method: 'PUT',
+      path: '/v1/proxy/echo/upload-sized',
+      headers: { authorization: `Bearer ${agentKey}`, 'content-length': String(big.length) },
+      body: big.toString(),
+    });
+    assert.equal(res.status, 200, res.body);
+    const seen = echo.seen.find((r) => r.url === '/base/upload-sized');
+    assert.equal(seen?.headers['content-length'], String(big.length));
+    assert.equal(seen?.headers['transfer-encoding'], undefined);
+    assert.equal(seen?.body.length, big.length);
+  });
+
+  test('HEAD and bodies without a content type pass through', async () => {
+    const head = await rawRequest(lk.url, { method: 'HEAD', path: '/v1/proxy/echo/h', headers: { authorization: `Bearer ${agentKey}` } });
+    assert.equal(head.status, 200);
+    assert.equal(echo.seen.at(-1)?.method, 'HEAD');
+    const untyped = await rawRequest(lk.url, { method: 'POST', path: '/v1/proxy/echo/raw', headers: { authorization: `Bearer ${agentKey}`, 'content-length': '5' }, body: 'hello' });
+    assert.equal(untyped.status, 200, untyped.body);
+    assert.equal(echo.seen.at(-1)?.body, 'hello');
+  });
+
+  test('a body over the limit is refused', async () => {
+    const res = await fetch(`${lk.url}/v1/proxy/echo/upload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(lk.config.bodyLimit + 10),
+    });
+    assert.ok(res.status === 413 || res.status === 400, String(res.status));
+  });
+
+  test("off-the-shelf clients work unchanged: openid-client's fetchProtectedResource and undici's request", async () => {
+    const c = as.confidentialClient;
+    const config = await client.discovery(new URL(as.issuer), c.clientId, c.clientSecret, undefined, { execute: [client.allowInsecureRequests] });
+    // The agent key stands in for the access token; the proxy URL for the resource server.
+    const res = await client.fetchProtectedResource(config, agentKey, new URL(`${lk.url}/v1/proxy/fx/api/me`), 'GET');
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { sub: string }).sub, 'test-user');
+
+    // GitHub clients send "Authorization: token ..."
+    const viaUndici = await undiciRequest(`${lk.url}/v1/proxy/fx/api/me`, { headers: { authorization: `token ${agentKey}` } });
+    assert.equal(viaUndici.statusCode, 200);
+    assert.equal(((await viaUndici.body.json()) as { sub: string }).sub, 'test-user');
+  });
+
+  test('the SDK: fetch, invoke, and typed errors with the API code', async () => {
+    const lkClient = new Latchkey({ url: lk.url, agentKey });
+    const me = await lkClient.fetch('fx', '/api/me');
+    assert.equal(me.status, 200);
+    assert.equal(((await me.json()) as { sub: string }).sub, 'test-user');
+    const invoked = await lkClient.invoke<{ sub: string }>('fx', 'me');
+    assert.equal(invoked.sub, 'test-user');
+    await assert.rejects(lkClient.fetch('fx', '/other'), (err: unknown) => isApiError(err, 'forbidden'));
+    await assert.rejects(lkClient.lease('fx'), (err: unknown) => isApiError(err, 'forbidden'));
+    const identity = await lkClient.me();
+    assert.ok(['echo', 'fx'].every((n) => identity.connections.some((c) => c.name === n)));
+  });
+
+  test('invoke strips auth-class response headers', async () => {
+    const res = await fetch(`${lk.url}/v1/invoke/fx/me`, { method: 'POST', headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('set-cookie'), null);
+    const wrongPath = await fetch(`${lk.url}/v1/invoke/fx/me`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ path: '/token' }),
+    });
+    assert.equal(wrongPath.status, 403);
+  });
+
+  test('after an upstream 401 the token is refreshed once and the request retried', async () => {
+    // A connection whose stored access token the API rejects, but whose refresh token is good.
+    const fresh = await fixtureTokens(as);
+    assert.ok(fresh.refresh_token);
+    await importTokens(lk, {
+      name: 'fx-stale',
+      provider: 'fixture',
+      accessToken: 'rejected-by-the-api-0123456789',
+      refreshToken: fresh.refresh_token,
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    const refreshesBefore = as.counts().refresh_token ?? 0;
+    const res = await fetch(`${lk.url}/v1/proxy/fx-stale/api/me`, { headers: { authorization: `Bearer ${agentKey}` } });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(((await res.json()) as { sub: string }).sub, 'test-user');
+    assert.equal((as.counts().refresh_token ?? 0) - refreshesBefore, 1, 'exactly one refresh');
+    const events = await auditEvents(lk, '?action=connection.refresh');
+    assert.ok(events.some((e) => e.detail.reason === 'upstream_401' && e.actor.name === 'bot' && e.connection === 'fx-stale'));
+    secretsSeen.push(fresh.access_token, fresh.refresh_token);
+  });
+
+  test('a 401 on a request whose body cannot be replayed is returned as it is', async () => {
+    const res = await fetch(`${lk.url}/v1/proxy/echo-401/upload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'text/plain' },
+      body: new Blob(['y'.repeat(100_000)]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(res.status, 401);
+    assert.equal(unauthorized.seen.filter((r) => r.url === '/upload').length, 1, 'sent once, not retried');
+    assert.equal(unauthorized.seen.filter((r) => r.url === '/token').length, 0, 'no refresh for an unreplayable body');
+  });
+
+  test('every proxy request is audited with method, host, path (no query), status and duration', async () => {
+    const events = await auditEvents(lk, '?action=proxy.request&connection=echo');
+    const post = events.find((e) => e.detail.method === 'POST' && e.detail.path === '/base/items/1');
+    assert.ok(post, 'the POST is audited');
+    assert.equal(post.status, 200);
+    assert.equal(post.detail.path, '/base/items/1');
+    assert.equal(post.detail.host, echo.host);
+    assert.equal(typeof post.detail.durationMs, 'number');
+    assert.deepEqual(post.actor, { type: 'agent', id: post.actor.id, name: 'bot' });
+  });
+
+  test('no provider token or agent key in the logs or the audit log', async () => {
+    await lk.core.audit.flush();
+    const all = await lk.admin('GET', '/v1/audit?limit=1000');
+    assertNoSecrets(JSON.stringify(all.body), [...secrets(), 'echo-provider-token-0123456789'], 'the audit log');
+    assertNoSecrets(lk.logs.text(), [...secrets(), 'echo-provider-token-0123456789'], 'the logs');
+  });
+});
