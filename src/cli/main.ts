@@ -6,6 +6,13 @@ import { presetsCommand, providersCommand } from './commands/providers.js';
 import { connectionsCommand } from './commands/connections.js';
 import { secretsCommand } from './commands/secrets.js';
 import { keysCommand } from './commands/keys.js';
+import { connectCommand } from './commands/connect.js';
+import { oauthCommand } from './commands/oauth.js';
+import { agentsCommand } from './commands/agents.js';
+import { invokeCommand } from './commands/invoke.js';
+import { leaseCommand } from './commands/lease.js';
+import { auditCommand } from './commands/audit.js';
+import { webhooksCommand } from './commands/webhooks.js';
 
 const program = new Command('latchkey')
   .description('OAuth token vault and broker for AI agents')
@@ -23,6 +30,13 @@ providersCommand(program, globals);
 connectionsCommand(program, globals);
 secretsCommand(program, globals);
 keysCommand(program, globals);
+connectCommand(program, globals);
+oauthCommand(program, globals);
+agentsCommand(program, globals);
+invokeCommand(program, globals);
+leaseCommand(program, globals);
+auditCommand(program, globals);
+webhooksCommand(program, globals);
 
 // Sub-commands exit through our handler too, so usage errors exit 2.
 for (const command of program.commands) {

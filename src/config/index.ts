@@ -21,6 +21,18 @@ export interface Config {
   allowedReturnOrigins: string[];
   allowHttpLoopback: boolean;
   refreshSkewSeconds: number;
+  /** Seconds a refresh claim lasts before another process may take over (LATCHKEY_REFRESH_CLAIM_TTL). */
+  refreshClaimTtlSeconds: number;
+  /** Seconds a token endpoint request may take (LATCHKEY_TOKEN_TIMEOUT); always shorter than the claim. */
+  tokenRequestTimeoutSeconds: number;
+  /** Seconds between background refresher passes; 0 switches it off (LATCHKEY_REFRESHER_INTERVAL). */
+  refresherIntervalSeconds: number;
+  /** The background refresher renews tokens expiring within this many seconds (LATCHKEY_REFRESHER_LEAD). */
+  refresherLeadSeconds: number;
+  /** Background refreshes running at once per provider (LATCHKEY_REFRESHER_CONCURRENCY). */
+  refresherConcurrency: number;
+  /** Seconds between webhook outbox passes; 0 switches delivery off (LATCHKEY_WEBHOOK_INTERVAL). */
+  webhookIntervalSeconds: number;
   logLevel: LogLevel;
   metricsPublic: boolean;
   /** Largest accepted request body, in bytes. */
@@ -73,6 +85,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     allowedReturnOrigins: parseOrigins(env.LATCHKEY_ALLOWED_RETURN_ORIGINS),
     allowHttpLoopback: flags.allowHttpLoopback === true || parseBool(env.LATCHKEY_ALLOW_HTTP_LOOPBACK, 'LATCHKEY_ALLOW_HTTP_LOOPBACK'),
     refreshSkewSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESH_SKEW, 60, 'LATCHKEY_REFRESH_SKEW'),
+    refreshClaimTtlSeconds: parsePositiveInt(env.LATCHKEY_REFRESH_CLAIM_TTL, 60, 'LATCHKEY_REFRESH_CLAIM_TTL'),
+    tokenRequestTimeoutSeconds: parsePositiveInt(env.LATCHKEY_TOKEN_TIMEOUT, 30, 'LATCHKEY_TOKEN_TIMEOUT'),
+    refresherIntervalSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESHER_INTERVAL, 30, 'LATCHKEY_REFRESHER_INTERVAL'),
+    refresherLeadSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESHER_LEAD, 300, 'LATCHKEY_REFRESHER_LEAD'),
+    refresherConcurrency: parsePositiveInt(env.LATCHKEY_REFRESHER_CONCURRENCY, 4, 'LATCHKEY_REFRESHER_CONCURRENCY'),
+    webhookIntervalSeconds: parseNonNegativeInt(env.LATCHKEY_WEBHOOK_INTERVAL, 2, 'LATCHKEY_WEBHOOK_INTERVAL'),
     logLevel: parseLogLevel(pick(flags.logLevel, env.LATCHKEY_LOG_LEVEL)),
     metricsPublic: parseBool(env.LATCHKEY_METRICS_PUBLIC, 'LATCHKEY_METRICS_PUBLIC'),
     bodyLimit: parseNonNegativeInt(env.LATCHKEY_BODY_LIMIT, 1024 * 1024, 'LATCHKEY_BODY_LIMIT'),
@@ -160,6 +178,12 @@ function parseNonNegativeInt(value: string | undefined, fallback: number, settin
   if (v === undefined) return fallback;
   if (!/^\d+$/.test(v)) throw new ConfigError(setting, `"${v}" is not a non-negative whole number`);
   return Number(v);
+}
+
+function parsePositiveInt(value: string | undefined, fallback: number, setting: string): number {
+  const n = parseNonNegativeInt(value, fallback, setting);
+  if (n === 0) throw new ConfigError(setting, 'must be at least 1');
+  return n;
 }
 
 function parseLogLevel(value: string | undefined): LogLevel {

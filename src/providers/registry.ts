@@ -230,9 +230,9 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     if (inUse > 0 && !options.force) {
       throw new Conflict(`provider "${name}" is used by ${inUse} connection(s); delete them first or pass force=true`);
     }
-    await store.db.kysely.transaction().execute(async () => {
-      await store.connections.removeByProvider(provider.id);
-      await store.providers.remove(provider.id);
+    await store.transaction(async (tx) => {
+      await tx.connections.removeByProvider(provider.id);
+      await tx.providers.remove(provider.id);
     });
     return { removedConnections: inUse };
   }

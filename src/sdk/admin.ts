@@ -1,12 +1,19 @@
 import { HttpClient, enc, type ClientOptions } from './http.js';
 import type {
+  AuthorizationStartView,
+  ConnectRequest,
+  DeviceStartView,
   ConnectionFilter,
   ConnectionImport,
+  ConnectionTokenView,
   ConnectionView,
   KeyRotation,
   PresetView,
   ProviderCreate,
   ProviderView,
+  WebhookCreate,
+  WebhookDeliveryView,
+  WebhookView,
 } from './types.js';
 
 /** The operator's client: every admin route of the REST API, one method each. */
@@ -41,6 +48,28 @@ export class LatchkeyAdmin {
       this.http.json('POST', `/v1/connections/${enc(idOrName)}/refresh`),
     remove: (idOrName: string): Promise<{ deleted: boolean; revokedAtProvider: boolean }> =>
       this.http.json('DELETE', `/v1/connections/${enc(idOrName)}`),
+    /** The operator's own read of a valid access token (refreshed first if needed; audited). */
+    token: (idOrName: string): Promise<ConnectionTokenView> =>
+      this.http.json('GET', `/v1/connections/${enc(idOrName)}/token`),
+  };
+
+  readonly webhooks = {
+    /** The response carries `secret` once: keep it to verify `Latchkey-Signature`. */
+    create: (body: WebhookCreate): Promise<WebhookView & { secret: string }> =>
+      this.http.json('POST', '/v1/webhooks', { body }),
+    list: (): Promise<WebhookView[]> => this.http.json('GET', '/v1/webhooks'),
+    deliveries: (id: string): Promise<WebhookDeliveryView[]> => this.http.json('GET', `/v1/webhooks/${enc(id)}/deliveries`),
+    remove: (id: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/webhooks/${enc(id)}`),
+  };
+
+  /** The ways a connection is born (authorization code, device, client credentials). */
+  readonly connect = {
+    authorizationCode: (provider: string, body: ConnectRequest = {}): Promise<AuthorizationStartView> =>
+      this.http.json('POST', `/v1/connect/${enc(provider)}`, { body }),
+    device: (provider: string, body: Omit<ConnectRequest, 'returnTo'> = {}): Promise<DeviceStartView> =>
+      this.http.json('POST', `/v1/connect/${enc(provider)}/device`, { body }),
+    clientCredentials: (provider: string, body: Omit<ConnectRequest, 'returnTo' | 'subject'> = {}): Promise<ConnectionView> =>
+      this.http.json('POST', `/v1/connect/${enc(provider)}/client-credentials`, { body }),
   };
 
   readonly keys = {

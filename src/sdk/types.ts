@@ -108,3 +108,61 @@ export interface KeyRotation {
   resealed: number;
   retiredKeyIds: string[];
 }
+
+/** Body of POST /v1/connect/{provider} (and, without returnTo, of the device route). */
+export interface ConnectRequest {
+  name?: string;
+  subject?: string;
+  environment?: string;
+  scopes?: string[];
+  returnTo?: string;
+}
+
+export interface AuthorizationStartView {
+  connectionId: string;
+  authorizationUrl: string;
+  expiresAt: string;
+}
+
+export interface DeviceStartView {
+  connectionId: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete: string | null;
+  expiresAt: string;
+  interval: number;
+}
+
+/** GET /v1/connections/{id}/token */
+export interface ConnectionTokenView {
+  accessToken: string;
+  tokenType: string;
+  scopes: string[];
+  expiresAt: string | null;
+}
+
+export interface WebhookCreate {
+  url: string;
+  events: string[];
+  /** At least 16 characters; generated (and returned once) when left out. */
+  secret?: string;
+}
+
+export interface WebhookView {
+  id: string;
+  url: string;
+  events: string[];
+  createdAt: string;
+}
+
+export interface WebhookDeliveryView {
+  id: string;
+  eventId: string;
+  status: 'pending' | 'delivered';
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}

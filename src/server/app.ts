@@ -8,6 +8,14 @@ import { healthRoutes } from './routes/health.js';
 import { providerRoutes } from './routes/providers.js';
 import { connectionRoutes } from './routes/connections.js';
 import { keyRoutes } from './routes/keys.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { connectRoutes } from './routes/connect.js';
+import { callbackRoutes } from './routes/callback.js';
+import { agentRoutes } from './routes/agents.js';
+import { auditRoutes } from './routes/audit.js';
+import { agentApiRoutes } from './routes/agent-api.js';
+import { metricsRoutes } from './metrics.js';
 
 export interface ServerOptions {
   /** Extra route plugins registered under the admin auth hook (later parts add theirs). */
@@ -32,14 +40,25 @@ export async function buildServer(core: Latchkey, options: ServerOptions = {}): 
   );
 
   await app.register(async (scope) => healthRoutes(scope, core));
+  // Not encapsulated, so its onResponse hook counts requests of every scope.
+  await metricsRoutes(app, core);
 
   await app.register(async (admin) => {
     admin.addHook('onRequest', async (request) => requireAdmin(request, core.adminToken));
     await providerRoutes(admin, core);
     await connectionRoutes(admin, core);
     await keyRoutes(admin, core);
+    await tokenRoutes(admin, core);
+    await webhookRoutes(admin, core);
+    await connectRoutes(admin, core);
+    await agentRoutes(admin, core);
+    await auditRoutes(admin, core);
     for (const plugin of options.adminPlugins ?? []) await plugin(admin, core);
   });
+
+  await app.register(async (scope) => callbackRoutes(scope, core));
+  // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.
+  await app.register(async (scope) => agentApiRoutes(scope, core));
 
   for (const plugin of options.publicPlugins ?? []) {
     await app.register(async (scope) => plugin(scope, core));

@@ -120,6 +120,15 @@ export function connectionStore(db: Db) {
       const rows = await q.orderBy('name').execute();
       return rows.map(decode);
     },
+    /** Connection counts per status, for /metrics. */
+    async countByStatus(): Promise<Record<string, number>> {
+      const rows = await k
+        .selectFrom('connections')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('status')
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    },
     async countByProvider(providerId: string): Promise<number> {
       const row = await k
         .selectFrom('connections')
@@ -153,6 +162,137 @@ export function connectionStore(db: Db) {
         .where('version', '=', expectedVersion)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    /**
+     * Takes the refresh claim if nobody holds it or the holder's lease ran out
+     * (a crashed replica). One conditional update: on PostgreSQL a concurrent
+     * update waits for the row lock and re-checks the condition; SQLite has a
+     * single writer. Either way exactly one caller sees a changed row.
+     */
+    async claimRefresh(id: string, owner: string, now: string, until: string): Promise<boolean> {
+      const result = await k
+        .updateTable('connections')
+        .set({ refreshClaimOwner: owner, refreshClaimUntil: until })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('refreshClaimUntil', 'is', null), eb('refreshClaimUntil', '<=', now)]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /** Records, while holding the claim, which refresh token is about to be sent (JSON {owner, at, fingerprint}). */
+    async recordRefreshIntent(id: string, owner: string, intent: string): Promise<boolean> {
+      const result = await k
+        .updateTable('connections')
+        .set({ refreshIntent: intent })
+        .where('id', '=', id)
+        .where('refreshClaimOwner', '=', owner)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async releaseClaim(id: string, owner: string): Promise<void> {
+      await k
+        .updateTable('connections')
+        .set({ refreshClaimOwner: null, refreshClaimUntil: null })
+        .where('id', '=', id)
+        .where('refreshClaimOwner', '=', owner)
+        .execute();
+    },
+    /**
+     * Commits a refresh: access and (rotated) refresh token in one sealed
+     * column, one statement, against the version the refresher read, and
+     * clears the claim, the intent and the failure count with it.
+     */
+    async saveRefreshedTokens(id: string, expectedVersion: number, write: TokenWrite, updatedAt: string): Promise<boolean> {
+      const { scopes, ...rest } = write;
+      const result = await k
+        .updateTable('connections')
+        .set((eb) => ({
+          status: 'active',
+          lastError: null,
+          ...rest,
+          ...(scopes === undefined ? {} : { scopes: toJson(scopes) }),
+          refreshClaimOwner: null,
+          refreshClaimUntil: null,
+          refreshIntent: null,
+          failureCount: 0,
+          nextAttemptAt: null,
+          version: eb('version', '+', 1),
+          updatedAt,
+        }))
+        .where('id', '=', id)
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /** A failed refresh (outage or refusal): counts it, schedules the next try and lets go of the claim. */
+    async recordRefreshFailure(
+      id: string,
+      owner: string,
+      failure: { failureCount: number; nextAttemptAt: string; lastError: string; keepIntent: boolean },
+      updatedAt: string,
+    ): Promise<void> {
+      await k
+        .updateTable('connections')
+        .set({
+          failureCount: failure.failureCount,
+          nextAttemptAt: failure.nextAttemptAt,
+          lastError: failure.lastError,
+          refreshClaimOwner: null,
+          refreshClaimUntil: null,
+          ...(failure.keepIntent ? {} : { refreshIntent: null }),
+          updatedAt,
+        })
+        .where('id', '=', id)
+        .where('refreshClaimOwner', '=', owner)
+        .execute();
+    },
+    /** The provider refused the grant: nothing more to try until a person reconnects. */
+    async markNeedsReauth(id: string, owner: string, lastError: string, updatedAt: string): Promise<boolean> {
+      const result = await k
+        .updateTable('connections')
+        .set({
+          status: 'needs_reauth',
+          lastError,
+          refreshClaimOwner: null,
+          refreshClaimUntil: null,
+          refreshIntent: null,
+          nextAttemptAt: null,
+          updatedAt,
+        })
+        .where('id', '=', id)
+        .where('refreshClaimOwner', '=', owner)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /**
+     * Active connections whose access token expires at or before `before`,
+     * that are not backing off and not claimed, soonest first.
+     */
+    async listExpiring(before: string, now: string, limit: number): Promise<ConnectionRow[]> {
+      const rows = await k
+        .selectFrom('connections')
+        .selectAll()
+        .where('status', '=', 'active')
+        .where('expiresAt', 'is not', null)
+        .where('expiresAt', '<=', before)
+        .where((eb) => eb.or([eb('nextAttemptAt', 'is', null), eb('nextAttemptAt', '<=', now)]))
+        .where((eb) => eb.or([eb('refreshClaimUntil', 'is', null), eb('refreshClaimUntil', '<=', now)]))
+        .orderBy('expiresAt')
+        .limit(limit)
+        .execute();
+      return rows.map(decode);
+    },
+    /** Active connections whose refresh token itself expires at or before `before` (for connection.expiring). */
+    async listRefreshTokenExpiring(before: string, limit: number): Promise<ConnectionRow[]> {
+      const rows = await k
+        .selectFrom('connections')
+        .selectAll()
+        .where('status', '=', 'active')
+        .where('refreshTokenExpiresAt', 'is not', null)
+        .where('refreshTokenExpiresAt', '<=', before)
+        .orderBy('refreshTokenExpiresAt')
+        .limit(limit)
+        .execute();
+      return rows.map(decode);
     },
     async remove(id: string): Promise<void> {
       await k.deleteFrom('connections').where('id', '=', id).execute();

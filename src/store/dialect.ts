@@ -63,6 +63,9 @@ function openPostgres(url: string): Db {
         oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
     } as pg.CustomTypesConfig,
   });
+  // An idle client the server closed (restart, failover, admin command) emits 'error' on the
+  // pool; without a listener that would crash the process. The pool drops the client itself.
+  pool.on('error', () => {});
   const kysely = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new CamelCasePlugin()],

@@ -4,6 +4,14 @@ import { keyStore } from './keys.js';
 import { providerStore } from './providers.js';
 import { connectionStore } from './connections.js';
 import { sealedStore } from './sealed.js';
+import { eventStore } from './events.js';
+import { webhookStore } from './webhooks.js';
+import { agentStore } from './agents.js';
+import { agentKeyStore } from './agent-keys.js';
+import { leaseStore } from './leases.js';
+import { auditStore } from './audit.js';
+import { oauthStateStore } from './oauth-states.js';
+import { deviceAuthorizationStore } from './device-authorizations.js';
 
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
@@ -12,6 +20,14 @@ export type { ConnectionRow, ConnectionStore, ConnectionFilter, ConnectionPatch,
 export type { StoredKeyRow } from './keys.js';
 export { SEALED_COLUMNS, type SealedValue, type SealedStore } from './sealed.js';
 export type { Json } from './json.js';
+export type { EventRow, DeliveryRow, DueDelivery, EventStore } from './events.js';
+export type { WebhookRow, WebhookStore } from './webhooks.js';
+export type { AgentRow, AgentStore } from './agents.js';
+export type { AgentKeyRow, AgentKeyStore } from './agent-keys.js';
+export type { LeaseRow, LeaseStore } from './leases.js';
+export type { AuditEventRow, AuditChainRow, AuditFilter, AuditStore } from './audit.js';
+export type { OAuthStateRow, OAuthStateStore } from './oauth-states.js';
+export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-authorizations.js';
 
 /** One repository per table, all over the same database. */
 export interface Store {
@@ -20,6 +36,16 @@ export interface Store {
   providers: ReturnType<typeof providerStore>;
   connections: ReturnType<typeof connectionStore>;
   sealed: ReturnType<typeof sealedStore>;
+  events: ReturnType<typeof eventStore>;
+  webhooks: ReturnType<typeof webhookStore>;
+  oauthStates: ReturnType<typeof oauthStateStore>;
+  deviceAuthorizations: ReturnType<typeof deviceAuthorizationStore>;
+  agents: ReturnType<typeof agentStore>;
+  agentKeys: ReturnType<typeof agentKeyStore>;
+  leases: ReturnType<typeof leaseStore>;
+  audit: ReturnType<typeof auditStore>;
+  /** Runs `work` in one transaction, with every repository bound to it. */
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -30,6 +56,15 @@ export function storeOn(db: Db): Store {
     providers: providerStore(db),
     connections: connectionStore(db),
     sealed: sealedStore(db),
+    events: eventStore(db),
+    webhooks: webhookStore(db),
+    oauthStates: oauthStateStore(db),
+    deviceAuthorizations: deviceAuthorizationStore(db),
+    agents: agentStore(db),
+    agentKeys: agentKeyStore(db),
+    leases: leaseStore(db),
+    audit: auditStore(db),
+    transaction: (work) => db.kysely.transaction().execute((trx) => work(storeOn({ ...db, kysely: trx }))),
     close: () => db.close(),
   };
 }

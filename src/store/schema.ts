@@ -71,8 +71,137 @@ export interface ConnectionsTable {
   updatedAt: string;
 }
 
+export interface OAuthStatesTable {
+  /** SHA-256 (hex) of the state parameter */
+  id: string;
+  connectionId: string;
+  providerId: string;
+  /** sealed JSON {codeVerifier, nonce} */
+  secrets: string;
+  scopes: string;
+  redirectUri: string;
+  returnTo: string | null;
+  expiresAt: string;
+  createdAt: string;
+}
+
+export interface DeviceAuthorizationsTable {
+  id: string;
+  connectionId: string;
+  providerId: string;
+  /** sealed */
+  deviceCode: string;
+  scopes: string;
+  intervalSeconds: number;
+  nextPollAt: string;
+  expiresAt: string;
+  createdAt: string;
+}
+
+export interface AgentsTable {
+  id: string;
+  name: string;
+  environment: string;
+  /** JSON policy */
+  policy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AgentKeysTable {
+  id: string;
+  agentId: string;
+  /** SHA-256 (hex) of the agent key */
+  keyHash: string;
+  createdAt: string;
+}
+
+export interface LeasesTable {
+  id: string;
+  agentId: string;
+  connectionId: string;
+  /** sealed leased access token */
+  token: string | null;
+  scopes: string;
+  expiresAt: string;
+  tokenExpiresAt: string | null;
+  createdAt: string;
+  endedAt: string | null;
+}
+
+export interface AuditEventsTable {
+  chainId: string;
+  seq: number;
+  id: string;
+  at: string;
+  actorType: string;
+  actorId: string | null;
+  actorName: string | null;
+  action: string;
+  connection: string | null;
+  outcome: string;
+  status: number | null;
+  /** JSON */
+  detail: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditChainsTable {
+  id: string;
+  startedAt: string;
+  lastSeq: number;
+  lastHash: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  /** JSON array of event types */
+  events: string;
+  /** sealed */
+  secret: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EventOutboxTable {
+  id: string;
+  type: string;
+  connectionId: string | null;
+  /** JSON event body, exactly as delivered (never a secret) */
+  payload: string;
+  createdAt: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  /** pending | delivered */
+  status: string;
+  attempts: number;
+  nextAttemptAt: string;
+  claimOwner: string | null;
+  claimUntil: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
 export interface Database {
   keyringKeys: KeyringKeysTable;
   providers: ProvidersTable;
   connections: ConnectionsTable;
+  oauthStates: OAuthStatesTable;
+  deviceAuthorizations: DeviceAuthorizationsTable;
+  agents: AgentsTable;
+  agentKeys: AgentKeysTable;
+  leases: LeasesTable;
+  auditEvents: AuditEventsTable;
+  auditChains: AuditChainsTable;
+  webhooks: WebhooksTable;
+  eventOutbox: EventOutboxTable;
+  webhookDeliveries: WebhookDeliveriesTable;
 }

@@ -5,6 +5,10 @@ import type { Db } from './dialect.js';
 export const SEALED_COLUMNS: ReadonlyArray<{ table: string; column: string }> = [
   { table: 'providers', column: 'client_secret' },
   { table: 'connections', column: 'tokens' },
+  { table: 'oauth_states', column: 'secrets' },
+  { table: 'device_authorizations', column: 'device_code' },
+  { table: 'leases', column: 'token' },
+  { table: 'webhooks', column: 'secret' },
 ];
 
 export interface SealedValue {

@@ -43,12 +43,12 @@ export function serveCommand(program: Command): void {
         }
         throw err;
       }
-      process.stdout.write(`Latchkey listening on ${server.url} (${server.core.store.db.describe})\n`);
+      // One write, so whoever reads the first line also has the token.
+      let banner = `Latchkey listening on ${server.url} (${server.core.store.db.describe})\n`;
       if (server.core.newAdminToken !== undefined) {
-        process.stdout.write(
-          `\nAdmin token (shown once; also stored in ${config.dataDir}/admin-token):\n  ${server.core.newAdminToken}\n\n`,
-        );
+        banner += `\nAdmin token (shown once; also stored in ${config.dataDir}/admin-token):\n  ${server.core.newAdminToken}\n\n`;
       }
+      process.stdout.write(banner);
       const stop = (): void => {
         server.close().then(
           () => process.exit(0),

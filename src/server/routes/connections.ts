@@ -20,6 +20,7 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
     async (request, reply) => {
       const connection = await importConnection(core, request.body);
       request.log.info({ connection: connection.name }, 'connection imported');
+      await core.audit.admin('connection.create', { connection: connection.name, detail: { grantType: 'imported' } });
       const [view] = await core.connections.present([connection]);
       return reply.code(201).send(view);
     },
@@ -47,8 +48,19 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
 
   app.delete<{ Params: { id: string } }>('/v1/connections/:id', { schema: { params: idParams } }, async (request) => {
     const connection = await core.connections.get(request.params.id);
+    // Revoke first (it needs the tokens); a provider failure is reported, not fatal.
+    const revokedAtProvider = await core.tokens.revokeConnection(connection).catch(() => false);
     await core.connections.remove(connection.id);
-    request.log.info({ connection: connection.name }, 'connection deleted');
-    return { deleted: true, revokedAtProvider: false };
+    request.log.info({ connection: connection.name, revokedAtProvider }, 'connection deleted');
+    await core.audit.admin('connection.revoke', { connection: connection.name, detail: { revokedAtProvider } });
+    const provider = await core.providers.getById(connection.providerId).catch(() => undefined);
+    await core.events.emit('connection.revoked', {
+      id: connection.id,
+      name: connection.name,
+      ...(provider === undefined ? {} : { provider: provider.name }),
+      status: 'revoked',
+      revokedAtProvider,
+    });
+    return { deleted: true, revokedAtProvider };
   });
 }

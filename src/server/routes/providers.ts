@@ -25,6 +25,7 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
   app.post<{ Body: ProviderInput }>('/v1/providers', { schema: { body: createProviderBody } }, async (request, reply) => {
     const provider = await core.providers.create(request.body);
     request.log.info({ provider: provider.name }, 'provider created');
+    await core.audit.admin('provider.create', { detail: { provider: provider.name } });
     return reply.code(201).send(toPublicProvider(provider));
   });
 
@@ -37,7 +38,11 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
   app.patch<{ Params: { name: string }; Body: ProviderInput }>(
     '/v1/providers/:name',
     { schema: { params: nameParams, body: updateProviderBody } },
-    async (request) => toPublicProvider(await core.providers.update(request.params.name, request.body)),
+    async (request) => {
+      const provider = await core.providers.update(request.params.name, request.body);
+      await core.audit.admin('provider.update', { detail: { provider: provider.name } });
+      return toPublicProvider(provider);
+    },
   );
 
   app.delete<{ Params: { name: string }; Querystring: { force?: string } }>(
@@ -46,6 +51,7 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
     async (request) => {
       const force = request.query.force === 'true' || request.query.force === '1';
       const result = await core.providers.remove(request.params.name, { force });
+      await core.audit.admin('provider.delete', { detail: { provider: request.params.name, force, removedConnections: result.removedConnections } });
       return { deleted: true, ...result };
     },
   );

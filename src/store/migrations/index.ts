@@ -1,7 +1,13 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001_initial.js';
+import * as oauth from './0002_oauth.js';
+import * as lifecycle from './0003_lifecycle.js';
+import * as agentsAudit from './0004_agents_audit.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_oauth': oauth,
+  '0003_lifecycle': lifecycle,
+  '0004_agents_audit': agentsAudit,
 };
