@@ -73,6 +73,9 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     const { token: adminToken, created } = resolveAdminToken(config);
     const providers = providerRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
     const connections = connectionRegistry({ store, clock, providers });
+    const webhooks = webhookRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
+    const delivery = new WebhookDelivery({ store, webhooks, clock, logger }, { intervalSeconds: config.webhookIntervalSeconds });
+    const emit = safeEmit(eventOutbox({ store, clock, logger, onAppended: () => delivery.nudge() }), logger);
     const oauth = oauthService({
       config,
       clock,
@@ -82,11 +85,9 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       providers,
       connections,
       sealTokens: (connectionId, tokens) => sealTokens(keyring, connectionId, tokens),
+      emit,
     });
     oauth.devicePoller.start();
-    const webhooks = webhookRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
-    const delivery = new WebhookDelivery({ store, webhooks, clock, logger }, { intervalSeconds: config.webhookIntervalSeconds });
-    const emit = safeEmit(eventOutbox({ store, clock, logger, onAppended: () => delivery.nudge() }), logger);
     const tokens = tokenService({
       store,
       keyring,

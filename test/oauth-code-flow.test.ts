@@ -116,6 +116,9 @@ for (const backend of BACKENDS) {
       assert.equal(resource.status, 200);
       assert.deepEqual(resource.body, { sub: 'test-user', scope: FIXTURE_SCOPES.join(' '), client_id: as.confidentialClient.clientId });
       assertNoSecrets(page.body, [tokens.accessToken, location.searchParams.get('code') ?? undefined], 'success page');
+      const events = await server.core.store.events.listEvents({ type: 'connection.created', connectionId: started.connectionId });
+      assert.equal(events.length, 1, 'connection.created is in the webhook outbox');
+      assertNoSecrets(events[0]?.payload ?? '', [tokens.accessToken, tokens.refreshToken], 'event payload');
     });
 
     test('the audit log records the start and the completed connection, with no secret in it', async () => {

@@ -146,7 +146,11 @@ describe('provider quirks come from preset data, not from the flow code', () => 
       const r = await kysely.selectFrom('deviceAuthorizations').selectAll().where('connectionId', '=', started.connectionId).executeTakeFirst();
       return r === undefined ? undefined : { ...r, scopes: JSON.parse(r.scopes) as string[], intervalSeconds: Number(r.intervalSeconds) };
     };
-    const deps: OAuthDeps = { ...server.core, sealTokens: (id, tokens) => sealTokens(server.core.keyring, id, tokens) };
+    const deps: OAuthDeps = {
+      ...server.core,
+      sealTokens: (id, tokens) => sealTokens(server.core.keyring, id, tokens),
+      emit: server.core.events.emit,
+    };
     // The injected clock stands still, so the background poller never finds this code due; the test polls.
     const first = await row();
     assert.ok(first);

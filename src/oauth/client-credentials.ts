@@ -6,7 +6,7 @@ import type { Provider } from '../providers/index.js';
 import { clientConfiguration, scopeValue } from './client.js';
 import type { ConnectInput, OAuthDeps } from './deps.js';
 import { tokenEndpointError } from './failures.js';
-import { grantedTokens, type GrantedTokens } from './grant.js';
+import { emitCreated, grantedTokens, type GrantedTokens } from './grant.js';
 
 export type ClientCredentialsInput = Omit<ConnectInput, 'subject'>;
 
@@ -62,5 +62,6 @@ export async function connectClientCredentials(
     lastRefreshedAt: deps.clock.now().toISOString(),
   });
   deps.logger.info({ connection: connection.name, provider: provider.name }, 'client credentials connection created');
+  await emitCreated(deps, connection);
   return connection;
 }

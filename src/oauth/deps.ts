@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { ConnectionRegistry } from '../connections/index.js';
 import type { Keyring } from '../crypto/index.js';
+import type { EmitEvent } from '../events/index.js';
 import type { Logger } from '../log.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import type { Store } from '../store/index.js';
@@ -27,6 +28,8 @@ export interface OAuthDeps {
    * owns that format and sits above oauth/, so the composition root hands it in.
    */
   sealTokens(connectionId: string, tokens: GrantSecrets): Promise<string>;
+  /** The webhook outbox: a flow that makes a connection active emits `connection.created`. */
+  emit: EmitEvent;
 }
 
 /** Input shared by every way of starting a connection. */

@@ -49,7 +49,7 @@ export function grantedTokens(
  * only against the version read before the flow's network call.
  */
 export async function saveGrant(
-  deps: Pick<OAuthDeps, 'sealTokens' | 'store' | 'clock' | 'connections'>,
+  deps: Pick<OAuthDeps, 'sealTokens' | 'store' | 'clock' | 'connections' | 'emit' | 'providers'>,
   connection: Connection,
   granted: GrantedTokens,
   grantType: GrantType,
@@ -73,7 +73,21 @@ export async function saveGrant(
     now,
   );
   if (!saved) throw new Conflict(`connection "${connection.name}" changed while it was being authorized; start again`);
-  return deps.connections.get(connection.id);
+  const active = await deps.connections.get(connection.id);
+  await emitCreated(deps, active);
+  return active;
+}
+
+/** Tells webhook subscribers a connection is ready (also after a reconnect of a broken one). */
+export async function emitCreated(deps: Pick<OAuthDeps, 'emit' | 'providers'>, connection: Connection): Promise<void> {
+  const provider = await deps.providers.getById(connection.providerId);
+  await deps.emit('connection.created', {
+    id: connection.id,
+    name: connection.name,
+    provider: provider.name,
+    status: connection.status,
+    grantType: connection.grantType,
+  });
 }
 
 /**
