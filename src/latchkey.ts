@@ -4,7 +4,7 @@ import { resolveAdminToken } from './config/admin-token.js';
 import { connectionRegistry, type ConnectionRegistry } from './connections/index.js';
 import { Keyring, loadMasterKey, rotateKeys, type RotationResult } from './crypto/index.js';
 import { agentRegistry, leaseService, type AgentRegistry, type LeaseService } from './agents/index.js';
-import { auditLog, type AuditLog } from './audit/index.js';
+import { SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/index.js';
 import { Forwarder, UPSTREAM_TIMEOUTS, brokerService, type BrokerService } from './broker/index.js';
 import { eventOutbox, safeEmit, webhookRegistry, WebhookDelivery, type EmitEvent, type WebhookRegistry } from './events/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -76,6 +76,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     const webhooks = webhookRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
     const delivery = new WebhookDelivery({ store, webhooks, clock, logger }, { intervalSeconds: config.webhookIntervalSeconds });
     const emit = safeEmit(eventOutbox({ store, clock, logger, onAppended: () => delivery.nudge() }), logger);
+    const audit = auditLog({ store: store.audit, clock, logger });
     const oauth = oauthService({
       config,
       clock,
@@ -86,6 +87,19 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       connections,
       sealTokens: (connectionId, tokens) => sealTokens(keyring, connectionId, tokens),
       emit,
+    }, {
+      devicePoller: {
+        onFinished: async (connectionId, outcome) => {
+          const connection = await connections.find(connectionId);
+          await audit.record({
+            actor: SYSTEM_ACTOR,
+            action: 'connection.create',
+            connection: connection?.name ?? connectionId,
+            outcome: outcome === 'active' ? 'success' : 'failure',
+            detail: { grantType: 'device_code', ...(connection?.lastError ? { reason: connection.lastError } : {}) },
+          });
+        },
+      },
     });
     oauth.devicePoller.start();
     const tokens = tokenService({
@@ -115,7 +129,6 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     );
     refresher.start();
     delivery.start();
-    const audit = auditLog({ store: store.audit, clock, logger });
     const agents = agentRegistry({ store, clock });
     const forwarder = new Forwarder({ bodyLimit: config.bodyLimit, ...UPSTREAM_TIMEOUTS });
     const broker = brokerService({ connections, providers, tokens, audit, clock, forwarder, allowHttpLoopback: config.allowHttpLoopback });

@@ -92,6 +92,15 @@ for (const backend of BACKENDS) {
       assert.equal((await callResource(as, tokens.accessToken)).status, 200);
       const left = await server.core.store.db.kysely.selectFrom('deviceAuthorizations').selectAll().execute();
       assert.equal(left.length, 0, 'the device code is forgotten once used');
+      // Nobody waits on a request when the poller finishes: the system actor audits it.
+      const audit = await eventually(async () => {
+        const res = await server.admin('GET', `/v1/audit?connection=${connection.name}&action=connection.create`);
+        const events = res.body as Array<{ actor: { type: string }; outcome: string; detail: Record<string, unknown> }>;
+        return events.length > 0 ? events : undefined;
+      });
+      assert.equal(audit[0]?.actor.type, 'system');
+      assert.equal(audit[0]?.outcome, 'success');
+      assert.equal(audit[0]?.detail.grantType, 'device_code');
     });
 
     test('denied: the connection ends in error with a readable lastError', async () => {

@@ -6,6 +6,8 @@ export interface DevicePollerOptions {
   idleMs?: number;
   /** Shortest wait between two rounds (ms). */
   minMs?: number;
+  /** Told when a device flow ends (the composition root audits it; nobody is waiting on a request). */
+  onFinished?: (connectionId: string, outcome: 'active' | 'failed') => Promise<void>;
 }
 
 /**
@@ -17,6 +19,7 @@ export class DevicePoller {
   readonly #deps: OAuthDeps;
   readonly #idleMs: number;
   readonly #minMs: number;
+  readonly #onFinished: DevicePollerOptions['onFinished'];
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
   #running = false;
@@ -25,6 +28,7 @@ export class DevicePoller {
     this.#deps = deps;
     this.#idleMs = options.idleMs ?? 1000;
     this.#minMs = options.minMs ?? 50;
+    this.#onFinished = options.onFinished;
   }
 
   start(): void {
@@ -80,7 +84,8 @@ export class DevicePoller {
       due.map(async (row) => {
         const next = new Date(now.getTime() + row.intervalSeconds * 1000).toISOString();
         if (!(await store.deviceAuthorizations.claimPoll(row.id, row.nextPollAt, next))) return;
-        await pollDeviceAuthorization(this.#deps, { ...row, nextPollAt: next });
+        const outcome = await pollDeviceAuthorization(this.#deps, { ...row, nextPollAt: next });
+        if (outcome === 'active' || outcome === 'failed') await this.#onFinished?.(row.connectionId, outcome);
       }),
     );
   }
