@@ -160,5 +160,22 @@ for (const backend of BACKENDS) {
       assert.equal(await store.webhooks.remove('whk_1'), true);
       assert.equal((await store.events.listDeliveries('whk_1')).length, 0);
     });
+
+    test('outbox pruning forgets delivered events but keeps what is still pending', async () => {
+      await store.webhooks.insert({ id: 'whk_2', url: 'https://hooks.example/y', events: ['*'], secret: 'lk1.sealed', createdAt: at(0), updatedAt: at(0) });
+      const event = (id: string, t: number) => ({ id, type: 'connection.refreshed', connectionId: 'conn_a', payload: '{}', createdAt: at(t) });
+      await store.events.append(event('evt_done', 10), ['whk_2']);
+      await store.events.append(event('evt_waiting', 11), ['whk_2']);
+      await store.events.append(event('evt_unsubscribed', 12), []);
+      await store.events.append(event('evt_recent', 500), []);
+      assert.ok(await store.events.claimDelivery('evt_done.whk_2', 'me', at(20), at(80)));
+      await store.events.markDelivered('evt_done.whk_2', 'me', { at: at(21), status: 200, attempts: 1 });
+      const pruned = await store.events.pruneDelivered(at(200));
+      // evt_1 of the test above lost its delivery with its webhook, so it goes too.
+      assert.deepEqual(pruned, { deliveries: 1, events: 3 });
+      const left = (await store.events.listEvents({ limit: 100 })).map((e) => e.id).sort();
+      assert.deepEqual(left, ['evt_recent', 'evt_waiting']);
+      assert.deepEqual((await store.events.listDeliveries('whk_2')).map((d) => d.id), ['evt_waiting.whk_2']);
+    });
   });
 }

@@ -14,6 +14,8 @@ export interface DeliveryOptions {
   timeoutSeconds?: number;
   /** How many deliveries are sent at once. */
   concurrency?: number;
+  /** Days delivered deliveries (and events nobody still waits for) are kept; 0 keeps them forever. */
+  retentionDays?: number;
 }
 
 const DEFAULT_BACKOFF: BackoffPolicy = { baseSeconds: 5, maxSeconds: 3600 };
@@ -35,6 +37,7 @@ export class WebhookDelivery {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  #lastPrune = 0;
 
   constructor(deps: { store: Store; webhooks: WebhookRegistry; clock: Clock; logger: Logger }, options: DeliveryOptions) {
     this.#store = deps.store;
@@ -46,6 +49,7 @@ export class WebhookDelivery {
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       timeoutSeconds: options.timeoutSeconds ?? 10,
       concurrency: options.concurrency ?? 8,
+      retentionDays: options.retentionDays ?? 7,
     };
   }
 
@@ -92,10 +96,21 @@ export class WebhookDelivery {
   }
 
   async #pass(): Promise<void> {
+    await this.#pruneHourly();
     const due = await this.#store.events.dueDeliveries(this.#clock.now().toISOString(), 100);
     for (let i = 0; i < due.length; i += this.#options.concurrency) {
       await Promise.all(due.slice(i, i + this.#options.concurrency).map((d) => this.#deliver(d)));
     }
+  }
+
+  /** Keeps the outbox from growing forever; cheap enough to run from any replica. */
+  async #pruneHourly(): Promise<void> {
+    const now = this.#clock.now().getTime();
+    if (this.#options.retentionDays <= 0 || now - this.#lastPrune < 3600_000) return;
+    this.#lastPrune = now;
+    const before = new Date(now - this.#options.retentionDays * 86400_000).toISOString();
+    const pruned = await this.#store.events.pruneDelivered(before);
+    if (pruned.deliveries + pruned.events > 0) this.#logger.info(pruned, 'pruned delivered webhook events');
   }
 
   async #deliver(delivery: DueDelivery): Promise<void> {

@@ -59,6 +59,25 @@ export function eventStore(db: Db) {
         }
       });
     },
+    /**
+     * Forgets what is done: deliveries acknowledged before `before`, then events
+     * older than that with no delivery left. Pending deliveries keep their event.
+     */
+    async pruneDelivered(before: string): Promise<{ deliveries: number; events: number }> {
+      const deliveries = await k
+        .deleteFrom('webhookDeliveries')
+        .where('status', '=', 'delivered')
+        .where('deliveredAt', '<', before)
+        .executeTakeFirst();
+      const events = await k
+        .deleteFrom('eventOutbox')
+        .where('createdAt', '<', before)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('webhookDeliveries').select('id').whereRef('webhookDeliveries.eventId', '=', 'eventOutbox.id'))),
+        )
+        .executeTakeFirst();
+      return { deliveries: Number(deliveries.numDeletedRows), events: Number(events.numDeletedRows) };
+    },
     async listEvents(filter: { type?: string; connectionId?: string; limit?: number } = {}): Promise<EventRow[]> {
       let q = k.selectFrom('eventOutbox').selectAll();
       if (filter.type !== undefined) q = q.where('type', '=', filter.type);
