@@ -110,6 +110,18 @@ export class Latchkey {
     return body as T;
   }
 
+  /**
+   * Calls a capability and returns the upstream's response as it is (any
+   * status, headers kept), for callers that need more than the parsed body
+   * (the MCP shell shows status and content type). Latchkey's own refusals
+   * (policy, target, audit) throw LatchkeyApiError, as with fetch().
+   */
+  async invokeResponse(connection: string, capability: string, options: InvokeOptions = {}): Promise<Response> {
+    const response = await this.http.raw('POST', `/v1/invoke/${enc(connection)}/${enc(capability)}`, { body: options });
+    if (!response.ok && !response.headers.has('latchkey-connection')) throw await apiError(response);
+    return response;
+  }
+
   /** A raw access token for a bounded time (policy permitting). */
   lease(connection: string, options: { ttl?: string | number } = {}): Promise<Lease> {
     return this.http.json('POST', '/v1/leases', { body: { connection, ...(options.ttl === undefined ? {} : { ttl: options.ttl }) } });

@@ -1,0 +1,1 @@
+export { createMcpServer, runMcpStdio, type McpOptions } from './server.js';

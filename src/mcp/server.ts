@@ -1,0 +1,67 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { Latchkey } from '../sdk/index.js';
+import type { ToolContext } from './context.js';
+import { DEFAULT_LIMITS, redactor, type BodyLimits } from './result.js';
+import { registerCallApi } from './tools/call-api.js';
+import { registerInvokeCapability } from './tools/invoke-capability.js';
+import { registerListConnections } from './tools/list-connections.js';
+
+export interface McpOptions {
+  /** Latchkey's base URL. */
+  url: string;
+  /** The agent key: the agent's policy governs everything the tools do. Never the admin token. */
+  agentKey: string;
+  /** Where log lines go; default stderr (stdout carries JSON-RPC only). */
+  log?: (line: string) => void;
+  limits?: Partial<BodyLimits>;
+  fetch?: typeof fetch;
+  version?: string;
+}
+
+/** The MCP server with Latchkey's tools, not yet connected to a transport. */
+export function createMcpServer(options: McpOptions): McpServer {
+  const redact = redactor([options.agentKey]);
+  const write = options.log ?? ((line: string) => process.stderr.write(`latchkey mcp: ${line}\n`));
+  const ctx: ToolContext = {
+    client: new Latchkey({ url: options.url, agentKey: options.agentKey, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+    redact,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    log: (line) => write(redact(line)),
+  };
+  const server = new McpServer(
+    { name: 'latchkey', version: options.version ?? '0.1.0' },
+    {
+      instructions:
+        'Latchkey gives you access to accounts (connections) a person has connected, without ever showing you their tokens. ' +
+        'Start with list_connections; then use invoke_capability for named operations or call_api for other allowed requests.',
+    },
+  );
+  registerListConnections(server, ctx);
+  registerInvokeCapability(server, ctx);
+  registerCallApi(server, ctx);
+  return server;
+}
+
+/**
+ * Serves the tools on stdin/stdout until the host closes stdin or sends
+ * SIGINT/SIGTERM. The stdio transport does not notice the end of stdin by
+ * itself, so without that the process would linger after the host is gone.
+ */
+export async function runMcpStdio(options: McpOptions): Promise<void> {
+  const server = createMcpServer(options);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    server.server.onclose = resolve;
+  });
+  const close = (): void => {
+    server.close().catch(() => undefined);
+  };
+  process.stdin.once('end', close);
+  process.once('SIGINT', close);
+  process.once('SIGTERM', close);
+  await server.connect(transport);
+  await closed;
+  process.off('SIGINT', close);
+  process.off('SIGTERM', close);
+}
