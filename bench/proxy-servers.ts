@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, type Dispatcher } from 'undici';
-import { loadConfig } from '../src/config/index.js';
-import { createLogger } from '../src/log.js';
-import { startServer } from '../src/server/index.js';
+import type * as ConfigModule from '../src/config/index.js';
+import type * as LogModule from '../src/log.js';
+import type * as ServerModule from '../src/server/index.js';
 
 const BODY = JSON.stringify({ ok: true, items: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }] });
 
@@ -60,6 +60,12 @@ async function bare(target: string): Promise<void> {
 
 /** Latchkey with a real agent key, policy, sealed token and audit, on SQLite in a temp dir. */
 async function latchkey(target: string, logLevel: string): Promise<void> {
+  // The compiled build (`npm run build`, which `npm run bench -- proxy` runs first), as in production:
+  // through tsx every function expression also calls esbuild's `__name` helper, a cost dist/ does not have.
+  const from = process.env.LATCHKEY_BENCH_FROM === 'src' ? '../src' : '../dist';
+  const { loadConfig } = (await import(`${from}/config/index.js`)) as typeof ConfigModule;
+  const { createLogger } = (await import(`${from}/log.js`)) as typeof LogModule;
+  const { startServer } = (await import(`${from}/server/index.js`)) as typeof ServerModule;
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
   const admin = 'lka_bench_admin_token_0123456789';
   const config = loadConfig(
@@ -90,6 +96,9 @@ async function latchkey(target: string, logLevel: string): Promise<void> {
   });
   ready({ url: server.url, agentKey: agent.apiKey, dataDir });
 }
+
+// Exit normally on SIGTERM so `node --cpu-prof` writes its profile.
+process.once('SIGTERM', () => process.exit(0));
 
 const [role, target, logLevel] = process.argv.slice(2);
 if (role === 'upstream') await upstream();

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** `lk_` + 256 random bits in base64url. */
 export const AGENT_KEY_PATTERN = /^lk_[A-Za-z0-9_-]{43}$/;
@@ -8,9 +8,12 @@ export function generateAgentKey(): { key: string; hash: string } {
   return { key, hash: hashAgentKey(key) };
 }
 
-/** SHA-256 suffices for 256-bit random keys: there is nothing to brute-force. */
+/**
+ * SHA-256 suffices for 256-bit random keys: there is nothing to brute-force.
+ * One-shot `hash` (runs on every agent request) skips building a Hash object.
+ */
 export function hashAgentKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** Constant-time comparison of two hex digests. */

@@ -35,6 +35,9 @@ function fromRow(row: AgentRow): Agent {
 export function agentRegistry(deps: { store: Store; clock: Clock }) {
   const { store, clock } = deps;
   const byKeyHash = readCache((hash: string) => store.agentKeys.findByHash(hash));
+  // The parsed agent per cached row: parsing the policy on every request cost more than the lookup.
+  // Keyed by the row object, so it lives exactly as long as the read-cache entry.
+  const authenticated = new WeakMap<object, AuthenticatedAgent>();
 
   async function get(idOrName: string): Promise<Agent> {
     const row = idOrName.startsWith('agt_') ? await store.agents.findById(idOrName) : await store.agents.findByName(idOrName);
@@ -109,7 +112,12 @@ export function agentRegistry(deps: { store: Store; clock: Clock }) {
     const hash = hashAgentKey(presented);
     const found = await byKeyHash.get(hash);
     if (found === undefined || !sameHash(found.key.keyHash, hash)) throw new Unauthorized('a valid agent key is required');
-    return { ...fromRow(found.agent), keyId: found.key.id };
+    let agent = authenticated.get(found);
+    if (agent === undefined) {
+      agent = { ...fromRow(found.agent), keyId: found.key.id };
+      authenticated.set(found, agent);
+    }
+    return agent;
   }
 
   return {

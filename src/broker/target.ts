@@ -43,8 +43,20 @@ export function checkScheme(url: URL, allowHttpLoopback: boolean): void {
   throw new TargetNotAllowed(`the broker sends tokens over https only (not ${url.protocol.replace(':', '')} to ${url.hostname})`);
 }
 
+const checkedBases = new WeakMap<Provider, { allowHttpLoopback: boolean; base: URL }>();
+
 /** The base URL a request goes to: the provider's apiBaseUrl, or an allowed Latchkey-Base-Url. */
 export function resolveBase(provider: Provider, override: string | undefined, allowHttpLoopback: boolean): URL {
+  if (override !== undefined) return checkBase(provider, override, allowHttpLoopback);
+  // The provider object is immutable and re-read on change, so its checked base URL is reused (never mutated).
+  const hit = checkedBases.get(provider);
+  if (hit !== undefined && hit.allowHttpLoopback === allowHttpLoopback) return hit.base;
+  const base = checkBase(provider, undefined, allowHttpLoopback);
+  checkedBases.set(provider, { allowHttpLoopback, base });
+  return base;
+}
+
+function checkBase(provider: Provider, override: string | undefined, allowHttpLoopback: boolean): URL {
   const raw = override ?? provider.apiBaseUrl;
   if (raw === null || raw === undefined || raw === '') {
     throw new TargetNotAllowed(`provider "${provider.name}" has no apiBaseUrl to send requests to`);

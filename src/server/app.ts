@@ -1,8 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
 import { requireAdmin } from './auth.js';
+import { lazyChildLogger, type ParentLogger } from './lazy-logger.js';
 import { sendError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { providerRoutes } from './routes/providers.js';
@@ -14,7 +15,7 @@ import { connectRoutes } from './routes/connect.js';
 import { callbackRoutes } from './routes/callback.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
-import { agentApiRoutes } from './routes/agent-api.js';
+import { PROXY_PREFIX, agentApiRoutes } from './routes/agent-api.js';
 import { metricsRoutes } from './metrics.js';
 
 export interface ServerOptions {
@@ -32,6 +33,12 @@ export async function buildServer(core: Latchkey, options: ServerOptions = {}): 
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     requestIdHeader: false,
+    // The proxy logs each request itself at debug (agent-api.ts): two info lines per proxied
+    // call would cost more than the proxying, and the audit log already records every call.
+    logController: new LogController({
+      disableRequestLogging: (request) => request.url?.startsWith(PROXY_PREFIX) === true,
+    }),
+    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as ParentLogger, bindings, options),
   });
   app.setReplySerializer((payload) => JSON.stringify(payload));
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));

@@ -12,10 +12,17 @@ export class Metrics {
     if (!this.#counters.has(name)) this.#counters.set(name, { help, values: new Map() });
   }
 
+  readonly #formatted = new WeakMap<Labels, string>();
+
   inc(name: string, labels: Labels, by = 1): void {
     const counter = this.#counters.get(name);
     if (counter === undefined) throw new Error(`unknown metric ${name}`);
-    const key = formatLabels(labels);
+    // Callers reuse label objects on hot paths; format each one once.
+    let key = this.#formatted.get(labels);
+    if (key === undefined) {
+      key = formatLabels(labels);
+      this.#formatted.set(labels, key);
+    }
     counter.values.set(key, (counter.values.get(key) ?? 0) + by);
   }
 
@@ -53,10 +60,18 @@ export async function metricsRoutes(app: FastifyInstance, core: Latchkey): Promi
   metrics.counter(DURATION, 'Total seconds spent answering HTTP requests, by route pattern.');
   const started = Date.now();
 
+  // Label sets per (method, route, status), built once: this hook runs on every proxied request.
+  const labelSets = new Map<string, { requests: Labels; duration: Labels }>();
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.inc(REQUESTS, { method: request.method, route, status: String(reply.statusCode) });
-    metrics.inc(DURATION, { route }, reply.elapsedTime / 1000);
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let labels = labelSets.get(key);
+    if (labels === undefined) {
+      labels = { requests: { method: request.method, route, status: String(reply.statusCode) }, duration: { route } };
+      labelSets.set(key, labels);
+    }
+    metrics.inc(REQUESTS, labels.requests);
+    metrics.inc(DURATION, labels.duration, reply.elapsedTime / 1000);
   });
 
   app.get('/metrics', async (request, reply) => {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './schema.js';
 
 /** Every SQLite/PostgreSQL difference lives in this file. */
@@ -20,6 +21,13 @@ export interface Db {
   dialect: DialectName;
   /** Human description without credentials, for logs. */
   describe: string;
+  /**
+   * The SQLite handle under Kysely, for the one hot write path (audit appends)
+   * where Kysely's per-statement overhead costs more than SQLite itself. Use it
+   * only inside `kysely.connection().execute(...)`, which holds Kysely's single
+   * connection, so no Kysely transaction is open around the raw statements.
+   */
+  sqlite?: BetterSqlite3.Database;
   close(): Promise<void>;
 }
 
@@ -49,6 +57,7 @@ async function openSqlite(path: string, dataDir: string): Promise<Db> {
     kysely,
     dialect: 'sqlite',
     describe: `sqlite:${path}`,
+    sqlite: database,
     close: () => kysely.destroy(),
   };
 }

@@ -7,13 +7,16 @@ import { obtainToken, type RefreshContext, type Want } from './refresh.js';
 import { revokeAtProvider, revokeConnection } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
 import type { AccessGrant, TokenService } from './types.js';
-import { openTokens } from './vault.js';
+import { openTokens, type TokenSet } from './vault.js';
 
 /**
  * How long a caller whose token still works waits for a refresh before it is
  * served the current token (the refresh goes on without it).
  */
 const WAIT_WHILE_VALID_MS = 2000;
+
+/** Opened token sets kept in memory (one per connection in use). */
+const MAX_OPENED = 10_000;
 
 export interface LatchkeyTokens extends TokenService {
   /** Background refresh of one connection listed at `listedVersion`; resolves whatever happens. */
@@ -38,10 +41,28 @@ export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanc
   const obtain = (key: string, id: string, want: Want): Promise<AccessGrant> =>
     flights.run(`${id}:${key}`, () => obtainToken(context, id, want));
 
+  /**
+   * The last opened token set per connection, keyed by the sealed blob it came
+   * from: every refresh writes a new blob (fresh nonce), so an equal blob means
+   * the same tokens, and AES-GCM opening is skipped on the hot path. Expiry is
+   * still checked on every call, and refreshes still go through `obtain`.
+   */
+  const opened = new Map<string, { sealed: string; tokens: TokenSet }>();
+  async function openCached(connection: Connection): Promise<TokenSet> {
+    const sealed = connection.sealedTokens;
+    if (sealed === null) return openTokens(ctx.keyring, connection.id, sealed);
+    const hit = opened.get(connection.id);
+    if (hit !== undefined && hit.sealed === sealed) return hit.tokens;
+    const tokens = await openTokens(ctx.keyring, connection.id, sealed);
+    if (opened.size >= MAX_OPENED) opened.delete(opened.keys().next().value as string);
+    opened.set(connection.id, { sealed, tokens });
+    return tokens;
+  }
+
   async function getValidToken(connection: Connection): Promise<AccessGrant> {
     const now = ctx.clock.now();
     if (connection.status === 'active') {
-      const tokens = await openTokens(ctx.keyring, connection.id, connection.sealedTokens);
+      const tokens = await openCached(connection);
       if (isFresh(tokens, connection.expiresAt, now, ctx.settings.skewSeconds)) {
         return {
           connectionId: connection.id,

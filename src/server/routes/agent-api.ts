@@ -9,7 +9,7 @@ import type { Latchkey } from '../../latchkey.js';
 import { pathOf } from '../../log.js';
 import { credentialOf, safeEqual } from '../auth.js';
 
-const PROXY_PREFIX = '/v1/proxy/';
+export const PROXY_PREFIX = '/v1/proxy/';
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
 
 const str = { type: 'string', minLength: 1, maxLength: 4096 } as const;
@@ -77,6 +77,12 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
     proxy.removeAllContentTypeParsers();
     proxy.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     proxy.addHook('onRequest', agentAuth(core));
+    // Fastify's own request logging is off for this route (app.ts); one debug line instead.
+    if (core.logger.isLevelEnabled('debug')) {
+      proxy.addHook('onResponse', async (request, reply) => {
+        request.log.debug({ method: request.method, path: pathOf(request.url), statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'proxied request');
+      });
+    }
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const { connection, rawPath, rawQuery } = splitProxyUrl(request.raw.url ?? '');
       const length = request.headers['content-length'];
