@@ -131,7 +131,16 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     delivery.start();
     const agents = agentRegistry({ store, clock });
     const forwarder = new Forwarder({ bodyLimit: config.bodyLimit, ...UPSTREAM_TIMEOUTS });
-    const broker = brokerService({ connections, providers, tokens, audit, clock, forwarder, allowHttpLoopback: config.allowHttpLoopback });
+    const broker = brokerService({
+      connections,
+      providers,
+      tokens,
+      audit,
+      clock,
+      forwarder,
+      allowHttpLoopback: config.allowHttpLoopback,
+      publicUrl: () => config.publicUrl,
+    });
     const leases = leaseService({ store, keyring, clock, tokens, connections, audit, refreshSkewSeconds: config.refreshSkewSeconds });
     return {
       config,

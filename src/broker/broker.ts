@@ -10,6 +10,7 @@ import { newId } from '../ids.js';
 import type { Provider, ProviderRegistry } from '../providers/index.js';
 import type { AccessGrant, TokenService } from '../tokens/index.js';
 import { Forwarder, type UpstreamRequest } from './forward.js';
+import { rewriteLinks } from './links.js';
 import { relayedResponseHeaders, upstreamRequestHeaders, type HeaderMap } from './headers.js';
 import { apiBaseHost, resolveBase, type Target } from './target.js';
 
@@ -21,6 +22,8 @@ export interface BrokerDeps {
   clock: Clock;
   forwarder: Forwarder;
   allowHttpLoopback: boolean;
+  /** Latchkey's external origin (LATCHKEY_PUBLIC_URL): upstream pagination links are rewritten to it. */
+  publicUrl?: () => string;
 }
 
 /** A brokered response, streamed back to the agent. */
@@ -46,6 +49,8 @@ export interface Exchange {
   action: 'proxy.request' | 'invoke';
   capability?: string;
   stripAuthHeaders: boolean;
+  /** The proxy URL of this connection (built only when needed): `Link` headers under the API base are rewritten to it. */
+  proxyBase?: () => string;
 }
 
 const TOUCH_INTERVAL_MS = 60_000;
@@ -166,6 +171,14 @@ export function createBroker(deps: BrokerDeps) {
     touch(x.connection);
     const headers = relayedResponseHeaders(response.headers, { stripAuth: x.stripAuthHeaders });
     headers['latchkey-connection'] = x.connection.name;
+    if (x.proxyBase !== undefined && headers.link !== undefined) {
+      const { origin, upstreamPath, path } = x.target;
+      headers.link = rewriteLinks(headers.link, {
+        upstreamOrigin: origin,
+        upstreamBasePath: upstreamPath.slice(0, upstreamPath.length - path.length),
+        proxyBase: x.proxyBase(),
+      });
+    }
     return { status: response.statusCode, headers, body: response.body };
   }
 

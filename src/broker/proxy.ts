@@ -52,6 +52,7 @@ export function proxyRequest(deps: BrokerDeps, broker: Broker) {
       contentLength: p.declaredLength,
       action: 'proxy.request',
       stripAuthHeaders: false,
+      proxyBase: () => `${(deps.publicUrl?.() ?? '').replace(/\/+$/, '')}/v1/proxy/${encodeURIComponent(p.connection)}`,
     });
   };
 }
