@@ -6,8 +6,10 @@ import { availableParallelism } from 'node:os';
  * Core layout of the proxy bench. The load generator and the upstream are
  * the same for every target, and each proxy under test gets the same cores,
  * so the bare proxy and Latchkey are measured on the same budget. With two
- * cores: the load generator and the upstream share core 0, the proxy under
- * test has core 1 to itself.
+ * cores, by default as the issue describes it: the load generator on core 0,
+ * the servers (upstream and proxy under test) on core 1. `isolateProxy`
+ * instead gives the proxy core 1 to itself, which shows its own cost more
+ * starkly.
  */
 export interface Layout {
   loadgen: string;
@@ -25,11 +27,14 @@ function hasTaskset(): boolean {
   }
 }
 
-export function coreLayout(): Layout | undefined {
+export function coreLayout(options: { isolateProxy?: boolean } = {}): Layout | undefined {
   if (process.platform !== 'linux' || !hasTaskset()) return undefined;
   const n = availableParallelism();
   if (n < 2) return undefined;
-  if (n === 2) return { loadgen: '0', upstream: '0', proxy: '1', note: 'load generator + upstream on core 0, proxy under test on core 1' };
+  if (n === 2 && options.isolateProxy) {
+    return { loadgen: '0', upstream: '0', proxy: '1', note: 'load generator + upstream on core 0, proxy under test on core 1' };
+  }
+  if (n === 2) return { loadgen: '0', upstream: '1', proxy: '1', note: 'load generator on core 0, upstream + proxy under test on core 1' };
   if (n === 3) return { loadgen: '0', upstream: '1', proxy: '2', note: 'load generator core 0, upstream core 1, proxy under test core 2' };
   return { loadgen: '0', upstream: '1', proxy: '2-3', note: 'load generator core 0, upstream core 1, proxy under test cores 2-3' };
 }

@@ -67,7 +67,9 @@ function buildLatchkey(): 'dist' | 'src' {
 export async function proxyBench(args: string[] = []): Promise<void> {
   const logLevel = args.includes('--log-info') ? 'info' : 'warn';
   const from = buildLatchkey();
-  const layout: Layout | undefined = args.includes('--no-pin') ? undefined : coreLayout();
+  const layout: Layout | undefined = args.includes('--no-pin')
+    ? undefined
+    : coreLayout({ isolateProxy: args.includes('--isolate-proxy') });
   if (layout !== undefined) pinSelf(layout.loadgen);
   process.stdout.write(
     `proxy benchmark: ${CONNECTIONS} keep-alive connections, ${DURATION_MS / 1000} s (after ${WARMUP_MS / 1000} s warm-up), GET small JSON\n` +
