@@ -144,11 +144,17 @@ for (const backend of BACKENDS) {
         assert.equal(res.status, 503, res.body);
         assert.equal(json(res.body).error, 'audit_unavailable');
         assert.equal(api.seen.length, seen, 'no upstream call');
-        const lease = await lk.admin('POST', '/v1/agents', { name: 'unaudited' });
-        assert.equal(lease.status, 503, 'admin changes fail too when they cannot be audited');
+        const agent = await lk.admin('POST', '/v1/agents', { name: 'unaudited' });
+        assert.equal(agent.status, 503, 'admin changes fail too when they cannot be audited');
+        assert.equal(json(JSON.stringify(agent.body)).error, 'audit_unavailable');
+        const provider = await lk.admin('POST', '/v1/providers', { name: 'unaudited', preset: 'github' });
+        assert.equal(provider.status, 503);
       } finally {
         await repairAuditTable(lk.core.store);
       }
+      // Refused before the handler ran: nothing was changed without a record.
+      assert.equal((await lk.admin('GET', '/v1/agents/unaudited')).status, 404);
+      assert.equal((await lk.admin('GET', '/v1/providers/unaudited')).status, 404);
       const again = await rawRequest(lk.url, { path: '/v1/proxy/api/x', headers: { authorization: `Bearer ${agentKey}` } });
       assert.equal(again.status, 200);
     });

@@ -52,6 +52,14 @@ export async function buildServer(core: Latchkey, options: ServerOptions = {}): 
 
   await app.register(async (admin) => {
     admin.addHook('onRequest', async (request) => requireAdmin(request, core.adminToken));
+    // Fail closed, as the proxy does: a change is recorded before it is made, so
+    // a broken audit log refuses it (503 audit_unavailable) instead of leaving it unaudited.
+    admin.addHook('preHandler', async (request) => {
+      if (request.method === 'GET' || request.method === 'HEAD') return;
+      await core.audit.admin('admin.request.begin', {
+        detail: { method: request.method, route: request.routeOptions.url ?? 'unmatched' },
+      });
+    });
     await providerRoutes(admin, core);
     await connectionRoutes(admin, core);
     await keyRoutes(admin, core);
