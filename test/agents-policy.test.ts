@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { isAllowed, parsePolicy, type AccessRequest } from '../src/agents/index.js';
+import { grantedCapabilities, isAllowed, parsePolicy, type AccessRequest } from '../src/agents/index.js';
 import { hashAgentKey } from '../src/agents/index.js';
 import type { Capability } from '../src/providers/index.js';
 import { auditEvents, createAgent, importTokens, json, rawRequest, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
@@ -48,6 +48,15 @@ describe('policy evaluation (unit)', () => {
     assert.ok(!isAllowed(policy, spotify({ path: '/v1/me/player', upstreamPath: '/v1/me/player' }), caps, 'api.spotify.com'));
     assert.ok(!isAllowed(policy, spotify({ host: 'evil.example' }), caps, 'api.spotify.com'));
     assert.ok(isAllowed(policy, spotify({ capability: 'playlists' }), caps, 'api.spotify.com'));
+  });
+
+  test('GET /v1/me shows the capabilities a rule grants, or all of them under an unlimited rule', () => {
+    const all = [...caps, { name: 'player', description: 'control playback', methods: ['PUT'], pathPrefixes: ['/v1/me/player'] }];
+    assert.deepEqual(grantedCapabilities(policy, 'spotify', all).map((c) => c.name), ['playlists']);
+    assert.deepEqual(grantedCapabilities(policy, 'gmail-alice', all), [], 'a method/path rule grants no capability by name');
+    const open = parsePolicy({ rules: [{ connections: ['spotify'] }] });
+    assert.deepEqual(grantedCapabilities(open, 'spotify', all), all);
+    assert.deepEqual(grantedCapabilities(open, 'github', all), []);
   });
 
   test('bad policies are refused with a clear message', () => {

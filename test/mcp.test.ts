@@ -130,7 +130,7 @@ describe('latchkey mcp', () => {
     assert.ok(!result.isError, textOf(result));
     const listed = JSON.parse(textOf(result)) as {
       agent: string;
-      connections: Array<{ name: string; provider: string; status: string; scopes: string[]; capabilities: string[]; directCalls: unknown[] }>;
+      connections: Array<{ name: string; provider: string; status: string; scopes: string[]; capabilities: Array<{ name: string; description?: string }>; directCalls: unknown[] }>;
     };
     assert.equal(listed.agent, 'mcp-bot');
     assert.equal(listed.connections.length, 1);
@@ -139,7 +139,7 @@ describe('latchkey mcp', () => {
     assert.equal(music?.provider, 'fakeapi');
     assert.equal(music?.status, 'active');
     assert.deepEqual(music?.scopes, ['playlist-read']);
-    assert.deepEqual(music?.capabilities, ['playlists']);
+    assert.deepEqual(music?.capabilities.map((c) => [c.name, c.description]), [['playlists', 'list playlists']]);
     assert.deepEqual(music?.directCalls, [{ methods: ['GET'], paths: ['/v1/me/profile', '/v1/me/big'] }]);
   });
 

@@ -3,6 +3,7 @@ export {
   parsePolicy,
   isAllowed,
   mayUseConnection,
+  grantedCapabilities,
   fitsCapability,
   underPrefix,
   DEFAULT_LEASE_TTL_SECONDS,

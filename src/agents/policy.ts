@@ -122,3 +122,20 @@ export function isAllowed(policy: Policy, request: AccessRequest, capabilities: 
     return methodOk && pathOk;
   });
 }
+
+/**
+ * The provider's capabilities this policy lets the agent invoke on a
+ * connection, for `GET /v1/me` (so an agent or MCP host can see what each one
+ * does): those a rule names, or all of them under a rule without limits.
+ */
+export function grantedCapabilities(policy: Policy, connection: string, capabilities: readonly Capability[]): Capability[] {
+  const names = new Set<string>();
+  for (const rule of policy.rules) {
+    if (!matchesAny(rule.connections, connection, 'name')) continue;
+    const unlimited = rule.capabilities === undefined && rule.methods === undefined && rule.paths === undefined;
+    for (const cap of capabilities) {
+      if (unlimited || rule.capabilities?.includes(cap.name)) names.add(cap.name);
+    }
+  }
+  return capabilities.filter((c) => names.has(c.name));
+}

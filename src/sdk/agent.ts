@@ -1,3 +1,4 @@
+import type { CapabilityView } from './types.js';
 import { HttpClient, LatchkeyApiError, LatchkeyConnectionError, enc } from './http.js';
 
 /** The API's error codes (api.md, "Errors"); `LatchkeyApiError.code` is one of these. */
@@ -31,7 +32,15 @@ export interface AgentIdentity {
   environment: string;
   keyId: string;
   policy: unknown;
-  connections: Array<{ name: string; provider: string; status: string; scopes: string[]; expiresAt: string | null }>;
+  connections: Array<{
+    name: string;
+    provider: string;
+    status: string;
+    scopes: string[];
+    expiresAt: string | null;
+    /** The provider's capabilities this agent may invoke on the connection. */
+    capabilities?: CapabilityView[];
+  }>;
 }
 
 export interface InvokeOptions {

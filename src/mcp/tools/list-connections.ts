@@ -52,7 +52,10 @@ export function describeConnections(me: AgentIdentity): unknown {
     environment: me.environment,
     connections: me.connections.map((c) => {
       const mine = rules.filter((r) => r.connections.some((g) => nameMatches(g, c.name)));
-      const capabilities = [...new Set(mine.flatMap((r) => r.capabilities ?? []))];
+      // Newer servers say what each granted capability does; older ones only let us read names off the policy.
+      const capabilities =
+        c.capabilities?.map((cap) => ({ name: cap.name, description: cap.description, methods: cap.methods, paths: cap.pathPrefixes })) ??
+        [...new Set(mine.flatMap((r) => r.capabilities ?? []))].map((name) => ({ name }));
       const directCalls = mine
         .filter((r) => r.capabilities === undefined || r.methods !== undefined || r.paths !== undefined)
         .map((r) => ({ methods: r.methods ?? ['any'], paths: r.paths ?? ['any'] }));

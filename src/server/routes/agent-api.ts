@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { AuthenticatedAgent } from '../../agents/index.js';
-import { mayUseConnection } from '../../agents/index.js';
+import { grantedCapabilities, mayUseConnection } from '../../agents/index.js';
 import { ANONYMOUS_ACTOR } from '../../audit/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
 import { Forbidden, InvalidRequest, Unauthorized } from '../../errors.js';
@@ -125,7 +125,12 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
         environment: agent.environment,
         keyId: agent.keyId,
         policy: agent.policy,
-        connections: await core.connections.present(usable),
+        connections: await Promise.all(
+          (await core.connections.present(usable)).map(async (view, i) => {
+            const provider = await core.providers.getById((usable[i] as (typeof usable)[number]).providerId);
+            return { ...view, capabilities: grantedCapabilities(agent.policy, view.name, provider.capabilities) };
+          }),
+        ),
       };
     });
 
