@@ -119,5 +119,28 @@ for (const backend of BACKENDS) {
       assertNoSecrets(lk.logs.text(), secrets, 'the logs');
       assertNoSecrets(JSON.stringify((await lk.admin('GET', '/v1/audit?limit=1000')).body), secrets, 'the audit log');
     });
+
+    test('the sealed copy of a leased token is kept while the token lives, then forgotten', async () => {
+      const leases = lk.core.store.leases;
+      const at = (ms: number): string => new Date(clock.now().getTime() + ms).toISOString();
+      const row = (id: string, tokenExpiresAt: string | null) => ({
+        id,
+        agentId: 'agt_x',
+        connectionId: 'conn_x',
+        token: 'lk1.sealed',
+        scopes: [],
+        expiresAt: at(-60_000),
+        tokenExpiresAt,
+        createdAt: at(-120_000),
+        endedAt: null,
+      });
+      await leases.insert(row('lse_dead', at(-1000)));
+      await leases.insert(row('lse_alive', at(60_000)));
+      await leases.insert(row('lse_forever', null));
+      assert.equal(await leases.forgetExpiredTokens(clock.now().toISOString()), 1);
+      assert.equal((await leases.findById('lse_dead'))?.token, null);
+      assert.equal((await leases.findById('lse_alive'))?.token, 'lk1.sealed', 'rotate=true may still need it');
+      assert.equal((await leases.findById('lse_forever'))?.token, 'lk1.sealed');
+    });
   });
 }

@@ -114,6 +114,8 @@ export function leaseService(deps: LeaseDeps) {
     if (seconds <= 0) throw new ProviderUnavailable('the access token is about to expire; try again after it is refreshed', 1);
     const id = newId('lse');
     const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
+    // Housekeeping rides on lease creation: dead copies of leased tokens are dropped.
+    await store.leases.forgetExpiredTokens(now.toISOString());
     await store.leases.insert({
       id,
       agentId: agent.id,

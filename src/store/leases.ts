@@ -45,6 +45,21 @@ export function leaseStore(db: Db) {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
+    /**
+     * Drops the sealed copy of every leased token that has itself expired:
+     * past that it is useless to anyone, and until then `rotate=true` may
+     * still need it to revoke a leaked copy, even after the lease ran out.
+     */
+    async forgetExpiredTokens(now: string): Promise<number> {
+      const result = await k
+        .updateTable('leases')
+        .set({ token: null })
+        .where('token', 'is not', null)
+        .where('tokenExpiresAt', 'is not', null)
+        .where('tokenExpiresAt', '<=', now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
     async endForAgent(agentId: string, endedAt: string): Promise<void> {
       await k.updateTable('leases').set({ endedAt, token: null }).where('agentId', '=', agentId).where('endedAt', 'is', null).execute();
     },
