@@ -93,6 +93,30 @@ function encodePatch(patch: ConnectionPatch): Partial<Omit<ConnectionsTable, 'id
 
 export function connectionStore(db: Db) {
   const k = db.kysely;
+
+  /** Writes token columns (and `also`) only if the row still has `expectedVersion`; bumps the version. */
+  async function compareAndSetTokens(
+    id: string,
+    expectedVersion: number,
+    write: TokenWrite,
+    also: Partial<Pick<ConnectionsTable, 'refreshClaimOwner' | 'refreshClaimUntil' | 'refreshIntent' | 'failureCount' | 'nextAttemptAt'>>,
+    updatedAt: string,
+  ): Promise<boolean> {
+    const { scopes, ...rest } = write;
+    const result = await k
+      .updateTable('connections')
+      .set((eb) => ({
+        ...rest,
+        ...(scopes === undefined ? {} : { scopes: toJson(scopes) }),
+        ...also,
+        version: eb('version', '+', 1),
+        updatedAt,
+      }))
+      .where('id', '=', id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
   return {
     async insert(row: Omit<ConnectionRow, 'version' | 'failureCount'>): Promise<void> {
       await k
@@ -149,19 +173,7 @@ export function connectionStore(db: Db) {
      * writer never overwrites a newer token. Returns whether it committed.
      */
     async saveTokens(id: string, expectedVersion: number, write: TokenWrite, updatedAt: string): Promise<boolean> {
-      const { scopes, ...rest } = write;
-      const result = await k
-        .updateTable('connections')
-        .set((eb) => ({
-          ...rest,
-          ...(scopes === undefined ? {} : { scopes: toJson(scopes) }),
-          version: eb('version', '+', 1),
-          updatedAt,
-        }))
-        .where('id', '=', id)
-        .where('version', '=', expectedVersion)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      return compareAndSetTokens(id, expectedVersion, write, {}, updatedAt);
     },
     /**
      * Takes the refresh claim if nobody holds it or the holder's lease ran out
@@ -202,26 +214,8 @@ export function connectionStore(db: Db) {
      * clears the claim, the intent and the failure count with it.
      */
     async saveRefreshedTokens(id: string, expectedVersion: number, write: TokenWrite, updatedAt: string): Promise<boolean> {
-      const { scopes, ...rest } = write;
-      const result = await k
-        .updateTable('connections')
-        .set((eb) => ({
-          status: 'active',
-          lastError: null,
-          ...rest,
-          ...(scopes === undefined ? {} : { scopes: toJson(scopes) }),
-          refreshClaimOwner: null,
-          refreshClaimUntil: null,
-          refreshIntent: null,
-          failureCount: 0,
-          nextAttemptAt: null,
-          version: eb('version', '+', 1),
-          updatedAt,
-        }))
-        .where('id', '=', id)
-        .where('version', '=', expectedVersion)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      const cleared = { refreshClaimOwner: null, refreshClaimUntil: null, refreshIntent: null, failureCount: 0, nextAttemptAt: null };
+      return compareAndSetTokens(id, expectedVersion, { status: 'active', lastError: null, ...write }, cleared, updatedAt);
     },
     /** A failed refresh (outage or refusal): counts it, schedules the next try and lets go of the claim. */
     async recordRefreshFailure(
