@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,6 +15,9 @@ test('a user runs `npx latchkey serve`, adds a provider from a preset, imports a
     assert.match(server.output(), /Admin token \(shown once/);
     assert.match(server.adminToken, /^lka_/);
     assert.equal(readFileSync(join(dataDir, 'admin-token'), 'utf8').trim(), server.adminToken);
+    for (const file of ['admin-token', 'master.key', 'latchkey.db']) {
+      assert.equal(statSync(join(dataDir, file)).mode & 0o777, 0o600, `${file} is private to its owner`);
+    }
     // The CLI finds the admin token in the data directory, as on the user's machine.
     const env = { LATCHKEY_URL: server.url, LATCHKEY_DATA_DIR: dataDir };
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -42,7 +42,10 @@ async function openSqlite(path: string, dataDir: string): Promise<Db> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // Loaded only when used: a PostgreSQL deployment never needs the native module.
   const { default: SQLite } = await import('better-sqlite3');
+  const created = !existsSync(path);
   const database = new SQLite(path);
+  // Owner-only, like the key file; SQLite gives the -wal and -shm files the same mode.
+  if (created) chmodSync(path, 0o600);
   // WAL lets readers run beside the single writer; busy_timeout makes a second
   // process wait for the write lock instead of failing at once.
   if (database.pragma('journal_mode', { simple: true }) !== 'wal') database.pragma('journal_mode = WAL');
