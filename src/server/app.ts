@@ -18,15 +18,8 @@ import { auditRoutes } from './routes/audit.js';
 import { PROXY_PREFIX, agentApiRoutes } from './routes/agent-api.js';
 import { metricsRoutes } from './metrics.js';
 
-export interface ServerOptions {
-  /** Extra route plugins registered under the admin auth hook (later parts add theirs). */
-  adminPlugins?: Array<(app: FastifyInstance, core: Latchkey) => Promise<void>>;
-  /** Extra plugins with no admin auth (agent API, OAuth callback). */
-  publicPlugins?: Array<(app: FastifyInstance, core: Latchkey) => Promise<void>>;
-}
-
-
-export async function buildServer(core: Latchkey, options: ServerOptions = {}): Promise<FastifyInstance> {
+/** The HTTP server: each group of routes is a plugin with its own authentication hook. */
+export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: core.logger as FastifyBaseLogger,
     bodyLimit: core.config.bodyLimit,
@@ -68,16 +61,12 @@ export async function buildServer(core: Latchkey, options: ServerOptions = {}): 
     await connectRoutes(admin, core);
     await agentRoutes(admin, core);
     await auditRoutes(admin, core);
-    for (const plugin of options.adminPlugins ?? []) await plugin(admin, core);
   });
 
   await app.register(async (scope) => callbackRoutes(scope, core));
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.
   await app.register(async (scope) => agentApiRoutes(scope, core));
 
-  for (const plugin of options.publicPlugins ?? []) {
-    await app.register(async (scope) => plugin(scope, core));
-  }
   return app;
 }
 

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { createLatchkey, type Latchkey, type LatchkeyOptions } from '../latchkey.js';
-import { buildServer, type ServerOptions } from './app.js';
+import { buildServer } from './app.js';
 
-export { buildServer, type ServerOptions } from './app.js';
+export { buildServer } from './app.js';
 export { STATUS_BY_CODE, errorBody } from './errors.js';
 
 export interface RunningServer {
@@ -15,11 +15,11 @@ export interface RunningServer {
 }
 
 /** Builds the core and the HTTP server and starts listening. */
-export async function startServer(config: Config, options: LatchkeyOptions & ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: LatchkeyOptions = {}): Promise<RunningServer> {
   const core = await createLatchkey(config, options);
   let app: FastifyInstance | undefined;
   try {
-    app = await buildServer(core, options);
+    app = await buildServer(core);
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await app?.close();
