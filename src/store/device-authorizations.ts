@@ -1,32 +1,13 @@
 import type { Db } from './dialect.js';
+import type { DeviceAuthorizationsTable } from './schema.js';
 import { fromJson, toJson } from './json.js';
 
 /** A device code being polled (RFC 8628); `deviceCode` is sealed. */
-export interface DeviceAuthorizationRow {
-  id: string;
-  connectionId: string;
-  providerId: string;
-  deviceCode: string;
-  scopes: string[];
-  intervalSeconds: number;
-  nextPollAt: string;
-  expiresAt: string;
-  createdAt: string;
-}
+export type DeviceAuthorizationRow = Omit<DeviceAuthorizationsTable, 'scopes'> & { scopes: string[] };
 
 export function deviceAuthorizationStore(db: Db) {
   const k = db.kysely;
-  const decode = (r: {
-    id: string;
-    connectionId: string;
-    providerId: string;
-    deviceCode: string;
-    scopes: string;
-    intervalSeconds: number;
-    nextPollAt: string;
-    expiresAt: string;
-    createdAt: string;
-  }): DeviceAuthorizationRow => ({ ...r, scopes: fromJson<string[]>(r.scopes, []), intervalSeconds: Number(r.intervalSeconds) });
+  const decode = (r: DeviceAuthorizationsTable): DeviceAuthorizationRow => ({ ...r, scopes: fromJson<string[]>(r.scopes, []), intervalSeconds: Number(r.intervalSeconds) });
   return {
     async insert(row: DeviceAuthorizationRow): Promise<void> {
       await k

@@ -1,28 +1,10 @@
 import type { Db } from './dialect.js';
+import type { EventOutboxTable, WebhookDeliveriesTable } from './schema.js';
 
 /** One event in the outbox; `payload` is the JSON body exactly as delivered. */
-export interface EventRow {
-  id: string;
-  type: string;
-  connectionId: string | null;
-  payload: string;
-  createdAt: string;
-}
+export type EventRow = EventOutboxTable;
 
-export interface DeliveryRow {
-  id: string;
-  webhookId: string;
-  eventId: string;
-  status: 'pending' | 'delivered';
-  attempts: number;
-  nextAttemptAt: string;
-  claimOwner: string | null;
-  claimUntil: string | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
+export type DeliveryRow = Omit<WebhookDeliveriesTable, 'status'> & { status: 'pending' | 'delivered' };
 
 /** A due delivery with what sending it needs. */
 export interface DueDelivery extends DeliveryRow {
