@@ -59,32 +59,28 @@ export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanc
     return tokens;
   }
 
+  const grantOf = (connection: Connection, tokens: TokenSet): AccessGrant => ({
+    connectionId: connection.id,
+    accessToken: tokens.accessToken ?? '',
+    tokenType: connection.tokenType ?? 'Bearer',
+    scopes: connection.scopes,
+    expiresAt: connection.expiresAt,
+  });
+
   async function getValidToken(connection: Connection): Promise<AccessGrant> {
     const now = ctx.clock.now();
     if (connection.status === 'active') {
       const tokens = await openCached(connection);
       if (isFresh(tokens, connection.expiresAt, now, ctx.settings.skewSeconds)) {
-        return {
-          connectionId: connection.id,
-          accessToken: tokens.accessToken ?? '',
-          tokenType: connection.tokenType ?? 'Bearer',
-          scopes: connection.scopes,
-          expiresAt: connection.expiresAt,
-        };
+        return grantOf(connection, tokens);
       }
       const flight = obtain('fresh', connection.id, { kind: 'fresh' });
       if (isUnexpired(tokens, connection.expiresAt, now)) {
         // Inside the skew window but still valid: do not let a slow provider stall the caller.
         flight.catch(() => undefined);
-        const current: AccessGrant = {
-          connectionId: connection.id,
-          accessToken: tokens.accessToken ?? '',
-          tokenType: connection.tokenType ?? 'Bearer',
-          scopes: connection.scopes,
-          expiresAt: connection.expiresAt,
-        };
+        const current = grantOf(connection, tokens);
         const left = Date.parse(connection.expiresAt ?? '') - now.getTime();
-        const timer = delay(Math.min(WAIT_WHILE_VALID_MS, Math.max(0, left)), current);
+        const timer = delay(Math.min(WAIT_WHILE_VALID_MS, Math.max(0, left)), current, { ref: false });
         return Promise.race([flight.catch(() => current), timer]);
       }
       return flight;
