@@ -39,6 +39,13 @@ export class InvalidRequest extends LatchkeyError {
   }
 }
 
+/** A request body over the limit: `invalid_request`, answered with 413 like Fastify's own body limit. */
+export class BodyTooLarge extends InvalidRequest {
+  constructor(message = 'request body is too large') {
+    super(message);
+  }
+}
+
 export class NotFound extends LatchkeyError {
   constructor(message: string) {
     super('not_found', message);

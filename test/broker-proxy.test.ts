@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { request as undiciRequest } from 'undici';
@@ -10,6 +12,7 @@ import {
   createAgent,
   fixtureTokens,
   importTokens,
+  json,
   rawRequest,
   startFakeApi,
   type FakeApi,
@@ -154,7 +157,26 @@ describe('broker end to end: the real server, the authorization server fixture a
       headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/octet-stream' },
       body: Buffer.alloc(lk.config.bodyLimit + 10),
     });
-    assert.ok(res.status === 413 || res.status === 400, String(res.status));
+    assert.equal(res.status, 413);
+    assert.equal(((await res.json()) as { error: string }).error, 'invalid_request');
+
+    // Without a declared length the limit is found while streaming, and answered the same way.
+    const url = new URL(lk.url);
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, method: 'POST', path: '/v1/proxy/echo/upload', headers: { authorization: `Bearer ${agentKey}`, 'transfer-encoding': 'chunked' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      for (let sent = 0; sent <= lk.config.bodyLimit; sent += 64 * 1024) req.write(Buffer.alloc(64 * 1024, 1));
+      req.end();
+    });
+    assert.equal(chunked.status, 413, chunked.body);
+    assert.equal(json(chunked.body).error, 'invalid_request');
   });
 
   test("off-the-shelf clients work unchanged: openid-client's fetchProtectedResource and undici's request", async () => {
@@ -238,6 +260,91 @@ describe('broker end to end: the real server, the authorization server fixture a
     assert.equal(post.detail.host, echo.host);
     assert.equal(typeof post.detail.durationMs, 'number');
     assert.deepEqual(post.actor, { type: 'agent', id: post.actor.id, name: 'bot' });
+  });
+
+  test('proxied requests are counted in /metrics by route pattern, never by connection or path', async () => {
+    const before = await lk.admin('GET', '/metrics');
+    const count = (text: string): number =>
+      Number(/latchkey_http_requests_total\{method="GET",route="\/v1\/proxy\/:connection\/\*",status="200"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const res = await rawRequest(lk.url, { path: '/v1/proxy/echo/items/metrics-probe', headers: { authorization: `Bearer ${agentKey}` } });
+    assert.equal(res.status, 200);
+    const after = await lk.admin('GET', '/metrics');
+    assert.equal(count(String(after.body)), count(String(before.body)) + 1);
+    assert.ok(!String(after.body).includes('metrics-probe'));
+  });
+
+  test('a proxy URL without a connection name is 404; a bad agent key is 401 and audited', async () => {
+    const none = await rawRequest(lk.url, { path: '/v1/proxy/', headers: { authorization: `Bearer ${agentKey}` } });
+    assert.equal(none.status, 404);
+    assert.equal(json(none.body).error, 'not_found');
+    const bad = await rawRequest(lk.url, { path: '/v1/proxy/echo/items/1', headers: { authorization: 'Bearer lk_not-a-real-key' } });
+    assert.equal(bad.status, 401);
+    assert.equal(json(bad.body).error, 'unauthorized');
+    assert.match(bad.headers['content-type'] ?? '', /^application\/json/);
+    const denied = await auditEvents(lk, '?action=auth.denied');
+    assert.ok(denied.some((e) => e.actor.type === 'anonymous' && e.detail.path === '/v1/proxy/echo/items/1'));
+  });
+
+  test('when the agent goes away mid-response, the upstream response is abandoned too', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    const slow = await startFakeApi((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(Buffer.alloc(1024, 1));
+      // Never ends on its own: only the broker abandoning it closes it.
+      res.once('close', () => upstreamClosed());
+    });
+    try {
+      const p = await lk.admin('POST', '/v1/providers', { name: 'slow', tokenEndpoint: `${slow.url}/token`, apiBaseUrl: slow.url });
+      assert.equal(p.status, 201);
+      await importTokens(lk, { name: 'echo-slow', provider: 'slow', accessToken: 'slow-token-0123456789' });
+      const controller = new AbortController();
+      const res = await fetch(`${lk.url}/v1/proxy/echo-slow/stream`, { headers: { authorization: `Bearer ${agentKey}` }, signal: controller.signal });
+      assert.equal(res.status, 200);
+      const reader = res.body?.getReader();
+      assert.ok(reader);
+      assert.equal((await reader.read()).value?.length, 1024);
+      controller.abort();
+      await closed;
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test('when the agent goes away mid-upload, the upstream request is abandoned too', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+    let received = 0;
+    const sink = createServer((req) => {
+      req.on('data', (c: Buffer) => (received += c.length));
+      req.once('close', () => upstreamClosed());
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+    try {
+      const p = await lk.admin('POST', '/v1/providers', { name: 'sink', tokenEndpoint: `${sinkUrl}/token`, apiBaseUrl: sinkUrl });
+      assert.equal(p.status, 201);
+      await importTokens(lk, { name: 'echo-sink', provider: 'sink', accessToken: 'sink-token-0123456789' });
+      const url = new URL(lk.url);
+      const upload = httpRequest({
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: '/v1/proxy/echo-sink/upload',
+        headers: { authorization: `Bearer ${agentKey}`, 'transfer-encoding': 'chunked' },
+      });
+      upload.on('error', () => {});
+      upload.write(Buffer.alloc(128 * 1024, 1));
+      while (received === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      upload.destroy();
+      await closed;
+      // Latchkey is still serving.
+      const after = await rawRequest(lk.url, { path: '/v1/proxy/echo/items/after-abort', headers: { authorization: `Bearer ${agentKey}` } });
+      assert.equal(after.status, 200);
+    } finally {
+      sink.closeAllConnections();
+      await new Promise((resolve) => sink.close(resolve));
+    }
   });
 
   test('no provider token or agent key in the logs or the audit log', async () => {

@@ -37,3 +37,10 @@ test('/metrics counts requests by route pattern and connections by status', asyn
   assert.ok(!text.includes('secret-name-alice'), 'concrete URLs must not leak into metrics');
   assert.ok(!text.includes('tok-metrics'));
 });
+
+test('the server made for the proxy route keeps the timeouts Fastify sets on its own servers', () => {
+  const http = server.app.server;
+  assert.equal(http.keepAliveTimeout, 72_000);
+  assert.equal(http.requestTimeout, 0);
+  assert.equal(http.timeout, 0);
+});

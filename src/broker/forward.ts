@@ -1,6 +1,6 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
-import { InvalidRequest, UpstreamError, isLatchkeyError } from '../errors.js';
+import { BodyTooLarge, InvalidRequest, UpstreamError, isLatchkeyError } from '../errors.js';
 import type { HeaderMap } from './headers.js';
 
 export interface ForwarderOptions {
@@ -33,7 +33,7 @@ class BodyLimit extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.#seen += chunk.length;
-    if (this.#seen > this.limit) done(new InvalidRequest('request body is too large'));
+    if (this.#seen > this.limit) done(new BodyTooLarge());
     else done(null, chunk);
   }
 }
@@ -67,14 +67,20 @@ export class Forwarder {
     if (stream === undefined) return undefined;
     if (declaredLength !== undefined && declaredLength > this.options.bodyLimit) {
       stream.resume();
-      throw new InvalidRequest('request body is too large');
+      throw new BodyTooLarge();
     }
     if (declaredLength !== undefined && declaredLength <= REPLAYABLE_BODY_LIMIT) {
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     }
-    return stream.pipe(new BodyLimit(this.options.bodyLimit));
+    const limited = new BodyLimit(this.options.bodyLimit);
+    // An agent that goes away mid-upload ends nothing: without this the upstream request would wait
+    // for the rest of the body until the upstream timeout, holding its connection.
+    stream.once('close', () => {
+      if (!stream.readableEnded) limited.destroy(new InvalidRequest('the request body ended early: the agent closed the connection'));
+    });
+    return stream.pipe(limited);
   }
 
   async send(request: UpstreamRequest): Promise<Dispatcher.ResponseData> {

@@ -1,9 +1,9 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createServer } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
 import { requireAdmin } from './auth.js';
-import { lazyChildLogger, type ParentLogger } from './lazy-logger.js';
 import { sendError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { providerRoutes } from './routes/providers.js';
@@ -15,23 +15,32 @@ import { connectRoutes } from './routes/connect.js';
 import { callbackRoutes } from './routes/callback.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
-import { PROXY_PREFIX, agentApiRoutes } from './routes/agent-api.js';
-import { metricsRoutes } from './metrics.js';
+import { agentApiRoutes } from './routes/agent-api.js';
+import { metricsRoutes, requestMetrics } from './metrics.js';
+import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
+
+/** Fastify's default, set on the server made in serverFactory as Fastify would on its own. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** The HTTP server: each group of routes is a plugin with its own authentication hook. */
 export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
+  const metrics = requestMetrics();
+  const proxy = proxyHandler(core, metrics);
   const app = Fastify({
+    // `/v1/proxy/…` is answered before Fastify routes anything (proxy-handler.ts says why).
+    serverFactory: (fastifyHandler) => {
+      const server = createServer((req, res) => (req.url?.startsWith(PROXY_PREFIX) === true ? proxy(req, res) : fastifyHandler(req, res)));
+      // What Fastify sets on a server it creates itself.
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
     loggerInstance: core.logger as FastifyBaseLogger,
     bodyLimit: core.config.bodyLimit,
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     requestIdHeader: false,
-    // The proxy logs each request itself at debug (agent-api.ts): two info lines per proxied
-    // call would cost more than the proxying, and the audit log already records every call.
-    logController: new LogController({
-      disableRequestLogging: (request) => request.url?.startsWith(PROXY_PREFIX) === true,
-    }),
-    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as ParentLogger, bindings, options),
   });
   app.setReplySerializer((payload) => JSON.stringify(payload));
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
@@ -41,7 +50,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
 
   await app.register(async (scope) => healthRoutes(scope, core));
   // Not encapsulated, so its onResponse hook counts requests of every scope.
-  await metricsRoutes(app, core);
+  await metricsRoutes(app, core, metrics);
 
   await app.register(async (admin) => {
     admin.addHook('onRequest', async (request) => requireAdmin(request, core.adminToken));

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { LatchkeyError, ProviderUnavailable, type ErrorCode } from '../errors.js';
+import { BodyTooLarge, LatchkeyError, ProviderUnavailable, type ErrorCode } from '../errors.js';
 
 /** The one place an error code becomes an HTTP status. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -28,7 +28,7 @@ export function errorBody(err: unknown): { status: number; body: ErrorBody; head
   if (err instanceof LatchkeyError) {
     const headers: Record<string, string> = {};
     if (err instanceof ProviderUnavailable) headers['retry-after'] = String(err.retryAfterSeconds);
-    return { status: STATUS_BY_CODE[err.code], body: { ...err.details, error: err.code, message: err.message }, headers };
+    return { status: err instanceof BodyTooLarge ? 413 : STATUS_BY_CODE[err.code], body: { ...err.details, error: err.code, message: err.message }, headers };
   }
   const fe = err as Partial<FastifyError> & { validation?: unknown };
   if (fe.validation !== undefined) {

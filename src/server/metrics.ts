@@ -50,44 +50,58 @@ function formatLabels(labels: Labels): string {
 const REQUESTS = 'latchkey_http_requests_total';
 const DURATION = 'latchkey_http_request_duration_seconds_total';
 
-/**
- * Counts every request by route pattern (never the concrete URL: connection
- * names and OAuth query strings stay out of metrics) and serves /metrics.
- */
-export async function metricsRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
+/** Per-request counters, shared by Fastify's routes and the proxy route served in front of it. */
+export interface RequestMetrics {
+  count(method: string, route: string, status: number, seconds: number): void;
+  render(core: Latchkey): Promise<string>;
+}
+
+export function requestMetrics(): RequestMetrics {
   const metrics = new Metrics();
   metrics.counter(REQUESTS, 'HTTP requests by method, route pattern and status.');
   metrics.counter(DURATION, 'Total seconds spent answering HTTP requests, by route pattern.');
   const started = Date.now();
-
-  // Label sets per (method, route, status), built once: this hook runs on every proxied request.
+  // Label sets per (method, route, status), built once: this runs on every proxied request.
   const labelSets = new Map<string, { requests: Labels; duration: Labels }>();
+  return {
+    count(method, route, status, seconds) {
+      const key = `${method} ${status} ${route}`;
+      let labels = labelSets.get(key);
+      if (labels === undefined) {
+        labels = { requests: { method, route, status: String(status) }, duration: { route } };
+        labelSets.set(key, labels);
+      }
+      metrics.inc(REQUESTS, labels.requests);
+      metrics.inc(DURATION, labels.duration, seconds);
+    },
+    async render(core) {
+      const byStatus = await core.store.connections.countByStatus();
+      const memory = process.memoryUsage();
+      return metrics.render([
+        {
+          name: 'latchkey_connections',
+          help: 'Connections by status.',
+          values: Object.entries(byStatus).map(([status, n]) => [{ status }, n]),
+        },
+        { name: 'process_resident_memory_bytes', help: 'Resident memory size in bytes.', values: [[{}, memory.rss]] },
+        { name: 'nodejs_heap_used_bytes', help: 'V8 heap in use, in bytes.', values: [[{}, memory.heapUsed]] },
+        { name: 'latchkey_uptime_seconds', help: 'Seconds since this process started serving.', values: [[{}, (Date.now() - started) / 1000]] },
+      ]);
+    },
+  };
+}
+
+/**
+ * Counts every request by route pattern (never the concrete URL: connection
+ * names and OAuth query strings stay out of metrics) and serves /metrics.
+ */
+export async function metricsRoutes(app: FastifyInstance, core: Latchkey, metrics: RequestMetrics): Promise<void> {
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const key = `${request.method} ${reply.statusCode} ${route}`;
-    let labels = labelSets.get(key);
-    if (labels === undefined) {
-      labels = { requests: { method: request.method, route, status: String(reply.statusCode) }, duration: { route } };
-      labelSets.set(key, labels);
-    }
-    metrics.inc(REQUESTS, labels.requests);
-    metrics.inc(DURATION, labels.duration, reply.elapsedTime / 1000);
+    metrics.count(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
   app.get('/metrics', async (request, reply) => {
     if (!core.config.metricsPublic) requireAdmin(request, core.adminToken);
-    const byStatus = await core.store.connections.countByStatus();
-    const memory = process.memoryUsage();
-    const body = metrics.render([
-      {
-        name: 'latchkey_connections',
-        help: 'Connections by status.',
-        values: Object.entries(byStatus).map(([status, n]) => [{ status }, n]),
-      },
-      { name: 'process_resident_memory_bytes', help: 'Resident memory size in bytes.', values: [[{}, memory.rss]] },
-      { name: 'nodejs_heap_used_bytes', help: 'V8 heap in use, in bytes.', values: [[{}, memory.heapUsed]] },
-      { name: 'latchkey_uptime_seconds', help: 'Seconds since this process started serving.', values: [[{}, (Date.now() - started) / 1000]] },
-    ]);
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(body);
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render(core));
   });
 }
