@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { auditLog, type AuditLog } from '../src/audit/index.js';
+import { auditLog, genesisHash, hashBlock, hashEvent, type AuditLog, type StoredEvent } from '../src/audit/index.js';
 import { systemClock } from '../src/clock.js';
 import { createLogger } from '../src/log.js';
-import { openMigratedStore, type Store } from '../src/store/index.js';
+import { openMigratedStore, type AuditBlockRow, type Store } from '../src/store/index.js';
 import { createAgent, importTokens, json, rawRequest, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { runCli } from './helpers/latchkey-process.js';
@@ -23,18 +23,35 @@ async function addEvents(log: AuditLog, n: number, tag: string): Promise<void> {
   );
 }
 
-/** Disables inserts into audit_events the way a broken or full audit device would. */
+/** Disables inserts into audit_blocks the way a broken or full audit device would. */
 async function breakAuditTable(store: Store): Promise<void> {
   if (store.db.dialect === 'sqlite') {
-    await sql`create trigger audit_off before insert on audit_events begin select raise(abort, 'audit device unavailable'); end`.execute(store.db.kysely);
+    await sql`create trigger audit_off before insert on audit_blocks begin select raise(abort, 'audit device unavailable'); end`.execute(store.db.kysely);
   } else {
-    await sql`create function audit_off() returns trigger language plpgsql as $$ begin raise exception 'audit device unavailable'; end $$`.execute(store.db.kysely);
-    await sql`create trigger audit_off before insert on audit_events for each row execute function audit_off()`.execute(store.db.kysely);
+    await sql`create or replace function audit_off() returns trigger language plpgsql as $$ begin raise exception 'audit device unavailable'; end $$`.execute(store.db.kysely);
+    await sql`create trigger audit_off before insert on audit_blocks for each row execute function audit_off()`.execute(store.db.kysely);
   }
 }
 
 async function repairAuditTable(store: Store): Promise<void> {
-  await sql`drop trigger audit_off${store.db.dialect === 'postgres' ? sql` on audit_events` : sql``}`.execute(store.db.kysely);
+  await sql`drop trigger audit_off${store.db.dialect === 'postgres' ? sql` on audit_blocks` : sql``}`.execute(store.db.kysely);
+}
+
+/** The stored block holding event `seq` of a chain. */
+async function blockHolding(store: Store, chainId: string, seq: number): Promise<AuditBlockRow> {
+  const block = (await store.audit.blockPage(chainId, 0, 1000)).find((b) => b.firstSeq <= seq && seq <= b.lastSeq);
+  assert.ok(block, `no block holds event ${seq}`);
+  return block;
+}
+
+async function setBlockEvents(store: Store, block: AuditBlockRow, events: string, hash = block.hash): Promise<void> {
+  await sql`update audit_blocks set events = ${events}, hash = ${hash} where chain_id = ${block.chainId} and block = ${block.block}`.execute(store.db.kysely);
+}
+
+/** Event `seq` of a block's JSON replaced by `edit(event)`, as text. */
+function editedEvents(block: AuditBlockRow, seq: number, edit: (e: StoredEvent) => StoredEvent | undefined): string {
+  const events = (JSON.parse(block.events) as StoredEvent[]).flatMap((e) => (e.seq === seq ? (edit(e) ?? []) : [e]));
+  return JSON.stringify(events);
 }
 
 for (const backend of BACKENDS) {
@@ -48,7 +65,7 @@ for (const backend of BACKENDS) {
       const db = await backend.open();
       drop = db.drop;
       store = await openMigratedStore({ dataDir: mkdtempSync(join(tmpdir(), 'latchkey-audit-')), databaseUrl: db.databaseUrl });
-      const counted = { ...store.audit, appendBatch: (...args: Parameters<Store['audit']['appendBatch']>) => ((batches += 1), store.audit.appendBatch(...args)) };
+      const counted = { ...store.audit, appendBlock: (...args: Parameters<Store['audit']['appendBlock']>) => ((batches += 1), store.audit.appendBlock(...args)) };
       log = auditLog({ store: counted, clock: systemClock, logger: silent });
     });
 
@@ -57,9 +74,12 @@ for (const backend of BACKENDS) {
       await drop();
     });
 
-    test('concurrent events are written in a few group commits and verify', async () => {
+    test('concurrent events are written in a few group commits (one block each) and verify', async () => {
       await addEvents(log, 200, 'a');
       assert.ok(batches <= 3, `200 concurrent events took ${batches} transactions`);
+      const blocks = await store.audit.blockPage(log.chainId, 0, 1000);
+      assert.equal(blocks.length, batches, 'one row per group commit');
+      assert.equal(blocks.at(-1)?.lastSeq, 200);
       // A second writer (another process or replica) keeps its own chain.
       const other = auditLog({ store: store.audit, clock: systemClock, logger: silent });
       await Promise.all([addEvents(log, 20, 'b'), addEvents(other, 20, 'c')]);
@@ -67,39 +87,142 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await log.verify(), { ok: true, events: 240 });
     });
 
-    test('an edited event fails verification at that event, even with its hash recomputed', async () => {
-      const target = (await store.audit.page(log.chainId, 9, 1))[0]!;
-      await sql`update audit_events set detail = ${'{"i":999}'} where id = ${target.id}`.execute(store.db.kysely);
+    test('an edited event fails verification at the block holding it, even with the hash recomputed', async () => {
+      const block = await blockHolding(store, log.chainId, 10);
+      await setBlockEvents(store, block, editedEvents(block, 10, (e) => ({ ...e, detail: { i: 999 } })));
       const edited = await log.verify();
-      assert.equal(edited.ok, false);
-      assert.ok(!edited.ok && edited.broken.id === target.id && edited.broken.seq === 10, JSON.stringify(edited));
-      await sql`update audit_events set detail = ${target.detail} where id = ${target.id}`.execute(store.db.kysely);
+      assert.ok(!edited.ok && edited.broken.block === block.block && edited.broken.seq === block.firstSeq, JSON.stringify(edited));
+      assert.equal(!edited.ok && edited.broken.id, `${log.chainId}.${block.firstSeq}`);
+      assert.match(!edited.ok ? edited.broken.reason : '', /changed after it was written/);
+      await setBlockEvents(store, block, block.events);
       assert.equal((await log.verify()).ok, true);
 
       // Rewriting the hash as well only moves the break to the next link.
-      const { hashEvent } = await import('../src/audit/index.js');
-      const forged = { ...target, detail: '{"i":999}' };
-      const { hash: _old, ...rest } = forged;
-      await sql`update audit_events set detail = ${forged.detail}, hash = ${hashEvent(rest)} where id = ${target.id}`.execute(store.db.kysely);
+      const forged = editedEvents(block, 10, (e) => ({ ...e, status: 201 }));
+      await setBlockEvents(store, block, forged, hashBlock(block.prevHash, block.chainId, block.block, forged));
       const rehashed = await log.verify();
-      assert.ok(!rehashed.ok && rehashed.broken.seq === 11, JSON.stringify(rehashed));
-      await sql`update audit_events set detail = ${target.detail}, hash = ${target.hash} where id = ${target.id}`.execute(store.db.kysely);
+      assert.ok(!rehashed.ok && rehashed.broken.seq === block.lastSeq + 1 && rehashed.broken.block === block.block + 1, JSON.stringify(rehashed));
+      await setBlockEvents(store, block, block.events);
+
+      // So does moving an event's time outside what the block says (which listing by time relies on).
+      await sql`update audit_blocks set last_at = ${'1999-01-01T00:00:00.000Z'} where chain_id = ${block.chainId} and block = ${block.block}`.execute(store.db.kysely);
+      const moved = await log.verify();
+      assert.ok(!moved.ok && moved.broken.block === block.block, JSON.stringify(moved));
+      await sql`update audit_blocks set last_at = ${block.lastAt} where chain_id = ${block.chainId} and block = ${block.block}`.execute(store.db.kysely);
+      assert.equal((await log.verify()).ok, true);
     });
 
-    test('a deleted event fails verification where it was; so does a deleted newest event', async () => {
-      const target = (await store.audit.page(log.chainId, 19, 1))[0]!;
-      await sql`delete from audit_events where id = ${target.id}`.execute(store.db.kysely);
+    test('a deleted event, a deleted block and a deleted newest block all fail verification where they were', async () => {
+      const block = await blockHolding(store, log.chainId, 20);
+      await setBlockEvents(store, block, editedEvents(block, 20, () => undefined));
+      const removed = await log.verify();
+      assert.ok(!removed.ok && removed.broken.block === block.block && removed.broken.chainId === log.chainId, JSON.stringify(removed));
+      await setBlockEvents(store, block, block.events);
+
+      await sql`delete from audit_blocks where chain_id = ${block.chainId} and block = ${block.block}`.execute(store.db.kysely);
       const deleted = await log.verify();
-      assert.ok(!deleted.ok && deleted.broken.seq === 20 && deleted.broken.chainId === log.chainId, JSON.stringify(deleted));
-      await store.db.kysely.insertInto('auditEvents').values(target).execute();
+      assert.ok(!deleted.ok && deleted.broken.seq === block.firstSeq && /block \d+ is missing/.test(deleted.broken.reason), JSON.stringify(deleted));
+      await store.db.kysely.insertInto('auditBlocks').values(block).execute();
       assert.equal((await log.verify()).ok, true);
 
-      const last = (await store.audit.page(log.chainId, 219, 1))[0]!;
-      assert.equal(last.seq, 220);
-      await sql`delete from audit_events where id = ${last.id}`.execute(store.db.kysely);
+      const newest = await blockHolding(store, log.chainId, 220);
+      assert.equal(newest.lastSeq, 220);
+      await sql`delete from audit_blocks where chain_id = ${newest.chainId} and block = ${newest.block}`.execute(store.db.kysely);
       const truncated = await log.verify();
-      assert.ok(!truncated.ok && truncated.broken.seq === 220, JSON.stringify(truncated));
-      await store.db.kysely.insertInto('auditEvents').values(last).execute();
+      assert.ok(!truncated.ok && truncated.broken.seq === newest.firstSeq && /chain head/.test(truncated.broken.reason), JSON.stringify(truncated));
+      await store.db.kysely.insertInto('auditBlocks').values(newest).execute();
+      assert.equal((await log.verify()).ok, true);
+    });
+
+    test('a chain written one row per event (before 0005) is still listed and verified', async () => {
+      const chainId = 'chn_legacy0000000000000000';
+      let prevHash = genesisHash(chainId);
+      const rows = [1, 2, 3].map((seq) => {
+        const row = {
+          chainId,
+          seq,
+          id: `${chainId}.${seq}`,
+          at: `2020-01-01T00:00:0${seq}.000Z`,
+          actorType: 'agent',
+          actorId: 'agt_old',
+          actorName: 'old-bot',
+          action: 'proxy.request',
+          connection: 'legacy-conn',
+          outcome: 'success',
+          status: 200,
+          detail: JSON.stringify({ seq }),
+          prevHash,
+        };
+        const hash = hashEvent(row);
+        prevHash = hash;
+        return { ...row, hash };
+      });
+      await store.db.kysely.insertInto('auditEvents').values(rows).execute();
+      await store.db.kysely.insertInto('auditChains').values({ id: chainId, startedAt: '2020-01-01T00:00:00.000Z', lastSeq: 3, lastHash: prevHash, lastBlock: 0 }).execute();
+      const before = await log.verify();
+      assert.ok(before.ok, JSON.stringify(before));
+
+      const listed = await log.list({ connection: 'legacy-conn' });
+      assert.deepEqual(listed.map((e) => e.id), [`${chainId}.3`, `${chainId}.2`, `${chainId}.1`]);
+      assert.deepEqual(listed[0]?.detail, { seq: 3 });
+      // Merged with block events, newest first, under one limit.
+      const newest = await log.list({ limit: 3 });
+      assert.ok(newest.every((e) => e.at > '2021'), JSON.stringify(newest));
+      const everything = await log.list({ limit: 1000 });
+      assert.equal(everything.length, before.events);
+      assert.deepEqual(everything.slice(-3).map((e) => e.id), [`${chainId}.3`, `${chainId}.2`, `${chainId}.1`]);
+
+      await sql`update audit_events set status = 500 where id = ${`${chainId}.2`}`.execute(store.db.kysely);
+      const edited = await log.verify();
+      assert.ok(!edited.ok && edited.broken.id === `${chainId}.2` && edited.broken.block === undefined, JSON.stringify(edited));
+      await sql`update audit_events set status = 200 where id = ${`${chainId}.2`}`.execute(store.db.kysely);
+      // Out of the way of the counts below.
+      await sql`delete from audit_events where chain_id = ${chainId}`.execute(store.db.kysely);
+      await sql`delete from audit_chains where id = ${chainId}`.execute(store.db.kysely);
+    });
+
+    test('listing filters by agent, connection, action and time, newest first across chains', async () => {
+      const mine = auditLog({ store: store.audit, clock: systemClock, logger: silent });
+      const other = auditLog({ store: store.audit, clock: systemClock, logger: silent });
+      await mine.record({ actor: { type: 'agent', id: 'agt_f1', name: 'filter-bot' }, action: 'invoke', connection: 'f-conn', outcome: 'success' });
+      await other.record({ actor: { type: 'agent', id: 'agt_f1', name: 'filter-bot' }, action: 'lease.create', connection: 'f-conn', outcome: 'success' });
+      const byName = await log.list({ agent: 'filter-bot' });
+      assert.deepEqual(byName.map((e) => e.action), ['lease.create', 'invoke']);
+      assert.deepEqual((await log.list({ agent: 'agt_f1', action: 'invoke' })).map((e) => e.connection), ['f-conn']);
+      const since = byName[0]?.at ?? '';
+      assert.ok((await log.list({ since, connection: 'f-conn' })).every((e) => e.at >= since));
+      assert.equal((await log.list({ since: '2999-01-01T00:00:00Z' })).length, 0);
+      const page = await log.list({ limit: 5 });
+      assert.equal(page.length, 5);
+      assert.deepEqual([...page].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).map((e) => e.at), page.map((e) => e.at));
+      // Whole chains out of the way of the counts below.
+      for (const chainId of [mine.chainId, other.chainId]) {
+        await sql`delete from audit_blocks where chain_id = ${chainId}`.execute(store.db.kysely);
+        await sql`delete from audit_chains where id = ${chainId}`.execute(store.db.kysely);
+      }
+    });
+
+    test('an event recorded while another transaction is open is not rolled back with it', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const mine = auditLog({ store: store.audit, clock: systemClock, logger: silent });
+      const rolledBack = store.transaction(async (tx) => {
+        await tx.agents.insert({ id: 'agt_rollback', name: 'rollback', environment: 'default', policy: {}, createdAt: 'x', updatedAt: 'x' });
+        await held;
+        throw new Error('roll back');
+      });
+      const recorded = mine.record({ actor: { type: 'admin', id: null, name: 'admin' }, action: 'test.during_tx', outcome: 'success' });
+      // Let the audit block be written (or queue for the connection) while the transaction is open.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      await assert.rejects(rolledBack, /roll back/);
+      await recorded;
+      assert.equal(await store.agents.findById('agt_rollback'), undefined);
+      assert.deepEqual((await mine.list({ action: 'test.during_tx' })).length, 1);
+      for (const chainId of [mine.chainId]) {
+        await sql`delete from audit_blocks where chain_id = ${chainId}`.execute(store.db.kysely);
+        await sql`delete from audit_chains where id = ${chainId}`.execute(store.db.kysely);
+      }
     });
 
     test('when the table cannot be written the events are refused, and the chain continues afterwards', async () => {
@@ -169,14 +292,17 @@ for (const backend of BACKENDS) {
 
       const [event] = (await lk.admin('GET', '/v1/audit?action=proxy.request&limit=1')).body as Array<{ id: string }>;
       assert.ok(event);
-      await sql`update audit_events set status = 201 where id = ${event.id}`.execute(lk.core.store.db.kysely);
+      const [chainId, seq] = [event.id.slice(0, event.id.lastIndexOf('.')), Number(event.id.slice(event.id.lastIndexOf('.') + 1))];
+      const block = await blockHolding(lk.core.store, chainId, seq);
+      await setBlockEvents(lk.core.store, block, editedEvents(block, seq, (e) => ({ ...e, status: 201 })));
       const broken = await lk.admin('GET', '/v1/audit/verify');
-      const body = broken.body as { ok: boolean; broken: { id: string } };
+      const body = broken.body as { ok: boolean; broken: { id: string; seq: number; block: number } };
       assert.equal(body.ok, false);
-      assert.equal(body.broken.id, event.id);
+      assert.equal(body.broken.block, block.block);
+      assert.ok(body.broken.seq <= seq && seq <= block.lastSeq, JSON.stringify(body));
       const bad = await runCli(['audit', 'verify'], env);
       assert.equal(bad.code, 1);
-      assert.ok(bad.stderr.includes(event.id), bad.stderr);
+      assert.ok(bad.stderr.includes(body.broken.id) && bad.stderr.includes(`block ${block.block}`), bad.stderr);
       const listed = await runCli(['audit', '--agent', 'audited'], env);
       assert.equal(listed.code, 0, listed.stderr);
       assert.match(listed.stdout, /proxy\.request/);

@@ -1,6 +1,6 @@
 export { auditLog, type AuditLog, type AuditQuery } from './log.js';
 export { verifyAudit, type VerifyResult, type BrokenLink } from './verify.js';
-export { genesisHash, hashEvent } from './chain.js';
+export { genesisHash, hashBlock, hashEvent } from './chain.js';
 export { AuditWriter } from './writer.js';
 export {
   ADMIN_ACTOR,
@@ -11,4 +11,5 @@ export {
   type AuditEvent,
   type AuditInput,
   type Outcome,
+  type StoredEvent,
 } from './types.js';

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { InvalidRequest } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AuditEventRow, AuditStore } from '../store/index.js';
-import { ADMIN_ACTOR, type AuditDetail, type AuditEvent, type AuditInput } from './types.js';
+import { ADMIN_ACTOR, type AuditDetail, type AuditEvent, type AuditInput, type StoredEvent } from './types.js';
 import { verifyAudit, type VerifyResult } from './verify.js';
 import { AuditWriter } from './writer.js';
 
@@ -16,7 +16,20 @@ export interface AuditQuery {
   limit?: number;
 }
 
-function toEvent(r: AuditEventRow): AuditEvent {
+/** Blocks read per query while listing. */
+const BLOCK_PAGE = 100;
+
+function fromStored(e: StoredEvent): AuditEvent {
+  return { id: e.id, at: e.at, actor: e.actor, action: e.action, connection: e.connection, outcome: e.outcome, status: e.status, detail: e.detail };
+}
+
+/** Newest first, as the API lists them; ties by id (chain, then position) so the order is stable. */
+function newestFirst(a: AuditEvent, b: AuditEvent): number {
+  if (a.at !== b.at) return a.at < b.at ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+function fromLegacyRow(r: AuditEventRow): AuditEvent {
   return {
     id: r.id,
     at: r.at,
@@ -50,14 +63,39 @@ export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger
       if (Number.isNaN(at.getTime())) throw new InvalidRequest('since must be an ISO 8601 time');
       since = at.toISOString();
     }
-    const rows = await deps.store.list({
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    const matches = (e: StoredEvent): boolean =>
+      (query.agent === undefined || e.actor.id === query.agent || e.actor.name === query.agent) &&
+      (query.connection === undefined || e.connection === query.connection) &&
+      (query.action === undefined || e.action === query.action) &&
+      (since === undefined || e.at >= since);
+    // Blocks come newest first by their latest event. Once `limit` matches are in hand, a block whose
+    // latest event is older than the last of them cannot change the answer, and neither can any after it.
+    const found: AuditEvent[] = [];
+    for (let offset = 0; ; offset += BLOCK_PAGE) {
+      const blocks = await deps.store.recentBlocks({ ...(since === undefined ? {} : { since }), offset, limit: BLOCK_PAGE });
+      let done = blocks.length < BLOCK_PAGE;
+      for (const block of blocks) {
+        if (found.length >= limit) {
+          found.sort(newestFirst);
+          found.length = limit;
+          if (block.lastAt < (found[limit - 1] as AuditEvent).at) {
+            done = true;
+            break;
+          }
+        }
+        for (const e of JSON.parse(block.events) as StoredEvent[]) if (matches(e)) found.push(fromStored(e));
+      }
+      if (done) break;
+    }
+    const legacy = await deps.store.listLegacy({
       ...(query.agent === undefined ? {} : { actorId: query.agent, actorName: query.agent }),
       ...(query.connection === undefined ? {} : { connection: query.connection }),
       ...(query.action === undefined ? {} : { action: query.action }),
       ...(since === undefined ? {} : { since }),
-      limit: Math.min(Math.max(query.limit ?? 100, 1), 1000),
+      limit,
     });
-    return rows.map(toEvent);
+    return [...found, ...legacy.map(fromLegacyRow)].sort(newestFirst).slice(0, limit);
   }
 
   return {

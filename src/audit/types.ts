@@ -32,6 +32,11 @@ export interface AuditEvent {
   detail: AuditDetail;
 }
 
+/** An event as a block stores it: the API's shape plus its place in the chain. */
+export interface StoredEvent extends AuditEvent {
+  seq: number;
+}
+
 export const ADMIN_ACTOR: Actor = { type: 'admin', id: null, name: 'admin' };
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, name: 'latchkey' };
 export const ANONYMOUS_ACTOR: Actor = { type: 'anonymous', id: null, name: null };

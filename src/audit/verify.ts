@@ -1,51 +1,123 @@
-import type { AuditStore } from '../store/index.js';
-import { genesisHash, hashEvent } from './chain.js';
+import type { AuditBlockRow, AuditChainRow, AuditStore } from '../store/index.js';
+import { genesisHash, hashBlock, hashEvent } from './chain.js';
+import type { StoredEvent } from './types.js';
 
 export interface BrokenLink {
   chainId: string;
-  /** Position in the chain where the chain breaks (for a deleted event, the position it held). */
+  /** Position in the chain where it breaks: the first event of the broken block (or where a missing one would start). */
   seq: number;
-  /** The stored event at that position, if there is one. */
+  /** The first stored event at that position, if there is one. */
   id: string | null;
+  /** The broken block (absent for chains written one row per event, before 0005). */
+  block?: number;
   reason: string;
 }
 
 export type VerifyResult = { ok: true; events: number } | { ok: false; events: number; broken: BrokenLink };
 
-const PAGE = 1000;
+const PAGE = 200;
+
+class Broken extends Error {
+  constructor(readonly link: BrokenLink) {
+    super(link.reason);
+  }
+}
 
 /** Walks every chain from its genesis, recomputing each hash; the first broken link is reported. */
 export async function verifyAudit(store: AuditStore): Promise<VerifyResult> {
   const heads = new Map((await store.chains()).map((c) => [c.id, c]));
-  const ids = [...new Set([...heads.keys(), ...(await store.chainIdsWithEvents())])].sort();
+  const legacy = new Set(await store.chainIdsWithLegacyEvents());
+  const ids = [...new Set([...heads.keys(), ...legacy, ...(await store.chainIdsWithBlocks())])].sort();
   let events = 0;
-  for (const chainId of ids) {
-    let prev = genesisHash(chainId);
-    let expected = 1;
-    for (;;) {
-      const rows = await store.page(chainId, expected - 1, PAGE);
-      for (const row of rows) {
-        if (row.seq !== expected) {
-          return broken(events, chainId, expected, row.id, `event ${expected} is missing (next stored event is ${row.seq})`);
-        }
-        if (row.prevHash !== prev) return broken(events, chainId, row.seq, row.id, 'the link to the previous event does not match');
-        const { hash, ...rest } = row;
-        if (hashEvent(rest) !== hash) return broken(events, chainId, row.seq, row.id, 'the event was changed after it was written');
-        prev = hash;
-        expected += 1;
-        events += 1;
-      }
-      if (rows.length < PAGE) break;
+  try {
+    for (const chainId of ids) {
+      const head = heads.get(chainId);
+      const oneRowPerEvent = legacy.has(chainId) || (head !== undefined && head.lastBlock === 0);
+      events += oneRowPerEvent ? await verifyLegacyChain(store, chainId, head) : await verifyChain(store, chainId, head);
     }
-    const head = heads.get(chainId);
-    if (head === undefined) return broken(events, chainId, expected, null, 'the chain head record is missing');
-    if (head.lastSeq !== expected - 1 || head.lastHash !== prev) {
-      return broken(events, chainId, expected, null, `events after ${expected - 1} are missing (the chain head is at ${head.lastSeq})`);
-    }
+  } catch (err) {
+    if (err instanceof Broken) return { ok: false, events, broken: err.link };
+    throw err;
   }
   return { ok: true, events };
 }
 
-function broken(events: number, chainId: string, seq: number, id: string | null, reason: string): VerifyResult {
-  return { ok: false, events, broken: { chainId, seq, id, reason } };
+function parseEvents(block: AuditBlockRow): StoredEvent[] {
+  try {
+    const parsed: unknown = JSON.parse(block.events);
+    if (Array.isArray(parsed)) return parsed as StoredEvent[];
+  } catch {
+    // reported below
+  }
+  return [];
+}
+
+async function verifyChain(store: AuditStore, chainId: string, head: AuditChainRow | undefined): Promise<number> {
+  let prev = genesisHash(chainId);
+  let expectedBlock = 1;
+  let nextSeq = 1;
+  let counted = 0;
+  const fail = (block: AuditBlockRow | undefined, reason: string): never => {
+    const first = block === undefined ? undefined : parseEvents(block)[0];
+    throw new Broken({ chainId, seq: nextSeq, id: typeof first?.id === 'string' ? first.id : null, ...(block === undefined ? {} : { block: block.block }), reason });
+  };
+  for (;;) {
+    const blocks = await store.blockPage(chainId, expectedBlock - 1, PAGE);
+    for (const block of blocks) {
+      const span = `block ${block.block} (events ${block.firstSeq}–${block.lastSeq})`;
+      if (block.block !== expectedBlock) fail(undefined, `block ${expectedBlock} is missing (next stored block is ${block.block})`);
+      if (block.prevHash !== prev) fail(block, `the link from ${span} to the block before does not match`);
+      if (hashBlock(prev, chainId, block.block, block.events) !== block.hash) fail(block, `${span} was changed after it was written`);
+      // The hash covers the events; the columns beside them (used to find and order blocks) must agree with them.
+      const events = parseEvents(block);
+      let earliest = events[0]?.at;
+      let latest = earliest;
+      for (const [i, event] of events.entries()) {
+        if (typeof event !== 'object' || event === null) fail(block, `${span} holds something that is not an event`);
+        if (event.seq !== nextSeq + i || event.id !== `${chainId}.${event.seq}`) fail(block, `${span} does not hold events ${block.firstSeq}–${block.lastSeq} in order`);
+        if (earliest === undefined || event.at < earliest) earliest = event.at;
+        if (latest === undefined || event.at > latest) latest = event.at;
+      }
+      if (events.length === 0 || block.firstSeq !== nextSeq || block.lastSeq !== nextSeq + events.length - 1) {
+        fail(block, `${span} does not hold the events its columns say`);
+      }
+      if (block.firstAt !== earliest || block.lastAt !== latest) fail(block, `the times recorded beside ${span} do not match its events`);
+      prev = block.hash;
+      nextSeq += events.length;
+      counted += events.length;
+      expectedBlock += 1;
+    }
+    if (blocks.length < PAGE) break;
+  }
+  if (head === undefined) fail(undefined, 'the chain head record is missing');
+  else if (head.lastBlock !== expectedBlock - 1 || head.lastSeq !== nextSeq - 1 || head.lastHash !== prev) {
+    fail(undefined, `blocks after ${expectedBlock - 1} are missing (the chain head is at block ${head.lastBlock}, event ${head.lastSeq})`);
+  }
+  return counted;
+}
+
+/** A chain written one row per event (before 0005). */
+async function verifyLegacyChain(store: AuditStore, chainId: string, head: AuditChainRow | undefined): Promise<number> {
+  let prev = genesisHash(chainId);
+  let expected = 1;
+  const fail = (seq: number, id: string | null, reason: string): never => {
+    throw new Broken({ chainId, seq, id, reason });
+  };
+  for (;;) {
+    const rows = await store.legacyPage(chainId, expected - 1, 1000);
+    for (const row of rows) {
+      if (row.seq !== expected) fail(expected, row.id, `event ${expected} is missing (next stored event is ${row.seq})`);
+      if (row.prevHash !== prev) fail(row.seq, row.id, 'the link to the previous event does not match');
+      const { hash, ...rest } = row;
+      if (hashEvent(rest) !== hash) fail(row.seq, row.id, 'the event was changed after it was written');
+      prev = hash;
+      expected += 1;
+    }
+    if (rows.length < 1000) break;
+  }
+  if (head === undefined) fail(expected, null, 'the chain head record is missing');
+  else if (head.lastSeq !== expected - 1 || head.lastHash !== prev) {
+    fail(expected, null, `events after ${expected - 1} are missing (the chain head is at ${head.lastSeq})`);
+  }
+  return expected - 1;
 }

@@ -2,13 +2,13 @@ import type { Clock } from '../clock.js';
 import { AuditUnavailable } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import type { AuditChainRow, AuditEventRow, AuditStore } from '../store/index.js';
-import { genesisHash, hashEvent } from './chain.js';
-import type { AuditInput } from './types.js';
+import type { AuditChainRow, AuditStore } from '../store/index.js';
+import { genesisHash, hashBlock } from './chain.js';
+import type { AuditInput, StoredEvent } from './types.js';
 
 interface Pending {
-  /** Complete but for its place in the chain (id, seq, prevHash, hash), which the batch fills in. */
-  row: AuditEventRow;
+  /** Complete but for its place in the chain (id, seq), which the block fills in. */
+  event: StoredEvent;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -17,9 +17,9 @@ const MAX_BATCH = 256;
 
 /**
  * Group commit: callers wait for their event to be durable, but events that
- * arrive while a batch is being written go out together in the next one
- * transaction. Each process writes its own chain, so replicas never contend
- * for a single "last hash".
+ * arrive while a block is being written go out together in the next one, as
+ * one row and one transaction. Each process writes its own chain, so
+ * replicas never contend for a single "last hash".
  */
 export class AuditWriter {
   readonly chainId = newId('chn');
@@ -39,6 +39,7 @@ export class AuditWriter {
       startedAt: this.#clock.now().toISOString(),
       lastSeq: 0,
       lastHash: genesisHash(this.chainId),
+      lastBlock: 0,
     };
   }
 
@@ -46,26 +47,23 @@ export class AuditWriter {
   append(input: AuditInput): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({
-        row: {
-          chainId: this.chainId,
-          seq: 0,
+        // Property order is the stored (and hashed) JSON's order.
+        event: {
           id: '',
+          seq: 0,
           at: this.#clock.now().toISOString(),
-          actorType: input.actor.type,
-          actorId: input.actor.id,
-          actorName: input.actor.name,
+          actor: { type: input.actor.type, id: input.actor.id, name: input.actor.name },
           action: input.action,
           connection: input.connection ?? null,
           outcome: input.outcome,
           status: input.status ?? null,
-          detail: JSON.stringify(input.detail ?? {}),
-          prevHash: '',
-          hash: '',
+          // A copy: the caller may reuse its object before the block is written.
+          detail: { ...input.detail },
         },
         resolve,
         reject,
       });
-      // setImmediate lets every request handled in this turn of the event loop join the first batch.
+      // setImmediate lets every request handled in this turn of the event loop join the first block.
       this.#running ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
     });
   }
@@ -87,24 +85,37 @@ export class AuditWriter {
   }
 
   async #write(batch: Pending[]): Promise<void> {
-    let { lastSeq, lastHash } = this.#head;
-    // Rows are filled in place: this runs for every event, so it avoids copying them.
-    const rows: AuditEventRow[] = [];
-    for (const { row } of batch) {
-      lastSeq += 1;
+    const { lastSeq, lastHash, lastBlock } = this.#head;
+    const events: StoredEvent[] = [];
+    // Earliest and latest time in the block (a clock may step back): what `since` and listing rely on.
+    let earliest = (batch[0] as Pending).event.at;
+    let latest = earliest;
+    for (const { event } of batch) {
+      if (event.at < earliest) earliest = event.at;
+      if (event.at > latest) latest = event.at;
+      event.seq = lastSeq + events.length + 1;
       // The id names the event's place: unique without drawing random bytes for every event.
-      row.id = `${this.chainId}.${lastSeq}`;
-      row.seq = lastSeq;
-      row.prevHash = lastHash;
-      row.hash = hashEvent(row);
-      lastHash = row.hash;
-      rows.push(row);
+      event.id = `${this.chainId}.${event.seq}`;
+      events.push(event);
     }
-    const head = { ...this.#head, lastSeq, lastHash };
+    const block = lastBlock + 1;
+    const text = JSON.stringify(events);
+    const hash = hashBlock(lastHash, this.chainId, block, text);
+    const head = { ...this.#head, lastSeq: lastSeq + events.length, lastHash: hash, lastBlock: block };
     try {
-      await this.#store.appendBatch(head, rows);
+      await this.#store.appendBlock(head, {
+        chainId: this.chainId,
+        block,
+        firstSeq: lastSeq + 1,
+        lastSeq: head.lastSeq,
+        firstAt: earliest,
+        lastAt: latest,
+        events: text,
+        prevHash: lastHash,
+        hash,
+      });
     } catch (err) {
-      // The head stays where it was, so the chain continues from the last committed event.
+      // The head stays where it was, so the chain continues from the last committed block.
       this.#logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'audit write failed');
       const refusal = new AuditUnavailable('the audit log cannot be written, so the request was refused');
       for (const p of batch) p.reject(refusal);

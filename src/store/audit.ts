@@ -1,16 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery } from 'kysely';
 import type { Db } from './dialect.js';
-import type { AuditEventsTable } from './schema.js';
+import type { AuditBlocksTable, AuditChainsTable, AuditEventsTable } from './schema.js';
 
+/** A chain written before 0005, one row per event: read and verified, no longer written. */
 export type AuditEventRow = AuditEventsTable;
-
-export interface AuditChainRow {
-  id: string;
-  startedAt: string;
-  lastSeq: number;
-  lastHash: string;
-}
+export type AuditBlockRow = AuditBlocksTable;
+export type AuditChainRow = AuditChainsTable;
 
 export interface AuditFilter {
   actorId?: string;
@@ -21,91 +16,102 @@ export interface AuditFilter {
   limit: number;
 }
 
-function decode(r: AuditEventsTable): AuditEventRow {
+function decodeEvent(r: AuditEventsTable): AuditEventRow {
   return { ...r, seq: Number(r.seq), status: r.status === null ? null : Number(r.status) };
 }
 
-const COLUMNS = [
-  'chainId',
-  'seq',
-  'id',
-  'at',
-  'actorType',
-  'actorId',
-  'actorName',
-  'action',
-  'connection',
-  'outcome',
-  'status',
-  'detail',
-  'prevHash',
-  'hash',
-] as const;
+// pg returns bigint columns as strings.
+function decodeBlock(r: AuditBlocksTable): AuditBlockRow {
+  return { ...r, block: Number(r.block), firstSeq: Number(r.firstSeq), lastSeq: Number(r.lastSeq) };
+}
+
+function decodeChain(r: AuditChainsTable): AuditChainRow {
+  return { ...r, lastSeq: Number(r.lastSeq), lastBlock: Number(r.lastBlock) };
+}
 
 /**
- * The same transaction as the Kysely path, on prepared better-sqlite3 statements:
- * the proxy writes two events per request, and through Kysely each batch cost
- * four compiled queries and a dozen promise hops for about 10 µs of SQLite work.
+ * The same transaction as the Kysely path, on prepared better-sqlite3
+ * statements: a block is written for every group commit, and through Kysely
+ * each cost four compiled queries and a dozen promise hops.
  */
-function sqliteAppender(database: BetterSqlite3.Database): (chain: AuditChainRow, events: AuditEventRow[]) => void {
+function sqliteAppender(database: BetterSqlite3.Database): (chain: AuditChainRow, block: AuditBlockRow) => void {
   const insert = database.prepare(
-    'insert into audit_events (chain_id, seq, id, at, actor_type, actor_id, actor_name, action, connection, outcome, status, detail, prev_hash, hash) ' +
-      'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'insert into audit_blocks (chain_id, block, first_seq, last_seq, first_at, last_at, events, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const moveHead = database.prepare('update audit_chains set last_seq = ?, last_hash = ? where id = ?');
-  const insertHead = database.prepare('insert into audit_chains (id, started_at, last_seq, last_hash) values (?, ?, ?, ?)');
-  return database.transaction((chain: AuditChainRow, events: AuditEventRow[]) => {
-    for (const e of events) {
-      insert.run(e.chainId, e.seq, e.id, e.at, e.actorType, e.actorId, e.actorName, e.action, e.connection, e.outcome, e.status, e.detail, e.prevHash, e.hash);
-    }
-    if (moveHead.run(chain.lastSeq, chain.lastHash, chain.id).changes === 0) {
-      insertHead.run(chain.id, chain.startedAt, chain.lastSeq, chain.lastHash);
+  const moveHead = database.prepare('update audit_chains set last_seq = ?, last_hash = ?, last_block = ? where id = ?');
+  const insertHead = database.prepare('insert into audit_chains (id, started_at, last_seq, last_hash, last_block) values (?, ?, ?, ?, ?)');
+  return database.transaction((chain: AuditChainRow, b: AuditBlockRow) => {
+    insert.run(b.chainId, b.block, b.firstSeq, b.lastSeq, b.firstAt, b.lastAt, b.events, b.prevHash, b.hash);
+    if (moveHead.run(chain.lastSeq, chain.lastHash, chain.lastBlock, chain.id).changes === 0) {
+      insertHead.run(chain.id, chain.startedAt, chain.lastSeq, chain.lastHash, chain.lastBlock);
     }
   });
 }
 
 export function auditStore(db: Db) {
   const k = db.kysely;
-  // Building a many-row insert through the query builder costs more than writing it; the SQL text
-  // depends only on the row count, so Kysely compiles it once per batch size (in the right dialect).
-  const insertSql = new Map<number, string>();
-  function insertFor(rows: AuditEventRow[]): CompiledQuery {
-    let text = insertSql.get(rows.length);
-    if (text === undefined) {
-      // Columns in COLUMNS order, so the parameters below line up with the compiled text.
-      const ordered = rows.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]])) as unknown as AuditEventRow);
-      text = k.insertInto('auditEvents').values(ordered).compile().sql;
-      insertSql.set(rows.length, text);
-    }
-    const parameters: unknown[] = [];
-    for (const r of rows) for (const c of COLUMNS) parameters.push(r[c]);
-    return CompiledQuery.raw(text, parameters);
-  }
   // Prepared on first use: the store is built before migrations create the tables.
-  let appendSqlite: ((chain: AuditChainRow, events: AuditEventRow[]) => void) | undefined;
+  let appendSqlite: ((chain: AuditChainRow, block: AuditBlockRow) => void) | undefined;
   return {
-    /** Appends a batch and moves the chain head in one transaction: all of the batch or none of it. */
-    async appendBatch(chain: AuditChainRow, events: AuditEventRow[]): Promise<void> {
+    /** Appends a block and moves the chain head in one transaction: all of it or none of it. */
+    async appendBlock(chain: AuditChainRow, block: AuditBlockRow): Promise<void> {
       if (db.sqlite !== undefined) {
         const sqlite = db.sqlite;
-        // Holding Kysely's only connection: no Kysely transaction can be open or start meanwhile.
-        await k.connection().execute(async () => {
-          appendSqlite ??= sqliteAppender(sqlite);
-          appendSqlite(chain, events);
-        });
+        appendSqlite ??= sqliteAppender(sqlite);
+        const append = appendSqlite;
+        // better-sqlite3 is synchronous: with no transaction open on the connection, this one
+        // commits before any other code runs. Inside a Kysely transaction (open across awaits) it
+        // would join it, and a rollback would take committed events with it: wait for the connection.
+        if (!sqlite.inTransaction) append(chain, block);
+        else await k.connection().execute(async () => append(chain, block));
         return;
       }
       await k.transaction().execute(async (tx) => {
-        await tx.executeQuery(insertFor(events));
+        await tx.insertInto('auditBlocks').values(block).execute();
         const moved = await tx
           .updateTable('auditChains')
-          .set({ lastSeq: chain.lastSeq, lastHash: chain.lastHash })
+          .set({ lastSeq: chain.lastSeq, lastHash: chain.lastHash, lastBlock: chain.lastBlock })
           .where('id', '=', chain.id)
           .executeTakeFirst();
         if (Number(moved.numUpdatedRows) === 0) await tx.insertInto('auditChains').values(chain).execute();
       });
     },
-    async list(filter: AuditFilter): Promise<AuditEventRow[]> {
+
+    /** Blocks newest first (by their last event), `limit` at a time from `offset`, optionally only those reaching `since`. */
+    async recentBlocks(options: { since?: string; offset: number; limit: number }): Promise<AuditBlockRow[]> {
+      let q = k.selectFrom('auditBlocks').selectAll();
+      if (options.since !== undefined) q = q.where('lastAt', '>=', options.since);
+      const rows = await q.orderBy('lastAt', 'desc').orderBy('chainId').orderBy('block', 'desc').limit(options.limit).offset(options.offset).execute();
+      return rows.map(decodeBlock);
+    },
+
+    /** One chain's blocks in order, a page at a time. */
+    async blockPage(chainId: string, afterBlock: number, limit: number): Promise<AuditBlockRow[]> {
+      const rows = await k
+        .selectFrom('auditBlocks')
+        .selectAll()
+        .where('chainId', '=', chainId)
+        .where('block', '>', afterBlock)
+        .orderBy('block')
+        .limit(limit)
+        .execute();
+      return rows.map(decodeBlock);
+    },
+
+    async chains(): Promise<AuditChainRow[]> {
+      const rows = await k.selectFrom('auditChains').selectAll().orderBy('startedAt').orderBy('id').execute();
+      return rows.map(decodeChain);
+    },
+
+    /** Chain ids that have blocks, including any whose head row is gone. */
+    async chainIdsWithBlocks(): Promise<string[]> {
+      const rows = await k.selectFrom('auditBlocks').select('chainId').distinct().execute();
+      return rows.map((r) => r.chainId);
+    },
+
+    // One row per event, as 0004 wrote them.
+
+    async listLegacy(filter: AuditFilter): Promise<AuditEventRow[]> {
       let q = k.selectFrom('auditEvents').selectAll();
       if (filter.actorId !== undefined && filter.actorName !== undefined) {
         const { actorId, actorName } = filter;
@@ -115,19 +121,15 @@ export function auditStore(db: Db) {
       if (filter.action !== undefined) q = q.where('action', '=', filter.action);
       if (filter.since !== undefined) q = q.where('at', '>=', filter.since);
       const rows = await q.orderBy('at', 'desc').orderBy('chainId').orderBy('seq', 'desc').limit(filter.limit).execute();
-      return rows.map(decode);
+      return rows.map(decodeEvent);
     },
-    async chains(): Promise<AuditChainRow[]> {
-      const rows = await k.selectFrom('auditChains').selectAll().orderBy('startedAt').orderBy('id').execute();
-      return rows.map((r) => ({ ...r, lastSeq: Number(r.lastSeq) }));
-    },
-    /** Chain ids that have events, including any whose head row is gone. */
-    async chainIdsWithEvents(): Promise<string[]> {
+
+    async chainIdsWithLegacyEvents(): Promise<string[]> {
       const rows = await k.selectFrom('auditEvents').select('chainId').distinct().execute();
       return rows.map((r) => r.chainId);
     },
-    /** One chain's events in order, a page at a time. */
-    async page(chainId: string, afterSeq: number, limit: number): Promise<AuditEventRow[]> {
+
+    async legacyPage(chainId: string, afterSeq: number, limit: number): Promise<AuditEventRow[]> {
       const rows = await k
         .selectFrom('auditEvents')
         .selectAll()
@@ -136,7 +138,7 @@ export function auditStore(db: Db) {
         .orderBy('seq')
         .limit(limit)
         .execute();
-      return rows.map(decode);
+      return rows.map(decodeEvent);
     },
   };
 }

@@ -147,11 +147,27 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+/** One group commit of one chain: its events as a JSON array, hash-chained to the block before. */
+export interface AuditBlocksTable {
+  chainId: string;
+  block: number;
+  firstSeq: number;
+  lastSeq: number;
+  firstAt: string;
+  lastAt: string;
+  /** JSON array of stored events: the exact text the hash covers. */
+  events: string;
+  prevHash: string;
+  hash: string;
+}
+
 export interface AuditChainsTable {
   id: string;
   startedAt: string;
   lastSeq: number;
   lastHash: string;
+  /** 0 for a chain written as one row per event (before 0005). */
+  lastBlock: number;
 }
 
 export interface WebhooksTable {
@@ -199,7 +215,9 @@ export interface Database {
   agents: AgentsTable;
   agentKeys: AgentKeysTable;
   leases: LeasesTable;
+  /** One row per event: how 0004 wrote the log. Read and verified, no longer written. */
   auditEvents: AuditEventsTable;
+  auditBlocks: AuditBlocksTable;
   auditChains: AuditChainsTable;
   webhooks: WebhooksTable;
   eventOutbox: EventOutboxTable;

@@ -3,6 +3,7 @@ import * as initial from './0001_initial.js';
 import * as oauth from './0002_oauth.js';
 import * as lifecycle from './0003_lifecycle.js';
 import * as agentsAudit from './0004_agents_audit.js';
+import * as auditBlocks from './0005_audit_blocks.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_oauth': oauth,
   '0003_lifecycle': lifecycle,
   '0004_agents_audit': agentsAudit,
+  '0005_audit_blocks': auditBlocks,
 };
