@@ -4,6 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { auditEvents, createAgent, importTokens, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
+import { adminClient } from './helpers/admin-client.js';
 import type { InProcess } from './helpers/in-process.js';
 import { CLI_PATH, REPO_ROOT, runCli, startLatchkey, type LatchkeyProcess } from './helpers/latchkey-process.js';
 
@@ -11,23 +12,7 @@ const PROVIDER_TOKEN = 'mcp-provider-token-do-not-leak-0123456789';
 
 /** The admin side of the test, against the spawned server (the helpers want InProcess's admin()). */
 function adminOf(lk: LatchkeyProcess): Pick<InProcess, 'admin'> {
-  return {
-    admin: async (method, path, body) => {
-      const res = await fetch(lk.url + path, {
-        method,
-        headers: { authorization: `Bearer ${lk.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
-  };
+  return { admin: adminClient(lk.url, lk.adminToken) };
 }
 
 function textOf(result: CallToolResult): string {

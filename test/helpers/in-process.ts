@@ -6,6 +6,7 @@ import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
+import { adminClient } from './admin-client.js';
 
 export const ADMIN = 'lka_inprocess_admin_token_000000';
 
@@ -42,23 +43,6 @@ export async function startInProcess(
     logger: createLogger(config.logLevel, logs),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const admin: InProcess['admin'] = async (method, path, body) => {
-    const res = await fetch(server.url + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${ADMIN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
-  };
+  const admin: InProcess['admin'] = adminClient(server.url, ADMIN);
   return { ...server, logs, config, admin };
 }

@@ -3,30 +3,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import type { AuthorizationServer } from '../fixtures/authorization-server.js';
+import type { AdminCall } from './admin-client.js';
 
-/** A JSON request against a Latchkey server with the admin token. */
-export type AdminCall = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown; headers: Headers }>;
-
-export function adminClient(url: string, adminToken: string): AdminCall {
-  return async (method, path, body) => {
-    const res = await fetch(url + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${adminToken}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
-  };
-}
+export { adminClient, type AdminCall } from './admin-client.js';
 
 /** Real tokens from the fixture: authorization code + PKCE for the confidential client, driven by approve(). */
 export async function fixtureTokens(

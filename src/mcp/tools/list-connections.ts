@@ -1,4 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { nameGlob } from '../../agents/index.js';
 import type { AgentIdentity } from '../../sdk/index.js';
 import { runTool, type ToolContext } from '../context.js';
 import { jsonResult } from '../result.js';
@@ -34,16 +35,6 @@ function rulesOf(policy: unknown): Rule[] {
   });
 }
 
-/**
- * Connection-name globs as the server reads them (`*` is any run of
- * characters). Used only to describe the policy to the model; the server
- * decides every request on its own.
- */
-function nameMatches(glob: string, name: string): boolean {
-  const escaped = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`).test(name);
-}
-
 /** Per connection: capabilities granted by name, and the method/path rules that allow direct calls. */
 export function describeConnections(me: AgentIdentity): unknown {
   const rules = rulesOf(me.policy);
@@ -51,7 +42,7 @@ export function describeConnections(me: AgentIdentity): unknown {
     agent: me.name,
     environment: me.environment,
     connections: me.connections.map((c) => {
-      const mine = rules.filter((r) => r.connections.some((g) => nameMatches(g, c.name)));
+      const mine = rules.filter((r) => r.connections.some((g) => nameGlob(g).test(c.name)));
       // Newer servers say what each granted capability does; older ones only let us read names off the policy.
       const capabilities =
         c.capabilities?.map((cap) => ({ name: cap.name, description: cap.description, methods: cap.methods, paths: cap.pathPrefixes })) ??
