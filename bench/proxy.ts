@@ -92,9 +92,10 @@ export async function proxyBench(args: string[] = []): Promise<void> {
     });
     const cpuRatio = (latchkey.cpu / latchkey.rps / (reference.cpu / reference.rps)).toFixed(2);
     process.stdout.write(
-      `\nlatchkey / bare: throughput ${(latchkey.rps / reference.rps).toFixed(2)}x (target >= 0.90), ` +
+      `\nlatchkey / bare:   throughput ${(latchkey.rps / reference.rps).toFixed(2)}x (target >= 0.90), ` +
         `p99 ${(latchkey.p99Ms / reference.p99Ms).toFixed(2)}x (target <= 1.20), CPU per request ${cpuRatio}x\n` +
-        `bare / direct:   throughput ${(reference.rps / direct.rps).toFixed(2)}x\n`,
+        `latchkey / direct: throughput ${(latchkey.rps / direct.rps).toFixed(2)}x, p99 ${(latchkey.p99Ms / direct.p99Ms).toFixed(2)}x\n` +
+        `bare / direct:     throughput ${(reference.rps / direct.rps).toFixed(2)}x, p99 ${(reference.p99Ms / direct.p99Ms).toFixed(2)}x\n`,
     );
   } finally {
     for (const child of children) child.kill('SIGTERM');
