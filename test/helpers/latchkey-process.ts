@@ -57,8 +57,24 @@ export async function startLatchkey(options: StartOptions = {}): Promise<Latchke
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const signal = (sig: NodeJS.Signals): void => {
+    if (child.pid === undefined) return;
+    if (!options.viaNpx) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+      return;
+    }
+    // The whole group, even if npx itself is gone: latchkey may outlive it.
+    try {
+      process.kill(-child.pid, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  };
+  // npx's first run for a checkout installs it into npx's cache and runs its `prepare` script:
+  // allow for that on a loaded machine.
+  const startTimeoutMs = options.viaNpx ? 90_000 : 30_000;
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`latchkey did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`latchkey did not start within ${startTimeoutMs / 1000} s:\n${out}`)), startTimeoutMs);
     const check = (): void => {
       const match = /Latchkey listening on (http:\/\/\S+)/.exec(out);
       if (match) {
@@ -71,13 +87,13 @@ export async function startLatchkey(options: StartOptions = {}): Promise<Latchke
       clearTimeout(timer);
       reject(new Error(`latchkey exited with ${code}:\n${out}`));
     });
+  }).catch(async (err: unknown) => {
+    // A process left running holds this test file's event loop open, and the whole run with it.
+    signal('SIGKILL');
+    await exited;
+    throw err;
   });
   const adminToken = fixedToken ?? /Admin token[^\n]*\n\s+(\S+)/.exec(out)?.[1] ?? '';
-  const signal = (sig: NodeJS.Signals): void => {
-    if (child.exitCode !== null || child.pid === undefined) return;
-    if (options.viaNpx) process.kill(-child.pid, sig);
-    else child.kill(sig);
-  };
   return {
     url,
     dataDir,
