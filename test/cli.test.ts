@@ -42,6 +42,25 @@ test('a user runs `npx latchkey serve`, adds a provider from a preset, imports a
     );
     assert.equal(imported.code, 0, imported.stderr);
 
+    // Salesforce tokens come with the org's instance URL, which becomes the connection's API base.
+    const salesforce = await runCli(
+      [
+        'secrets',
+        'create',
+        '--name',
+        'sf-acme',
+        '--provider',
+        'salesforce',
+        '--value',
+        JSON.stringify({ clientId: '3MVG9.test', refreshToken: `${refreshToken}-sf`, accessToken: 'sf_x', instanceUrl: 'https://acme.my.salesforce.com' }),
+      ],
+      env,
+    );
+    assert.equal(salesforce.code, 0, salesforce.stderr);
+    const sfShown = await runCli(['connections', 'show', 'sf-acme'], env);
+    assert.equal(sfShown.code, 0, sfShown.stderr);
+    assert.match(sfShown.stdout, /api base\s+https:\/\/acme\.my\.salesforce\.com\n/);
+
     const listed = await runCli(['connections', 'list'], env);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^NAME\s+PROVIDER/m);

@@ -55,6 +55,7 @@ function connectionRow(id: string, name: string, providerId: string, expiresAt: 
     lastUsedAt: null,
     lastError: null,
     metadata: { team: 'x' },
+    apiBaseUrl: null,
     refreshClaimOwner: null,
     refreshClaimUntil: null,
     refreshIntent: null,

@@ -27,6 +27,7 @@ function connectionRow(id: string, expiresAt: string | null): Omit<ConnectionRow
     lastUsedAt: null,
     lastError: null,
     metadata: {},
+    apiBaseUrl: null,
     refreshClaimOwner: null,
     refreshClaimUntil: null,
     refreshIntent: null,

@@ -72,6 +72,7 @@ export const importConnectionBody = {
     scopes: strArray,
     tokenType: str,
     metadata: { type: 'object', maxProperties: 50 },
+    apiBaseUrl: str,
   },
 } as const;
 

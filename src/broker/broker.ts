@@ -87,8 +87,9 @@ export function createBroker(deps: BrokerDeps) {
     throw err;
   }
 
-  function checkPolicy(agent: AuthenticatedAgent, provider: Provider, request: AccessRequest): void {
-    const baseHost = provider.apiBaseUrl === null ? request.host : apiBaseHost(provider);
+  /** `connectionBase`: the connection's own API base, which capability paths are then relative to. */
+  function checkPolicy(agent: AuthenticatedAgent, provider: Provider, connectionBase: string | null, request: AccessRequest): void {
+    const baseHost = provider.apiBaseUrl === null && connectionBase === null ? request.host : apiBaseHost(provider, connectionBase);
     if (!isAllowed(agent.policy, request, provider.capabilities, baseHost)) {
       throw new Forbidden(`agent "${agent.name}" may not ${request.method} ${request.path} on connection "${request.connection}"`);
     }

@@ -3,7 +3,7 @@ import { underPrefix } from '../agents/index.js';
 import { Forbidden, InvalidRequest, NotFound, TargetNotAllowed } from '../errors.js';
 import { hostKey } from '../providers/index.js';
 import type { Broker, BrokeredResponse, BrokerDeps } from './broker.js';
-import { allowedHostsOf, checkAgentPath, checkScheme, resolveTarget } from './target.js';
+import { allowedHostsFor, checkAgentPath, checkScheme, resolveTarget } from './target.js';
 
 /** `POST /v1/invoke/{connection}/{capability}` body. */
 export interface InvokeInput {
@@ -40,16 +40,17 @@ export function invokeCapability(deps: BrokerDeps, broker: Broker) {
       if (!capability.pathPrefixes.some((prefix) => underPrefix(path, prefix))) {
         throw new Forbidden(`capability "${capabilityName}" does not cover ${path}`);
       }
-      if (provider.apiBaseUrl === null) throw new TargetNotAllowed(`provider "${provider.name}" has no apiBaseUrl`);
-      const apiBase = new URL(provider.apiBaseUrl);
+      const apiBaseUrl = connection.apiBaseUrl ?? provider.apiBaseUrl;
+      if (apiBaseUrl === null) throw new TargetNotAllowed(`provider "${provider.name}" has no apiBaseUrl`);
+      const apiBase = new URL(apiBaseUrl);
       // Capability prefixes are absolute paths on the capability's host (the API base host unless it names hosts).
       const host = capability.hosts?.[0] ?? hostKey(apiBase);
       const base = new URL(`${apiBase.protocol}//${host}`);
       checkScheme(base, deps.allowHttpLoopback);
-      if (!allowedHostsOf(provider).has(hostKey(base))) throw new TargetNotAllowed(`host ${host} is not allowed for "${provider.name}"`);
+      if (!allowedHostsFor(provider, connection.apiBaseUrl).has(hostKey(base))) throw new TargetNotAllowed(`host ${host} is not allowed for "${provider.name}"`);
       const query = new URLSearchParams(input.query ?? {}).toString();
       const target = resolveTarget(base, path, query);
-      broker.checkPolicy(agent, provider, {
+      broker.checkPolicy(agent, provider, connection.apiBaseUrl, {
         connection: connection.name,
         method: chosenMethod,
         path: target.path,

@@ -28,9 +28,9 @@ export function proxyRequest(deps: BrokerDeps, broker: Broker) {
     try {
       const connection = await broker.visibleConnection(agent, p.connection);
       const provider = await broker.providerById(connection.providerId);
-      const base = resolveBase(provider, single(p.headers['latchkey-base-url']), deps.allowHttpLoopback);
+      const base = resolveBase(provider, single(p.headers['latchkey-base-url']), deps.allowHttpLoopback, connection.apiBaseUrl);
       const target = resolveTarget(base, p.rawPath, p.rawQuery);
-      broker.checkPolicy(agent, provider, {
+      broker.checkPolicy(agent, provider, connection.apiBaseUrl, {
         connection: connection.name,
         method,
         path: target.path,

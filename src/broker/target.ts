@@ -24,10 +24,23 @@ export function allowedHostsOf(provider: Provider): Set<string> {
   return hosts;
 }
 
+/**
+ * The hosts a connection's token may be sent to: its provider's, and the
+ * host of the connection's own API base (Salesforce's instance_url), which
+ * the provider's token endpoint named for this connection only.
+ */
+export function allowedHostsFor(provider: Provider, connectionBase: string | null): ReadonlySet<string> {
+  const hosts = allowedHostsOf(provider);
+  if (connectionBase === null) return hosts;
+  const own = hostKey(new URL(connectionBase));
+  return hosts.has(own) ? hosts : new Set([...hosts, own]);
+}
+
 const baseHosts = new WeakMap<Provider, string>();
 
 /** The API base URL's host, parsed once per provider object. */
-export function apiBaseHost(provider: Provider): string {
+export function apiBaseHost(provider: Provider, connectionBase: string | null = null): string {
+  if (connectionBase !== null) return hostKey(new URL(connectionBase));
   let host = baseHosts.get(provider);
   if (host === undefined) {
     host = provider.apiBaseUrl === null ? '' : hostKey(new URL(provider.apiBaseUrl));
@@ -45,19 +58,27 @@ export function checkScheme(url: URL, allowHttpLoopback: boolean): void {
 
 const checkedBases = new WeakMap<Provider, { allowHttpLoopback: boolean; base: URL }>();
 
-/** The base URL a request goes to: the provider's apiBaseUrl, or an allowed Latchkey-Base-Url. */
-export function resolveBase(provider: Provider, override: string | undefined, allowHttpLoopback: boolean): URL {
-  if (override !== undefined) return checkBase(provider, override, allowHttpLoopback);
+/**
+ * The base URL a request goes to: an allowed Latchkey-Base-Url, else the
+ * connection's own API base (from its token response), else the provider's apiBaseUrl.
+ */
+export function resolveBase(
+  provider: Provider,
+  override: string | undefined,
+  allowHttpLoopback: boolean,
+  connectionBase: string | null = null,
+): URL {
+  if (override !== undefined || connectionBase !== null) return checkBase(provider, connectionBase, override, allowHttpLoopback);
   // The provider object is immutable and re-read on change, so its checked base URL is reused (never mutated).
   const hit = checkedBases.get(provider);
   if (hit !== undefined && hit.allowHttpLoopback === allowHttpLoopback) return hit.base;
-  const base = checkBase(provider, undefined, allowHttpLoopback);
+  const base = checkBase(provider, null, undefined, allowHttpLoopback);
   checkedBases.set(provider, { allowHttpLoopback, base });
   return base;
 }
 
-function checkBase(provider: Provider, override: string | undefined, allowHttpLoopback: boolean): URL {
-  const raw = override ?? provider.apiBaseUrl;
+function checkBase(provider: Provider, connectionBase: string | null, override: string | undefined, allowHttpLoopback: boolean): URL {
+  const raw = override ?? connectionBase ?? provider.apiBaseUrl;
   if (raw === null || raw === undefined || raw === '') {
     throw new TargetNotAllowed(`provider "${provider.name}" has no apiBaseUrl to send requests to`);
   }
@@ -71,7 +92,7 @@ function checkBase(provider: Provider, override: string | undefined, allowHttpLo
     throw new TargetNotAllowed('the base URL may not carry credentials, a query or a fragment');
   }
   checkScheme(base, allowHttpLoopback);
-  if (!allowedHostsOf(provider).has(hostKey(base))) {
+  if (!allowedHostsFor(provider, connectionBase).has(hostKey(base))) {
     throw new TargetNotAllowed(`host ${base.host} is not in the allowed hosts of provider "${provider.name}"`);
   }
   if (override !== undefined) checkAgentPath(base.pathname === '/' ? '' : base.pathname.replace(/\/+$/, ''));

@@ -34,6 +34,8 @@ export interface PublicConnection {
   createdAt: string;
   updatedAt: string;
   metadata: Record<string, Json>;
+  /** Where this connection's API calls go when it is not the provider's apiBaseUrl (Salesforce's instance_url). */
+  apiBaseUrl: string | null;
 }
 
 export function toPublicConnection(c: Connection, providerName: string): PublicConnection {
@@ -54,6 +56,7 @@ export function toPublicConnection(c: Connection, providerName: string): PublicC
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     metadata: c.metadata,
+    apiBaseUrl: c.apiBaseUrl,
   };
 }
 
@@ -76,6 +79,7 @@ export interface NewConnection {
   status: ConnectionStatus;
   scopes?: string[];
   metadata?: Record<string, Json>;
+  apiBaseUrl?: string | null;
   sealedTokens?: string | null;
   tokenType?: string | null;
   expiresAt?: string | null;
@@ -162,6 +166,7 @@ export function connectionRegistry(deps: { store: Store; clock: Clock; providers
       lastUsedAt: null,
       lastError: null,
       metadata: input.metadata ?? {},
+      apiBaseUrl: input.apiBaseUrl ?? null,
       refreshClaimOwner: null,
       refreshClaimUntil: null,
       refreshIntent: null,

@@ -65,7 +65,7 @@ export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): P
     } catch (err) {
       throw tokenEndpointError(err, 'exchanging the authorization code');
     }
-    const granted = grantedTokens(response, row.scopes, provider, deps.clock.now());
+    const granted = grantedTokens(response, row.scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);
     const saved = await saveGrant(deps, connection, granted, 'authorization_code');
     deps.logger.info({ connection: saved.name, scopes: saved.scopes }, 'connection authorized');
     return { connection: saved, returnTo: row.returnTo };

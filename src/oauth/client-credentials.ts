@@ -33,7 +33,7 @@ export async function clientCredentialsGrant(
   } catch (err) {
     throw tokenEndpointError(err, 'the client credentials grant');
   }
-  return grantedTokens(response, scopes, provider, deps.clock.now());
+  return grantedTokens(response, scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);
 }
 
 /** POST /v1/connect/{provider}/client-credentials: fetch once (checking the credentials), then store. */
@@ -56,6 +56,7 @@ export async function connectClientCredentials(
     scopes: granted.scopes,
     // The scopes to ask for again on every re-fetch.
     metadata: { requestedScopes: requested },
+    ...(granted.apiBaseUrl === undefined ? {} : { apiBaseUrl: granted.apiBaseUrl }),
     sealedTokens: await deps.sealTokens(id, granted.tokens),
     tokenType: granted.tokenType,
     expiresAt: granted.expiresAt,

@@ -131,7 +131,7 @@ export async function pollDeviceAuthorization(deps: OAuthDeps, row: DeviceAuthor
           return finish(describeFailure(err));
       }
     }
-    const granted = grantedTokens(response, row.scopes, provider, deps.clock.now());
+    const granted = grantedTokens(response, row.scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);
     const saved = await saveGrant(deps, connection, granted, 'device_code');
     await deps.store.deviceAuthorizations.remove(row.id);
     deps.logger.info({ connection: saved.name, scopes: saved.scopes }, 'connection authorized');

@@ -1,7 +1,7 @@
 import type * as oidc from 'openid-client';
 import type { Connection, GrantType } from '../connections/index.js';
-import { Conflict } from '../errors.js';
-import type { Provider } from '../providers/index.js';
+import { Conflict, UpstreamError } from '../errors.js';
+import { instanceApiBase, type Provider } from '../providers/index.js';
 import type { GrantSecrets, OAuthDeps } from './deps.js';
 
 /** A token endpoint answer reduced to what a connection stores. */
@@ -11,18 +11,23 @@ export interface GrantedTokens {
   expiresAt: string | null;
   refreshTokenExpiresAt: string | null;
   scopes: string[];
+  /** The connection's own API base, when the provider names one in its token responses (Salesforce). */
+  apiBaseUrl?: string;
 }
 
 /**
  * Reads a token response (already repaired by the provider's quirk fetch):
  * no `scope` means the requested scopes were granted (RFC 6749 §5.1); no
- * `expires_in` means the token does not say when it expires.
+ * `expires_in` means the token does not say when it expires. An instance URL
+ * that is not a usable https base fails the grant: the connection could not
+ * be used anyway.
  */
 export function grantedTokens(
   response: oidc.TokenEndpointResponse,
   requestedScopes: string[],
   provider: Provider,
   now: Date,
+  allowHttpLoopback: boolean,
 ): GrantedTokens {
   const tokens: GrantSecrets = { accessToken: response.access_token };
   if (typeof response.refresh_token === 'string') tokens.refreshToken = response.refresh_token;
@@ -35,12 +40,20 @@ export function grantedTokens(
   if (refreshTokenExpiresAt === null && tokens.refreshToken !== undefined) {
     refreshTokenExpiresAt = at(provider.quirks.refreshTokenLifetime);
   }
+  let apiBaseUrl: string | undefined;
+  try {
+    apiBaseUrl = instanceApiBase(provider.quirks, response, allowHttpLoopback);
+  } catch (err) {
+    // The provider's answer is at fault, not the caller's request.
+    throw new UpstreamError(`the provider's token response is not usable: ${err instanceof Error ? err.message : String(err)}`);
+  }
   return {
     tokens,
     tokenType: response.token_type.toLowerCase() === 'bearer' ? 'Bearer' : response.token_type,
     expiresAt: at(response.expires_in),
     refreshTokenExpiresAt,
     scopes,
+    ...(apiBaseUrl === undefined ? {} : { apiBaseUrl }),
   };
 }
 
@@ -69,6 +82,7 @@ export async function saveGrant(
       lastRefreshedAt: now,
       lastError: null,
       grantType,
+      ...(granted.apiBaseUrl === undefined ? {} : { apiBaseUrl: granted.apiBaseUrl }),
     },
     now,
   );

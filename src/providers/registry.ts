@@ -6,7 +6,7 @@ import { isUniqueViolation, type Json, type ProviderRow, type Store } from '../s
 import { discover, type DiscoveredMetadata } from './discovery.js';
 import { findPreset } from './presets.js';
 import type { Capability, ProviderQuirks, TokenEndpointAuthMethod } from './types.js';
-import { checkEndpointUrl, normaliseAllowedHost } from './urls.js';
+import { checkApiBaseUrl, checkEndpointUrl, normaliseAllowedHost } from './urls.js';
 
 /** What a caller may send to create or change a provider. */
 export interface ProviderInput {
@@ -309,11 +309,7 @@ function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
   if (p.tokenEndpoint === null) {
     throw new InvalidRequest('tokenEndpoint is required: give it, a preset, or an issuer to discover it from');
   }
-  if (p.apiBaseUrl !== null) {
-    const base = checkEndpointUrl('apiBaseUrl', p.apiBaseUrl, allowHttpLoopback);
-    if (base.search !== '' || base.hash !== '') throw new InvalidRequest('apiBaseUrl must not have a query or fragment');
-    p.apiBaseUrl = base.href.replace(/\/+$/, '');
-  }
+  if (p.apiBaseUrl !== null) p.apiBaseUrl = checkApiBaseUrl('apiBaseUrl', p.apiBaseUrl, allowHttpLoopback);
   p.allowedHosts = [...new Set(p.allowedHosts.map(normaliseAllowedHost))];
   p.scopes = [...new Set(p.scopes.map((s) => s.trim()).filter(Boolean))];
   for (const cap of p.capabilities) {

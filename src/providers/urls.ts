@@ -30,6 +30,32 @@ export function checkEndpointUrl(field: string, value: string, allowHttpLoopback
   throw new InvalidRequest(`${field} must be an https URL`);
 }
 
+/** An API base URL: an endpoint URL without a query or fragment, kept without a trailing slash. */
+export function checkApiBaseUrl(field: string, value: string, allowHttpLoopback: boolean): string {
+  const base = checkEndpointUrl(field, value, allowHttpLoopback);
+  if (base.search !== '' || base.hash !== '') throw new InvalidRequest(`${field} must not have a query or fragment`);
+  return base.href.replace(/\/+$/, '');
+}
+
+/**
+ * The connection's own API base from a token response, for providers that
+ * name one there (quirk `instanceUrlField`; Salesforce's `instance_url`).
+ * Undefined when the provider has no such field or the response leaves it
+ * out; throws InvalidRequest when the value is not a usable base URL.
+ */
+export function instanceApiBase(
+  quirks: { instanceUrlField?: string },
+  response: Record<string, unknown>,
+  allowHttpLoopback: boolean,
+): string | undefined {
+  const field = quirks.instanceUrlField;
+  if (field === undefined) return undefined;
+  const raw = response[field];
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (typeof raw !== 'string') throw new InvalidRequest(`${field} in the token response is not a string`);
+  return checkApiBaseUrl(`${field} in the token response`, raw, allowHttpLoopback);
+}
+
 /** `host` or `host:port`, lower-cased, with the scheme's default port left out. */
 export function hostKey(url: URL): string {
   return url.host.toLowerCase();

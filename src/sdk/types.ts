@@ -79,6 +79,8 @@ export interface ConnectionView {
   createdAt: string;
   updatedAt: string;
   metadata: Record<string, unknown>;
+  /** Where this connection's API calls go when not the provider's apiBaseUrl (Salesforce's instance_url). */
+  apiBaseUrl: string | null;
 }
 
 export interface ConnectionImport {
@@ -92,6 +94,8 @@ export interface ConnectionImport {
   expiresAt?: string;
   scopes?: string[];
   tokenType?: string;
+  /** The connection's own API base, e.g. the instance_url of a Salesforce token response. */
+  apiBaseUrl?: string;
 }
 
 export interface ConnectionFilter {

@@ -21,6 +21,8 @@ export interface ConnectionRow {
   lastUsedAt: string | null;
   lastError: string | null;
   metadata: Record<string, Json>;
+  /** The connection's own API base URL (from a token response); null: the provider's. */
+  apiBaseUrl: string | null;
   version: number;
   refreshClaimOwner: string | null;
   refreshClaimUntil: string | null;
@@ -70,6 +72,8 @@ export interface TokenWrite {
   lastRefreshedAt?: string | null;
   lastError?: string | null;
   grantType?: string;
+  /** Written with the tokens it came with; left as it is when undefined. */
+  apiBaseUrl?: string | null;
 }
 
 function decode(r: ConnectionsTable): ConnectionRow {

@@ -59,6 +59,8 @@ export interface ConnectionsTable {
   lastUsedAt: string | null;
   lastError: string | null;
   metadata: string;
+  /** the connection's own API base (a token response's instance URL); null: the provider's */
+  apiBaseUrl: string | null;
   /** bumped on every token write; refreshes commit only against the version they read */
   version: number;
   refreshClaimOwner: string | null;

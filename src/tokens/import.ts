@@ -4,7 +4,7 @@ import type { Keyring } from '../crypto/index.js';
 import { InvalidRequest } from '../errors.js';
 import type { EmitEvent } from '../events/index.js';
 import { newId } from '../ids.js';
-import type { ProviderRegistry } from '../providers/index.js';
+import { checkApiBaseUrl, type ProviderRegistry } from '../providers/index.js';
 import type { Json } from '../store/index.js';
 import { sealTokens } from './vault.js';
 
@@ -21,6 +21,8 @@ export interface ImportInput {
   scopes?: string[];
   tokenType?: string;
   metadata?: Record<string, Json>;
+  /** The connection's own API base (a Salesforce token response's instance_url). */
+  apiBaseUrl?: string;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function importConnection(
     providers: ProviderRegistry;
     connections: ConnectionRegistry;
     clock: Clock;
+    config: { allowHttpLoopback: boolean };
     /** When given, `connection.created` goes to the outbox. */
     events?: { emit: EmitEvent };
   },
@@ -49,6 +52,8 @@ export async function importConnection(
     expiresAt = at.toISOString();
   }
   if (!input.accessToken) expiresAt = null;
+  const apiBaseUrl =
+    input.apiBaseUrl === undefined ? null : checkApiBaseUrl('apiBaseUrl', input.apiBaseUrl, deps.config.allowHttpLoopback);
   const provider = await deps.providers.get(input.provider);
   const id = newId('conn');
   const sealed = await sealTokens(deps.keyring, id, {
@@ -66,6 +71,7 @@ export async function importConnection(
     status: 'active',
     scopes: input.scopes ?? [],
     metadata: input.metadata ?? {},
+    apiBaseUrl,
     sealedTokens: sealed,
     tokenType: input.tokenType ?? 'Bearer',
     expiresAt,

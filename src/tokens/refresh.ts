@@ -204,6 +204,9 @@ async function refreshClaimed(ctx: RefreshContext, id: string, owner: string, wa
         timeoutSeconds: requestTimeout(settings),
       });
       renewed = fromRefreshResponse(response, tokens, provider, clock.now());
+      if (response.apiBaseUrlRejected !== undefined) {
+        logger.warn({ connection: row.name, reason: response.apiBaseUrlRejected }, 'kept the stored API base URL: the one in the token response is not usable');
+      }
     }
   } catch (err) {
     if (err instanceof NeedsReauth) throw err;
@@ -233,6 +236,8 @@ interface Renewed {
   expiresAt: string | null;
   refreshTokenExpiresAt?: string;
   scopes?: string[];
+  /** Set when the token response named the connection's API base (Salesforce's instance_url). */
+  apiBaseUrl?: string;
   rotated: boolean;
 }
 
@@ -252,6 +257,7 @@ function fromRefreshResponse(response: TokenResponse, old: TokenSet, provider: P
     expiresAt: response.expiresIn === undefined ? null : at(response.expiresIn),
     ...(rtLifetime === undefined ? {} : { refreshTokenExpiresAt: at(rtLifetime) }),
     ...(response.scope === undefined ? {} : { scopes: response.scope.split(/\s+/).filter(Boolean) }),
+    ...(response.apiBaseUrl === undefined ? {} : { apiBaseUrl: response.apiBaseUrl }),
     rotated: response.refreshToken !== undefined && response.refreshToken !== old.refreshToken,
   };
 }
@@ -271,6 +277,7 @@ async function renewClientCredentials(ctx: RefreshContext, provider: Provider, r
     tokenType: granted.tokenType,
     expiresAt: granted.expiresAt,
     scopes: granted.scopes,
+    ...(granted.apiBaseUrl === undefined ? {} : { apiBaseUrl: granted.apiBaseUrl }),
     rotated: false,
   };
 }
@@ -293,6 +300,7 @@ async function commit(ctx: RefreshContext, row: ConnectionRow, owner: string, pr
     lastError: null,
     ...(renewed.refreshTokenExpiresAt === undefined ? {} : { refreshTokenExpiresAt: renewed.refreshTokenExpiresAt }),
     ...(renewed.scopes === undefined ? {} : { scopes: renewed.scopes }),
+    ...(renewed.apiBaseUrl === undefined ? {} : { apiBaseUrl: renewed.apiBaseUrl }),
   };
   const deadline = Date.now() + ctx.settings.claimTtlSeconds * 1000;
   let committed: boolean | undefined;
@@ -330,6 +338,7 @@ async function commit(ctx: RefreshContext, row: ConnectionRow, owner: string, pr
     tokenType: renewed.tokenType,
     expiresAt: renewed.expiresAt,
     scopes: renewed.scopes ?? row.scopes,
+    apiBaseUrl: renewed.apiBaseUrl ?? row.apiBaseUrl,
     version: row.version + 1,
   };
   await emitFor(ctx, 'connection.refreshed', saved, provider, { status: 'active', lastError: null });

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { providerConfiguration, type Provider } from '../providers/index.js';
+import { instanceApiBase, providerConfiguration, type Provider } from '../providers/index.js';
 
 /** A token endpoint answer reduced to what Latchkey stores (RFC 6749 section 5.1). */
 export interface TokenResponse {
@@ -12,6 +12,10 @@ export interface TokenResponse {
   scope?: string;
   /** Seconds, when the provider says how long the refresh token lives. */
   refreshTokenExpiresIn?: number;
+  /** The connection's own API base, when the provider names one in its token responses (Salesforce). */
+  apiBaseUrl?: string;
+  /** Why the API base in the response was not usable: the stored one stays. */
+  apiBaseUrlRejected?: string;
 }
 
 export interface TokenEndpointOptions {
@@ -28,7 +32,7 @@ export async function refreshTokenGrant(
 ): Promise<TokenResponse> {
   const config = configurationFor(provider, options, true);
   const response = await oidc.refreshTokenGrant(config, refreshToken, provider.quirks.tokenParams);
-  return reduce(response, response.expiresIn());
+  return reduce(response, response.expiresIn(), provider, options.allowHttpLoopback);
 }
 
 /** RFC 7009: tells the provider a token is no longer needed. */
@@ -51,9 +55,22 @@ function configurationFor(provider: Provider, options: TokenEndpointOptions, for
   });
 }
 
-function reduce(response: oidc.TokenEndpointResponse, expiresIn: number | undefined): TokenResponse {
+function reduce(
+  response: oidc.TokenEndpointResponse,
+  expiresIn: number | undefined,
+  provider: Provider,
+  allowHttpLoopback: boolean,
+): TokenResponse {
   const rtExpires = response.refresh_token_expires_in;
+  let apiBase: Pick<TokenResponse, 'apiBaseUrl' | 'apiBaseUrlRejected'> = {};
+  try {
+    const apiBaseUrl = instanceApiBase(provider.quirks, response, allowHttpLoopback);
+    if (apiBaseUrl !== undefined) apiBase = { apiBaseUrl };
+  } catch (err) {
+    apiBase = { apiBaseUrlRejected: err instanceof Error ? err.message : String(err) };
+  }
   return {
+    ...apiBase,
     accessToken: response.access_token,
     tokenType: response.token_type === 'bearer' ? 'Bearer' : response.token_type,
     ...(response.refresh_token === undefined ? {} : { refreshToken: response.refresh_token }),

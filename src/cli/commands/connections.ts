@@ -13,6 +13,7 @@ export function showConnection(c: ConnectionView): void {
     ['grant type', c.grantType],
     ['status', c.status],
     ['scopes', c.scopes],
+    ...(c.apiBaseUrl ? [['api base', c.apiBaseUrl] as [string, string]] : []),
     ['expires at', c.expiresAt],
     ['refreshed at', c.lastRefreshedAt],
     ['last used', c.lastUsedAt],

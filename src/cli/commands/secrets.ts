@@ -17,6 +17,8 @@ interface SecretValue {
   subject?: string;
   environment?: string;
   tokenType?: string;
+  /** A Salesforce token response's instance_url: the connection's API base. */
+  instanceUrl?: string;
 }
 
 const STRING_FIELDS = [
@@ -31,6 +33,7 @@ const STRING_FIELDS = [
   'subject',
   'environment',
   'tokenType',
+  'instanceUrl',
 ] as const;
 
 export function parseSecretValue(text: string): SecretValue {
@@ -62,7 +65,7 @@ export function secretsCommand(program: Command, globals: () => GlobalOptions): 
     .command('create')
     .description('import a connection from aivault-style JSON {clientId, clientSecret, refreshToken, ...}')
     .requiredOption('--name <name>', 'connection name')
-    .requiredOption('--value <json>', 'JSON with clientId, clientSecret, refreshToken, accessToken, expiresAt, scopes')
+    .requiredOption('--value <json>', 'JSON with clientId, clientSecret, refreshToken, accessToken, expiresAt, scopes (and instanceUrl for Salesforce)')
     .option('--provider <provider>', 'provider or preset name (default: "provider" in the JSON, else the name)')
     .action(async (o: { name: string; value: string; provider?: string }) => {
       const value = parseSecretValue(o.value);
@@ -105,6 +108,7 @@ export function secretsCommand(program: Command, globals: () => GlobalOptions): 
       if (value.subject !== undefined) body.subject = value.subject;
       if (value.environment !== undefined) body.environment = value.environment;
       if (value.tokenType !== undefined) body.tokenType = value.tokenType;
+      if (value.instanceUrl !== undefined) body.apiBaseUrl = value.instanceUrl;
       if (scopes !== undefined) body.scopes = scopes;
       const connection = await client.connections.import(body);
       if (globals().json) printJson(connection);

@@ -4,6 +4,7 @@ import * as oauth from './0002_oauth.js';
 import * as lifecycle from './0003_lifecycle.js';
 import * as agentsAudit from './0004_agents_audit.js';
 import * as auditBlocks from './0005_audit_blocks.js';
+import * as connectionApiBase from './0006_connection_api_base.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_lifecycle': lifecycle,
   '0004_agents_audit': agentsAudit,
   '0005_audit_blocks': auditBlocks,
+  '0006_connection_api_base': connectionApiBase,
 };
