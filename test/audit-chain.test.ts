@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { auditLog, genesisHash, hashBlock, hashEvent, type AuditLog, type StoredEvent } from '../src/audit/index.js';
+import { auditLog, genesisHash, hashBlock, hashEvent, searchKey, type AuditLog, type StoredEvent } from '../src/audit/index.js';
 import { systemClock } from '../src/clock.js';
 import { createLogger } from '../src/log.js';
 import { openMigratedStore, type AuditBlockRow, type Store } from '../src/store/index.js';
@@ -195,6 +195,30 @@ for (const backend of BACKENDS) {
       const page = await log.list({ limit: 5 });
       assert.equal(page.length, 5);
       assert.deepEqual([...page].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).map((e) => e.at), page.map((e) => e.at));
+      // LIKE wildcards are plain characters in a filter.
+      assert.equal((await log.list({ connection: '%' })).length, 0);
+      assert.equal((await log.list({ agent: '_' })).length, 0);
+
+      // A rare agent's event under many newer blocks is found, and the database hands over only its block.
+      await mine.record({ actor: { type: 'agent', id: 'agt_rare', name: 'rare-bot' }, action: 'invoke', connection: 'rare-conn', outcome: 'success' });
+      for (let i = 0; i < 150; i += 1) {
+        await mine.record({ actor: { type: 'agent', id: 'agt_busy', name: 'busy-bot' }, action: 'proxy.request', connection: 'busy-conn', outcome: 'success' });
+      }
+      assert.deepEqual((await log.list({ agent: 'rare-bot' })).map((e) => [e.actor.id, e.connection]), [['agt_rare', 'rare-conn']]);
+      assert.deepEqual((await log.list({ connection: 'rare-conn', action: 'invoke' })).map((e) => e.actor.name), ['rare-bot']);
+      assert.equal((await log.list({ agent: 'rare-bot', action: 'proxy.request' })).length, 0);
+      const candidates = await store.audit.recentBlocks({ keys: [searchKey('a', 'agt_rare')], offset: 0, limit: 100 });
+      assert.equal(candidates.length, 1);
+
+      // The search keys are derived from the events, and verify checks that they still are:
+      // blanking them would hide the block from filtered listings.
+      const [rare] = candidates as [AuditBlockRow];
+      await sql`update audit_blocks set search_keys = ${'\n'} where chain_id = ${rare.chainId} and block = ${rare.block}`.execute(store.db.kysely);
+      const hidden = await mine.verify();
+      assert.ok(!hidden.ok && hidden.broken.block === rare.block && /search keys/.test(hidden.broken.reason), JSON.stringify(hidden));
+      await sql`update audit_blocks set search_keys = ${rare.searchKeys} where chain_id = ${rare.chainId} and block = ${rare.block}`.execute(store.db.kysely);
+      assert.equal((await mine.verify()).ok, true);
+
       // Whole chains out of the way of the counts below.
       for (const chainId of [mine.chainId, other.chainId]) {
         await sql`delete from audit_blocks where chain_id = ${chainId}`.execute(store.db.kysely);

@@ -1,5 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import type { AuditEventRow } from '../store/index.js';
+import type { StoredEvent } from './types.js';
 
 /** The link before a chain's first block: bound to the chain id, so blocks cannot move between chains. */
 export function genesisHash(chainId: string): string {
@@ -13,6 +14,28 @@ export function genesisHash(chainId: string): string {
  */
 export function hashBlock(prevHash: string, chainId: string, block: number, events: string): string {
   return hash('sha256', `${prevHash}\n${chainId}\n${block}\n${events}`, 'hex');
+}
+
+/**
+ * What a block is found by when the log is listed with a filter: every actor
+ * id and name (`a:`), connection (`c:`) and action (`x:`) of its events, one
+ * per line, so the database can skip blocks without the filtered value. Not
+ * hashed (it is derived from what is), but `verify` recomputes it.
+ */
+export function blockSearchKeys(events: readonly StoredEvent[]): string {
+  const keys = new Set<string>();
+  for (const e of events) {
+    if (e.actor.id !== null) keys.add(`a:${e.actor.id}`);
+    if (e.actor.name !== null) keys.add(`a:${e.actor.name}`);
+    if (e.connection !== null) keys.add(`c:${e.connection}`);
+    keys.add(`x:${e.action}`);
+  }
+  return `\n${[...keys].join('\n')}\n`;
+}
+
+/** The line `blockSearchKeys` holds for a filter value: `a` agent (id or name), `c` connection, `x` action. */
+export function searchKey(kind: 'a' | 'c' | 'x', value: string): string {
+  return `\n${kind}:${value}\n`;
 }
 
 /** The hash of one event as 0004 stored them (one row each): every column and the previous event's hash. */

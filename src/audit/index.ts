@@ -1,6 +1,6 @@
 export { auditLog, type AuditLog, type AuditQuery } from './log.js';
 export { verifyAudit, type VerifyResult, type BrokenLink } from './verify.js';
-export { genesisHash, hashBlock, hashEvent } from './chain.js';
+export { blockSearchKeys, genesisHash, hashBlock, hashEvent, searchKey } from './chain.js';
 export { AuditWriter } from './writer.js';
 export {
   ADMIN_ACTOR,

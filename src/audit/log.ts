@@ -3,6 +3,7 @@ import { InvalidRequest } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AuditEventRow, AuditStore } from '../store/index.js';
 import { ADMIN_ACTOR, type AuditDetail, type AuditEvent, type AuditInput, type StoredEvent } from './types.js';
+import { searchKey } from './chain.js';
 import { verifyAudit, type VerifyResult } from './verify.js';
 import { AuditWriter } from './writer.js';
 
@@ -69,11 +70,17 @@ export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger
       (query.connection === undefined || e.connection === query.connection) &&
       (query.action === undefined || e.action === query.action) &&
       (since === undefined || e.at >= since);
+    // Only blocks holding every filtered value; `matches` still decides event by event.
+    const keys = [
+      ...(query.agent === undefined ? [] : [searchKey('a', query.agent)]),
+      ...(query.connection === undefined ? [] : [searchKey('c', query.connection)]),
+      ...(query.action === undefined ? [] : [searchKey('x', query.action)]),
+    ];
     // Blocks come newest first by their latest event. Once `limit` matches are in hand, a block whose
     // latest event is older than the last of them cannot change the answer, and neither can any after it.
     const found: AuditEvent[] = [];
     for (let offset = 0; ; offset += BLOCK_PAGE) {
-      const blocks = await deps.store.recentBlocks({ ...(since === undefined ? {} : { since }), offset, limit: BLOCK_PAGE });
+      const blocks = await deps.store.recentBlocks({ ...(since === undefined ? {} : { since }), keys, offset, limit: BLOCK_PAGE });
       let done = blocks.length < BLOCK_PAGE;
       for (const block of blocks) {
         if (found.length >= limit) {

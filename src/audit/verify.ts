@@ -1,5 +1,5 @@
 import type { AuditBlockRow, AuditChainRow, AuditStore } from '../store/index.js';
-import { genesisHash, hashBlock, hashEvent } from './chain.js';
+import { blockSearchKeys, genesisHash, hashBlock, hashEvent } from './chain.js';
 import type { StoredEvent } from './types.js';
 
 export interface BrokenLink {
@@ -82,6 +82,8 @@ async function verifyChain(store: AuditStore, chainId: string, head: AuditChainR
         fail(block, `${span} does not hold the events its columns say`);
       }
       if (block.firstAt !== earliest || block.lastAt !== latest) fail(block, `the times recorded beside ${span} do not match its events`);
+      // Keys that disagree could hide the block from a filtered listing.
+      if (block.searchKeys !== blockSearchKeys(events)) fail(block, `the search keys recorded beside ${span} do not match its events`);
       prev = block.hash;
       nextSeq += events.length;
       counted += events.length;

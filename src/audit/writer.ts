@@ -3,7 +3,7 @@ import { AuditUnavailable } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { AuditChainRow, AuditStore } from '../store/index.js';
-import { genesisHash, hashBlock } from './chain.js';
+import { blockSearchKeys, genesisHash, hashBlock } from './chain.js';
 import type { AuditInput, StoredEvent } from './types.js';
 
 interface Pending {
@@ -111,6 +111,7 @@ export class AuditWriter {
         firstAt: earliest,
         lastAt: latest,
         events: text,
+        searchKeys: blockSearchKeys(events),
         prevHash: lastHash,
         hash,
       });

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Db } from './dialect.js';
+import { containsText, type Db } from './dialect.js';
 import type { AuditBlocksTable, AuditChainsTable, AuditEventsTable } from './schema.js';
 
 /** A chain written before 0005, one row per event: read and verified, no longer written. */
@@ -36,12 +36,12 @@ function decodeChain(r: AuditChainsTable): AuditChainRow {
  */
 function sqliteAppender(database: BetterSqlite3.Database): (chain: AuditChainRow, block: AuditBlockRow) => void {
   const insert = database.prepare(
-    'insert into audit_blocks (chain_id, block, first_seq, last_seq, first_at, last_at, events, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'insert into audit_blocks (chain_id, block, first_seq, last_seq, first_at, last_at, events, search_keys, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const moveHead = database.prepare('update audit_chains set last_seq = ?, last_hash = ?, last_block = ? where id = ?');
   const insertHead = database.prepare('insert into audit_chains (id, started_at, last_seq, last_hash, last_block) values (?, ?, ?, ?, ?)');
   return database.transaction((chain: AuditChainRow, b: AuditBlockRow) => {
-    insert.run(b.chainId, b.block, b.firstSeq, b.lastSeq, b.firstAt, b.lastAt, b.events, b.prevHash, b.hash);
+    insert.run(b.chainId, b.block, b.firstSeq, b.lastSeq, b.firstAt, b.lastAt, b.events, b.searchKeys, b.prevHash, b.hash);
     if (moveHead.run(chain.lastSeq, chain.lastHash, chain.lastBlock, chain.id).changes === 0) {
       insertHead.run(chain.id, chain.startedAt, chain.lastSeq, chain.lastHash, chain.lastBlock);
     }
@@ -77,10 +77,14 @@ export function auditStore(db: Db) {
       });
     },
 
-    /** Blocks newest first (by their last event), `limit` at a time from `offset`, optionally only those reaching `since`. */
-    async recentBlocks(options: { since?: string; offset: number; limit: number }): Promise<AuditBlockRow[]> {
+    /**
+     * Blocks newest first (by their last event), `limit` at a time from `offset`, optionally only
+     * those reaching `since` and those whose search keys hold every one of `keys`.
+     */
+    async recentBlocks(options: { since?: string; keys?: string[]; offset: number; limit: number }): Promise<AuditBlockRow[]> {
       let q = k.selectFrom('auditBlocks').selectAll();
       if (options.since !== undefined) q = q.where('lastAt', '>=', options.since);
+      for (const key of options.keys ?? []) q = q.where(containsText(db, 'search_keys', key));
       const rows = await q.orderBy('lastAt', 'desc').orderBy('chainId').orderBy('block', 'desc').limit(options.limit).offset(options.offset).execute();
       return rows.map(decodeBlock);
     },

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './schema.js';
 
@@ -96,6 +96,13 @@ export function isUniqueViolation(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const code = (err as { code?: unknown }).code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** `column` holds `needle` as a substring: a plain search, with no LIKE wildcards to escape. */
+export function containsText(db: Db, column: string, needle: string): RawBuilder<boolean> {
+  return db.dialect === 'sqlite'
+    ? sql<boolean>`instr(${sql.ref(column)}, ${needle}) > 0`
+    : sql<boolean>`strpos(${sql.ref(column)}, ${needle}) > 0`;
 }
 
 /** Whether a table exists, without creating or changing anything. */

@@ -159,6 +159,8 @@ export interface AuditBlocksTable {
   lastAt: string;
   /** JSON array of stored events: the exact text the hash covers. */
   events: string;
+  /** Actor, connection and action values of the events, one per line, for filtered listing (audit/chain.ts). */
+  searchKeys: string;
   prevHash: string;
   hash: string;
 }

@@ -15,6 +15,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_at', 'text', (c) => c.notNull())
     // JSON array of events, exactly the text that was hashed.
     .addColumn('events', 'text', (c) => c.notNull())
+    // The events' actors, connections and actions, one per line: filtered listing skips other blocks.
+    .addColumn('search_keys', 'text', (c) => c.notNull())
     .addColumn('prev_hash', 'text', (c) => c.notNull())
     .addColumn('hash', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('audit_blocks_pk', ['chain_id', 'block'])
