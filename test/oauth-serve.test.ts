@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
@@ -36,6 +36,12 @@ function adminOf(proc: LatchkeyProcess): Admin {
   };
 }
 
+// A `connect` left waiting by a failed test would hold this file's event loop, and the whole run, open.
+const running = new Set<ChildProcess>();
+after(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** `latchkey connect ...` running in the background, its output readable while it waits. */
 function startCli(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, [CLI_PATH, ...args], {
@@ -43,6 +49,8 @@ function startCli(args: string[], env: Record<string, string>) {
     env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
