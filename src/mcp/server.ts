@@ -19,10 +19,14 @@ export interface McpOptions {
   version?: string;
 }
 
+function logWriter(options: McpOptions): (line: string) => void {
+  return options.log ?? ((line: string) => process.stderr.write(`latchkey mcp: ${line}\n`));
+}
+
 /** The MCP server with Latchkey's tools, not yet connected to a transport. */
 export function createMcpServer(options: McpOptions): McpServer {
   const redact = redactor([options.agentKey]);
-  const write = options.log ?? ((line: string) => process.stderr.write(`latchkey mcp: ${line}\n`));
+  const write = logWriter(options);
   const ctx: ToolContext = {
     client: new Latchkey({ url: options.url, agentKey: options.agentKey, ...(options.fetch ? { fetch: options.fetch } : {}) }),
     redact,
@@ -54,14 +58,20 @@ export async function runMcpStdio(options: McpOptions): Promise<void> {
   const closed = new Promise<void>((resolve) => {
     server.server.onclose = resolve;
   });
-  const close = (): void => {
+  const log = logWriter(options);
+  const closeOn = (reason: string) => (): void => {
+    log(`stopping: ${reason}`);
     server.close().catch(() => undefined);
   };
-  process.stdin.once('end', close);
-  process.once('SIGINT', close);
-  process.once('SIGTERM', close);
+  const onEnd = closeOn('the host closed stdin');
+  const onSigint = closeOn('SIGINT');
+  const onSigterm = closeOn('SIGTERM');
+  process.stdin.once('end', onEnd);
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   await server.connect(transport);
   await closed;
-  process.off('SIGINT', close);
-  process.off('SIGTERM', close);
+  process.stdin.off('end', onEnd);
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigterm);
 }
