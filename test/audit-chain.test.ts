@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { auditLog, genesisHash, hashBlock, hashEvent, searchKey, type AuditLog, type StoredEvent } from '../src/audit/index.js';
-import { systemClock } from '../src/clock.js';
+import { ManualClock, systemClock } from '../src/clock.js';
 import { createLogger } from '../src/log.js';
 import { openMigratedStore, type AuditBlockRow, type Store } from '../src/store/index.js';
 import { createAgent, importTokens, json, rawRequest, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
@@ -158,7 +158,7 @@ for (const backend of BACKENDS) {
         return { ...row, hash };
       });
       await store.db.kysely.insertInto('auditEvents').values(rows).execute();
-      await store.db.kysely.insertInto('auditChains').values({ id: chainId, startedAt: '2020-01-01T00:00:00.000Z', lastSeq: 3, lastHash: prevHash, lastBlock: 0 }).execute();
+      await store.db.kysely.insertInto('auditChains').values({ id: chainId, startedAt: '2020-01-01T00:00:00.000Z', lastSeq: 3, lastHash: prevHash, lastBlock: 0, anchorBlock: 0, anchorSeq: 0 }).execute();
       const before = await log.verify();
       assert.ok(before.ok, JSON.stringify(before));
 
@@ -176,6 +176,17 @@ for (const backend of BACKENDS) {
       const edited = await log.verify();
       assert.ok(!edited.ok && edited.broken.id === `${chainId}.2` && edited.broken.block === undefined, JSON.stringify(edited));
       await sql`update audit_events set status = 200 where id = ${`${chainId}.2`}`.execute(store.db.kysely);
+
+      // Pruned like any chain, one row per event.
+      const pruned = await log.prune('2020-01-01T00:00:02.500Z');
+      assert.deepEqual([pruned.events, pruned.chains], [2, 1]);
+      assert.deepEqual((await log.list({ connection: 'legacy-conn' })).map((e) => e.id), [`${chainId}.3`]);
+      const afterPrune = await log.verify();
+      assert.ok(afterPrune.ok, JSON.stringify(afterPrune));
+      await sql`delete from audit_events where id = ${`${chainId}.3`}`.execute(store.db.kysely);
+      await sql`update audit_chains set anchor_seq = 3, anchor_hash = ${prevHash} where id = ${chainId}`.execute(store.db.kysely);
+      const forgedLegacy = await log.verify();
+      assert.ok(!forgedLegacy.ok && forgedLegacy.broken.chainId === chainId && forgedLegacy.broken.block === undefined, JSON.stringify(forgedLegacy));
       // Out of the way of the counts below.
       await sql`delete from audit_events where chain_id = ${chainId}`.execute(store.db.kysely);
       await sql`delete from audit_chains where id = ${chainId}`.execute(store.db.kysely);
@@ -226,6 +237,56 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('pruning removes a prefix of each chain; verify checks the rest and tells a prune from a deletion', async () => {
+      const clock = new ManualClock(Date.parse('2025-01-01T00:00:00.000Z'));
+      const old = auditLog({ store: store.audit, clock, logger: silent });
+      const event = { actor: { type: 'agent', id: 'agt_old', name: 'aged-bot' }, action: 'invoke', connection: 'aged', outcome: 'success' } as const;
+      for (let i = 0; i < 5; i += 1) await old.record(event);
+      clock.set(Date.parse('2026-03-01T00:00:00.000Z'));
+      for (let i = 0; i < 3; i += 1) await old.record(event);
+      const before = await old.verify();
+      assert.ok(before.ok, JSON.stringify(before));
+
+      await assert.rejects(old.prune('2027-01-01T00:00:00Z'), /must not be in the future/);
+      await assert.rejects(old.prune('last tuesday'), /ISO 8601/);
+      const first = await old.prune('2026-01-01T00:00:00Z');
+      assert.deepEqual(first, { before: '2026-01-01T00:00:00.000Z', events: 5, chains: 1 });
+      assert.equal((await old.list({ agent: 'aged-bot' })).length, 3);
+      const prunesOf = async (log: AuditLog) => (await log.list({ action: 'audit.prune' })).filter((e) => e.id.startsWith(`${log.chainId}.`));
+      const [recorded] = await prunesOf(old);
+      const anchors = recorded?.detail.anchors as Array<{ chainId: string; block: number; seq: number }>;
+      assert.deepEqual(anchors.map((a) => [a.chainId, a.block, a.seq]), [[old.chainId, 5, 5]]);
+      const afterFirst = await old.verify();
+      // The five pruned events are gone; the prune's own event was added.
+      assert.deepEqual(afterFirst, { ok: true, events: before.events - 5 + 1 });
+      assert.deepEqual(await old.prune('2026-01-01T00:00:00Z'), { before: '2026-01-01T00:00:00.000Z', events: 0, chains: 0 });
+
+      // A later prune takes the first prune's event with it: its own event names the anchors now.
+      clock.set(Date.parse('2026-06-01T00:00:00.000Z'));
+      await old.record(event);
+      const second = await old.prune('2026-04-01T00:00:00Z');
+      assert.equal(second.events, 4);
+      assert.equal((await prunesOf(old)).length, 1);
+      assert.equal((await old.verify()).ok, true);
+
+      // Deleting the next block and moving the anchor to it, real hash and all, is not a prune.
+      const [head] = (await store.audit.chains()).filter((c) => c.id === old.chainId);
+      assert.ok(head);
+      const next = await store.audit.block(old.chainId, head.anchorBlock + 1);
+      assert.ok(next);
+      await sql`delete from audit_blocks where chain_id = ${next.chainId} and block = ${next.block}`.execute(store.db.kysely);
+      await sql`update audit_chains set anchor_block = ${next.block}, anchor_seq = ${next.lastSeq}, anchor_hash = ${next.hash} where id = ${next.chainId}`.execute(store.db.kysely);
+      const forged = await old.verify();
+      assert.ok(!forged.ok && forged.broken.chainId === old.chainId && /no audit\.prune event/.test(forged.broken.reason), JSON.stringify(forged));
+      await store.db.kysely.insertInto('auditBlocks').values(next).execute();
+      await sql`update audit_chains set anchor_block = ${head.anchorBlock}, anchor_seq = ${head.anchorSeq}, anchor_hash = ${head.anchorHash} where id = ${head.id}`.execute(store.db.kysely);
+      assert.equal((await old.verify()).ok, true);
+
+      // Out of the way of the counts in other tests.
+      await sql`delete from audit_blocks where chain_id = ${old.chainId}`.execute(store.db.kysely);
+      await sql`delete from audit_chains where id = ${old.chainId}`.execute(store.db.kysely);
+    });
+
     test('an event recorded while another transaction is open is not rolled back with it', async () => {
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
@@ -254,7 +315,8 @@ for (const backend of BACKENDS) {
       await assert.rejects(addEvents(log, 5, 'lost'), (err: unknown) => (err as { code?: string }).code === 'audit_unavailable');
       await repairAuditTable(store);
       await addEvents(log, 5, 'd');
-      assert.deepEqual(await log.verify(), { ok: true, events: 245 });
+      // 240 from the first test, the legacy chain's audit.prune, and these 5.
+      assert.deepEqual(await log.verify(), { ok: true, events: 246 });
     });
   });
 
@@ -330,6 +392,21 @@ for (const backend of BACKENDS) {
       const listed = await runCli(['audit', '--agent', 'audited'], env);
       assert.equal(listed.code, 0, listed.stderr);
       assert.match(listed.stdout, /proxy\.request/);
+    });
+
+    test('POST /v1/audit/prune and `latchkey audit prune` check their input', async () => {
+      const env = { LATCHKEY_URL: lk.url, LATCHKEY_ADMIN_TOKEN: ADMIN };
+      const nothing = await runCli(['audit', 'prune', '--before', '30d'], env);
+      assert.equal(nothing.code, 0, nothing.stderr);
+      assert.match(nothing.stdout, /^pruned 0 event\(s\) from 0 chain\(s\), older than \d{4}-/);
+      const usage = await runCli(['audit', 'prune', '--before', 'soon'], env);
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /--before must be an ISO 8601 time or an age/);
+      const future = await lk.admin('POST', '/v1/audit/prune', { before: '2999-01-01T00:00:00Z' });
+      assert.equal(future.status, 400);
+      assert.equal((future.body as { error: string }).error, 'invalid_request');
+      const missing = await lk.admin('POST', '/v1/audit/prune', {});
+      assert.equal(missing.status, 400);
     });
   });
 }

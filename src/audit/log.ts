@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { AuditEventRow, AuditStore } from '../store/index.js';
 import { ADMIN_ACTOR, type AuditDetail, type AuditEvent, type AuditInput, type StoredEvent } from './types.js';
 import { searchKey } from './chain.js';
+import { pruneAudit, type PruneResult } from './prune.js';
 import { verifyAudit, type VerifyResult } from './verify.js';
 import { AuditWriter } from './writer.js';
 
@@ -105,10 +106,30 @@ export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger
     return [...found, ...legacy.map(fromLegacyRow)].sort(newestFirst).slice(0, limit);
   }
 
+  /**
+   * Removes events older than `before` (ISO time in the past), recording the
+   * new chain anchors in an `audit.prune` event first; see prune.ts.
+   */
+  async function prune(before: string): Promise<PruneResult> {
+    const at = new Date(before);
+    if (Number.isNaN(at.getTime())) throw new InvalidRequest('before must be an ISO 8601 time');
+    if (at.getTime() > deps.clock.now().getTime()) throw new InvalidRequest('before must not be in the future');
+    // Events still in the group-commit queue are older than anything recorded from here on.
+    await writer.flush();
+    return pruneAudit(
+      {
+        store: deps.store,
+        record: (detail) => admin('audit.prune', { detail: { before: detail.before, anchors: detail.anchors.map((a) => ({ ...a })) } }),
+      },
+      at.toISOString(),
+    );
+  }
+
   return {
     record,
     admin,
     list,
+    prune,
     verify: (): Promise<VerifyResult> => verifyAudit(deps.store),
     flush: (): Promise<void> => writer.flush(),
     chainId: writer.chainId,

@@ -7,8 +7,9 @@ export interface Actor {
 
 export type Outcome = 'success' | 'failure' | 'denied';
 
-/** Detail values are plain scalars: never a token, a key, a query string or a body. */
-export type AuditDetail = Record<string, string | number | boolean | null>;
+/** Plain data (JSON), mostly scalars: never a token, a key, a query string or a body. */
+export type AuditValue = string | number | boolean | null | AuditValue[] | { [key: string]: AuditValue };
+export type AuditDetail = Record<string, AuditValue>;
 
 /** What a caller records. */
 export interface AuditInput {

@@ -1,4 +1,5 @@
-import type { AuditBlockRow, AuditChainRow, AuditStore } from '../store/index.js';
+import type { AuditAnchor, AuditBlockRow, AuditChainRow, AuditStore } from '../store/index.js';
+import { anchorOf, type PruneDetail } from './prune.js';
 import { blockSearchKeys, genesisHash, hashBlock, hashEvent } from './chain.js';
 import type { StoredEvent } from './types.js';
 
@@ -23,17 +24,48 @@ class Broken extends Error {
   }
 }
 
-/** Walks every chain from its genesis, recomputing each hash; the first broken link is reported. */
+const anchorKey = (a: AuditAnchor): string => `${a.chainId}\n${a.block}\n${a.seq}\n${a.hash}`;
+
+/** Anchors named by `audit.prune` events, as verify meets them. */
+function collectAnchors(event: StoredEvent, into: Set<string>): void {
+  if (event.action !== 'audit.prune') return;
+  const anchors = (event.detail as Partial<PruneDetail> | undefined)?.anchors;
+  if (!Array.isArray(anchors)) return;
+  for (const a of anchors) {
+    if (typeof a === 'object' && a !== null && typeof a.chainId === 'string' && typeof a.hash === 'string') into.add(anchorKey(a));
+  }
+}
+
+/**
+ * Walks every chain from its genesis (or from where a prune left it),
+ * recomputing each hash; the first broken link is reported. A chain that
+ * starts after a prune must start at an anchor an intact `audit.prune`
+ * event names: anything else is a deletion.
+ */
 export async function verifyAudit(store: AuditStore): Promise<VerifyResult> {
   const heads = new Map((await store.chains()).map((c) => [c.id, c]));
   const legacy = new Set(await store.chainIdsWithLegacyEvents());
   const ids = [...new Set([...heads.keys(), ...legacy, ...(await store.chainIdsWithBlocks())])].sort();
+  const attested = new Set<string>();
   let events = 0;
   try {
     for (const chainId of ids) {
       const head = heads.get(chainId);
       const oneRowPerEvent = legacy.has(chainId) || (head !== undefined && head.lastBlock === 0);
-      events += oneRowPerEvent ? await verifyLegacyChain(store, chainId, head) : await verifyChain(store, chainId, head);
+      events += oneRowPerEvent ? await verifyLegacyChain(store, chainId, head) : await verifyChain(store, chainId, head, attested);
+    }
+    for (const chainId of ids) {
+      const head = heads.get(chainId);
+      const anchor = head === undefined ? undefined : anchorOf(head);
+      if (anchor !== undefined && !attested.has(anchorKey(anchor))) {
+        throw new Broken({
+          chainId,
+          seq: anchor.seq,
+          id: null,
+          ...(anchor.block === 0 ? {} : { block: anchor.block }),
+          reason: `events 1–${anchor.seq} are gone, and no audit.prune event records pruning them`,
+        });
+      }
     }
   } catch (err) {
     if (err instanceof Broken) return { ok: false, events, broken: err.link };
@@ -52,10 +84,12 @@ function parseEvents(block: AuditBlockRow): StoredEvent[] {
   return [];
 }
 
-async function verifyChain(store: AuditStore, chainId: string, head: AuditChainRow | undefined): Promise<number> {
-  let prev = genesisHash(chainId);
-  let expectedBlock = 1;
-  let nextSeq = 1;
+async function verifyChain(store: AuditStore, chainId: string, head: AuditChainRow | undefined, attested: Set<string>): Promise<number> {
+  // After a prune the chain starts at its anchor; whether a prune put it there is checked at the end.
+  const anchor = head === undefined ? undefined : anchorOf(head);
+  let prev = anchor?.hash ?? genesisHash(chainId);
+  let expectedBlock = (anchor?.block ?? 0) + 1;
+  let nextSeq = (anchor?.seq ?? 0) + 1;
   let counted = 0;
   const fail = (block: AuditBlockRow | undefined, reason: string): never => {
     const first = block === undefined ? undefined : parseEvents(block)[0];
@@ -77,6 +111,7 @@ async function verifyChain(store: AuditStore, chainId: string, head: AuditChainR
         if (event.seq !== nextSeq + i || event.id !== `${chainId}.${event.seq}`) fail(block, `${span} does not hold events ${block.firstSeq}–${block.lastSeq} in order`);
         if (earliest === undefined || event.at < earliest) earliest = event.at;
         if (latest === undefined || event.at > latest) latest = event.at;
+        collectAnchors(event, attested);
       }
       if (events.length === 0 || block.firstSeq !== nextSeq || block.lastSeq !== nextSeq + events.length - 1) {
         fail(block, `${span} does not hold the events its columns say`);
@@ -100,8 +135,9 @@ async function verifyChain(store: AuditStore, chainId: string, head: AuditChainR
 
 /** A chain written one row per event (before 0005). */
 async function verifyLegacyChain(store: AuditStore, chainId: string, head: AuditChainRow | undefined): Promise<number> {
-  let prev = genesisHash(chainId);
-  let expected = 1;
+  const anchor = head === undefined ? undefined : anchorOf(head);
+  let prev = anchor?.hash ?? genesisHash(chainId);
+  let expected = (anchor?.seq ?? 0) + 1;
   const fail = (seq: number, id: string | null, reason: string): never => {
     throw new Broken({ chainId, seq, id, reason });
   };
@@ -121,5 +157,5 @@ async function verifyLegacyChain(store: AuditStore, chainId: string, head: Audit
   else if (head.lastSeq !== expected - 1 || head.lastHash !== prev) {
     fail(expected, null, `events after ${expected - 1} are missing (the chain head is at ${head.lastSeq})`);
   }
-  return expected - 1;
+  return expected - 1 - (anchor?.seq ?? 0);
 }

@@ -40,6 +40,9 @@ export class AuditWriter {
       lastSeq: 0,
       lastHash: genesisHash(this.chainId),
       lastBlock: 0,
+      anchorBlock: 0,
+      anchorSeq: 0,
+      anchorHash: null,
     };
   }
 

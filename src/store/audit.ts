@@ -26,7 +26,7 @@ function decodeBlock(r: AuditBlocksTable): AuditBlockRow {
 }
 
 function decodeChain(r: AuditChainsTable): AuditChainRow {
-  return { ...r, lastSeq: Number(r.lastSeq), lastBlock: Number(r.lastBlock) };
+  return { ...r, lastSeq: Number(r.lastSeq), lastBlock: Number(r.lastBlock), anchorBlock: Number(r.anchorBlock), anchorSeq: Number(r.anchorSeq) };
 }
 
 /**
@@ -46,6 +46,14 @@ function sqliteAppender(database: BetterSqlite3.Database): (chain: AuditChainRow
       insertHead.run(chain.id, chain.startedAt, chain.lastSeq, chain.lastHash, chain.lastBlock);
     }
   });
+}
+
+/** Where a chain starts after a prune (see AuditChainsTable). */
+export interface AuditAnchor {
+  chainId: string;
+  block: number;
+  seq: number;
+  hash: string;
 }
 
 export function auditStore(db: Db) {
@@ -113,6 +121,43 @@ export function auditStore(db: Db) {
       return rows.map((r) => r.chainId);
     },
 
+    /** The first block after `afterBlock` whose latest event is at or after `at`: where a prune before `at` stops. */
+    async firstBlockReaching(chainId: string, afterBlock: number, at: string): Promise<AuditBlockRow | undefined> {
+      const row = await k
+        .selectFrom('auditBlocks')
+        .selectAll()
+        .where('chainId', '=', chainId)
+        .where('block', '>', afterBlock)
+        .where('lastAt', '>=', at)
+        .orderBy('block')
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? undefined : decodeBlock(row);
+    },
+
+    async block(chainId: string, block: number): Promise<AuditBlockRow | undefined> {
+      const row = await k.selectFrom('auditBlocks').selectAll().where('chainId', '=', chainId).where('block', '=', block).executeTakeFirst();
+      return row === undefined ? undefined : decodeBlock(row);
+    },
+
+    /**
+     * Deletes a chain's blocks (or, for a chain of one row per event, its events) up to the anchor
+     * and records the anchor, in one transaction. Returns how many rows went.
+     */
+    async pruneChain(anchor: AuditAnchor, oneRowPerEvent: boolean): Promise<number> {
+      return k.transaction().execute(async (tx) => {
+        const deleted = oneRowPerEvent
+          ? await tx.deleteFrom('auditEvents').where('chainId', '=', anchor.chainId).where('seq', '<=', anchor.seq).executeTakeFirst()
+          : await tx.deleteFrom('auditBlocks').where('chainId', '=', anchor.chainId).where('block', '<=', anchor.block).executeTakeFirst();
+        await tx
+          .updateTable('auditChains')
+          .set({ anchorBlock: anchor.block, anchorSeq: anchor.seq, anchorHash: anchor.hash })
+          .where('id', '=', anchor.chainId)
+          .execute();
+        return Number(deleted.numDeletedRows);
+      });
+    },
+
     // One row per event, as 0004 wrote them.
 
     async listLegacy(filter: AuditFilter): Promise<AuditEventRow[]> {
@@ -126,6 +171,25 @@ export function auditStore(db: Db) {
       if (filter.since !== undefined) q = q.where('at', '>=', filter.since);
       const rows = await q.orderBy('at', 'desc').orderBy('chainId').orderBy('seq', 'desc').limit(filter.limit).execute();
       return rows.map(decodeEvent);
+    },
+
+    /** The first event after `afterSeq` at or after `at`, of a chain written one row per event. */
+    async firstLegacyReaching(chainId: string, afterSeq: number, at: string): Promise<AuditEventRow | undefined> {
+      const row = await k
+        .selectFrom('auditEvents')
+        .selectAll()
+        .where('chainId', '=', chainId)
+        .where('seq', '>', afterSeq)
+        .where('at', '>=', at)
+        .orderBy('seq')
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? undefined : decodeEvent(row);
+    },
+
+    async legacyEvent(chainId: string, seq: number): Promise<AuditEventRow | undefined> {
+      const row = await k.selectFrom('auditEvents').selectAll().where('chainId', '=', chainId).where('seq', '=', seq).executeTakeFirst();
+      return row === undefined ? undefined : decodeEvent(row);
     },
 
     async chainIdsWithLegacyEvents(): Promise<string[]> {

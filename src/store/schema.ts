@@ -172,6 +172,12 @@ export interface AuditChainsTable {
   lastHash: string;
   /** 0 for a chain written as one row per event (before 0005). */
   lastBlock: number;
+  /** After a prune: the last pruned block (0 if none, or for a chain of one row per event). */
+  anchorBlock: number;
+  /** After a prune: the last pruned event's position (0 if none). */
+  anchorSeq: number;
+  /** After a prune: the hash the first kept block (or event) links to; null if nothing was pruned. */
+  anchorHash: string | null;
 }
 
 export interface WebhooksTable {

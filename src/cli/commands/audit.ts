@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { adminClient, CliFailure, type GlobalOptions } from '../context.js';
+import { parseDuration } from '../../duration.js';
+import { adminClient, CliFailure, UsageError, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 interface AuditEventView {
@@ -55,6 +56,23 @@ export function auditCommand(program: Command, globals: () => GlobalOptions): vo
           process.stdout.write(`${globals().json ? JSON.stringify(e) : rows([e])[0]?.join('  ')}\n`);
         }
       }
+    });
+
+  audit
+    .command('prune')
+    .description('delete events older than a time or age; verify still checks what is kept')
+    .requiredOption('--before <time>', 'an ISO 8601 time, or an age such as 90d or 12h')
+    .action(async (o: { before: string }) => {
+      const seconds = parseDuration(o.before);
+      const before = seconds === undefined ? o.before : new Date(Date.now() - seconds * 1000).toISOString();
+      if (seconds === undefined && Number.isNaN(new Date(o.before).getTime())) {
+        throw new UsageError('--before must be an ISO 8601 time or an age such as 90d');
+      }
+      const result = await adminClient(globals()).http.json<{ before: string; events: number; chains: number }>('POST', '/v1/audit/prune', {
+        body: { before },
+      });
+      if (globals().json) return printJson(result);
+      process.stdout.write(`pruned ${result.events} event(s) from ${result.chains} chain(s), older than ${result.before}\n`);
     });
 
   audit

@@ -20,6 +20,16 @@ export async function auditRoutes(app: FastifyInstance, core: Latchkey): Promise
     },
   );
 
+  app.post<{ Body: { before: string } }>(
+    '/v1/audit/prune',
+    {
+      schema: {
+        body: { type: 'object', additionalProperties: false, required: ['before'], properties: { before: { type: 'string', minLength: 1, maxLength: 64 } } },
+      },
+    },
+    async (request) => core.audit.prune(request.body.before),
+  );
+
   app.get('/v1/audit/verify', async () => {
     // Events still waiting in the group-commit queue are part of what is verified.
     await core.audit.flush();

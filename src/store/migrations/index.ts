@@ -5,6 +5,7 @@ import * as lifecycle from './0003_lifecycle.js';
 import * as agentsAudit from './0004_agents_audit.js';
 import * as auditBlocks from './0005_audit_blocks.js';
 import * as connectionApiBase from './0006_connection_api_base.js';
+import * as auditAnchors from './0007_audit_anchors.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_agents_audit': agentsAudit,
   '0005_audit_blocks': auditBlocks,
   '0006_connection_api_base': connectionApiBase,
+  '0007_audit_anchors': auditAnchors,
 };
