@@ -193,9 +193,12 @@ for (const backend of BACKENDS) {
     });
 
     test('listing filters by agent, connection, action and time, newest first across chains', async () => {
-      const mine = auditLog({ store: store.audit, clock: systemClock, logger: silent });
-      const other = auditLog({ store: store.audit, clock: systemClock, logger: silent });
+      // Two events in the same millisecond would be ordered by chain id, which is random.
+      const clock = new ManualClock(Date.now());
+      const mine = auditLog({ store: store.audit, clock, logger: silent });
+      const other = auditLog({ store: store.audit, clock, logger: silent });
       await mine.record({ actor: { type: 'agent', id: 'agt_f1', name: 'filter-bot' }, action: 'invoke', connection: 'f-conn', outcome: 'success' });
+      clock.advance(1);
       await other.record({ actor: { type: 'agent', id: 'agt_f1', name: 'filter-bot' }, action: 'lease.create', connection: 'f-conn', outcome: 'success' });
       const byName = await log.list({ agent: 'filter-bot' });
       assert.deepEqual(byName.map((e) => e.action), ['lease.create', 'invoke']);
@@ -220,6 +223,10 @@ for (const backend of BACKENDS) {
       assert.equal((await log.list({ agent: 'rare-bot', action: 'proxy.request' })).length, 0);
       const candidates = await store.audit.recentBlocks({ keys: [searchKey('a', 'agt_rare')], offset: 0, limit: 100 });
       assert.equal(candidates.length, 1);
+      // Events of one chain in the same millisecond come newest first by position, as a number.
+      const sameInstant = (await log.list({ agent: 'busy-bot', limit: 60 })).map((e) => Number(e.id.slice(e.id.lastIndexOf('.') + 1)));
+      assert.deepEqual(sameInstant, [...sameInstant].sort((a, b) => b - a));
+      assert.ok(sameInstant.some((seq) => seq >= 100) && sameInstant.some((seq) => seq < 100), JSON.stringify(sameInstant));
 
       // The search keys are derived from the events, and verify checks that they still are:
       // blanking them would hide the block from filtered listings.
@@ -268,6 +275,14 @@ for (const backend of BACKENDS) {
       assert.equal(second.events, 4);
       assert.equal((await prunesOf(old)).length, 1);
       assert.equal((await old.verify()).ok, true);
+
+      // A prune that planned less than one that got there first leaves the anchor where it is.
+      const [current] = (await store.audit.chains()).filter((c) => c.id === old.chainId);
+      assert.ok(current && current.anchorBlock > 1);
+      const earlier = await store.audit.block(old.chainId, 1);
+      assert.equal(earlier, undefined, 'block 1 is gone');
+      assert.equal(await store.audit.pruneChain({ chainId: old.chainId, block: 1, seq: 1, hash: 'x' }, false), false);
+      assert.equal((await store.audit.chains()).find((c) => c.id === old.chainId)?.anchorBlock, current.anchorBlock);
 
       // Deleting the next block and moving the anchor to it, real hash and all, is not a prune.
       const [head] = (await store.audit.chains()).filter((c) => c.id === old.chainId);

@@ -25,10 +25,19 @@ function fromStored(e: StoredEvent): AuditEvent {
   return { id: e.id, at: e.at, actor: e.actor, action: e.action, connection: e.connection, outcome: e.outcome, status: e.status, detail: e.detail };
 }
 
-/** Newest first, as the API lists them; ties by id (chain, then position) so the order is stable. */
+/** Newest first, as the API lists them; ties by chain, then position (a number: `….10` after `….9`). */
 function newestFirst(a: AuditEvent, b: AuditEvent): number {
   if (a.at !== b.at) return a.at < b.at ? 1 : -1;
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+  const [aChain, aSeq] = splitId(a.id);
+  const [bChain, bSeq] = splitId(b.id);
+  if (aChain !== bChain) return aChain < bChain ? 1 : -1;
+  return bSeq - aSeq;
+}
+
+/** `chn_….N` → [chain, N]. */
+function splitId(id: string): [string, number] {
+  const dot = id.lastIndexOf('.');
+  return [id.slice(0, dot), Number(id.slice(dot + 1))];
 }
 
 function fromLegacyRow(r: AuditEventRow): AuditEvent {

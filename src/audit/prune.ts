@@ -59,11 +59,12 @@ export async function pruneAudit(
   const anchors = chains.flatMap((c) => planned.get(c.id) ?? anchorOf(c) ?? []);
   await deps.record({ before, anchors });
   let events = 0;
+  let pruned = 0;
   for (const chain of chains) {
     const anchor = planned.get(chain.id);
-    if (anchor === undefined) continue;
-    await deps.store.pruneChain(anchor, chain.lastBlock === 0);
+    if (anchor === undefined || !(await deps.store.pruneChain(anchor, chain.lastBlock === 0))) continue;
     events += anchor.seq - chain.anchorSeq;
+    pruned += 1;
   }
-  return { before, events, chains: planned.size };
+  return { before, events, chains: pruned };
 }

@@ -141,20 +141,22 @@ export function auditStore(db: Db) {
     },
 
     /**
-     * Deletes a chain's blocks (or, for a chain of one row per event, its events) up to the anchor
-     * and records the anchor, in one transaction. Returns how many rows went.
+     * Moves a chain's anchor forward and deletes its blocks (or, for a chain of one row per event,
+     * its events) up to it, in one transaction. False when the anchor is already there or further:
+     * a concurrent prune reached further, and moving it back would orphan what that one deleted.
      */
-    async pruneChain(anchor: AuditAnchor, oneRowPerEvent: boolean): Promise<number> {
+    async pruneChain(anchor: AuditAnchor, oneRowPerEvent: boolean): Promise<boolean> {
       return k.transaction().execute(async (tx) => {
-        const deleted = oneRowPerEvent
-          ? await tx.deleteFrom('auditEvents').where('chainId', '=', anchor.chainId).where('seq', '<=', anchor.seq).executeTakeFirst()
-          : await tx.deleteFrom('auditBlocks').where('chainId', '=', anchor.chainId).where('block', '<=', anchor.block).executeTakeFirst();
-        await tx
+        const moved = await tx
           .updateTable('auditChains')
           .set({ anchorBlock: anchor.block, anchorSeq: anchor.seq, anchorHash: anchor.hash })
           .where('id', '=', anchor.chainId)
-          .execute();
-        return Number(deleted.numDeletedRows);
+          .where('anchorSeq', '<', anchor.seq)
+          .executeTakeFirst();
+        if (Number(moved.numUpdatedRows) === 0) return false;
+        if (oneRowPerEvent) await tx.deleteFrom('auditEvents').where('chainId', '=', anchor.chainId).where('seq', '<=', anchor.seq).execute();
+        else await tx.deleteFrom('auditBlocks').where('chainId', '=', anchor.chainId).where('block', '<=', anchor.block).execute();
+        return true;
       });
     },
 
