@@ -4,7 +4,7 @@ import { resolveAdminToken } from './config/admin-token.js';
 import { connectionRegistry, type ConnectionRegistry } from './connections/index.js';
 import { Keyring, loadMasterKey, rotateKeys, type RotationResult } from './crypto/index.js';
 import { agentRegistry, leaseService, type AgentRegistry, type LeaseService } from './agents/index.js';
-import { SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/index.js';
+import { AuditRetention, SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/index.js';
 import { Forwarder, UPSTREAM_TIMEOUTS, brokerService, type BrokerService } from './broker/index.js';
 import { eventOutbox, safeEmit, webhookRegistry, WebhookDelivery, type EmitEvent, type WebhookRegistry } from './events/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -36,6 +36,8 @@ export interface Latchkey {
   tokens: LatchkeyTokens;
   /** Refreshes tokens ahead of expiry (started here, stopped by close()). */
   refresher: BackgroundRefresher;
+  /** Prunes the audit log past LATCHKEY_AUDIT_RETENTION, when set (started here, stopped by close()). */
+  retention: AuditRetention;
   /** The webhook outbox: `emit` records an event, `delivery` sends it, `webhooks` are the subscriptions. */
   events: { emit: EmitEvent; webhooks: WebhookRegistry; delivery: WebhookDelivery };
   adminToken: string;
@@ -129,6 +131,8 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     );
     refresher.start();
     delivery.start();
+    const retention = new AuditRetention({ prune: (before) => audit.prune(before), clock, logger }, config.auditRetentionSeconds);
+    retention.start();
     const agents = agentRegistry({ store, clock });
     const forwarder = new Forwarder({ bodyLimit: config.bodyLimit, ...UPSTREAM_TIMEOUTS });
     const broker = brokerService({
@@ -157,6 +161,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       leases,
       tokens,
       refresher,
+      retention,
       events: { emit, webhooks, delivery },
       adminToken,
       newAdminToken: created ? adminToken : undefined,
@@ -167,6 +172,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
           replace: (value, envelope) => store.sealed.replace(value, envelope),
         }),
       close: async () => {
+        await retention.stop();
         await refresher.stop();
         await delivery.stop();
         await oauth.devicePoller.stop();

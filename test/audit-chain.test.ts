@@ -409,6 +409,27 @@ for (const backend of BACKENDS) {
       assert.match(listed.stdout, /proxy\.request/);
     });
 
+    test('LATCHKEY_AUDIT_RETENTION prunes what is older than the setting; verify still holds', async () => {
+      const clock = new ManualClock(Date.now());
+      const db = await backend.open();
+      const retained = await startInProcess({ clock, env: { LATCHKEY_AUDIT_RETENTION: '30d' }, ...(db.databaseUrl ? { databaseUrl: db.databaseUrl } : {}) });
+      try {
+        for (let i = 0; i < 3; i += 1) await retained.core.audit.admin('test.old', {});
+        assert.equal((await retained.core.retention.runOnce())?.events, 0, 'nothing is 30 days old yet');
+        clock.advance(40 * 86_400_000);
+        await retained.core.audit.admin('test.new', {});
+        const result = await retained.core.retention.runOnce();
+        assert.ok(result !== undefined && result.events >= 3, JSON.stringify(result));
+        assert.equal((await retained.core.audit.list({ action: 'test.old' })).length, 0);
+        assert.equal((await retained.core.audit.list({ action: 'test.new' })).length, 1);
+        assert.equal((await retained.core.audit.verify()).ok, true);
+        assert.match(retained.logs.text(), /audit events past retention pruned/);
+      } finally {
+        await retained.close();
+        await db.drop();
+      }
+    });
+
     test('POST /v1/audit/prune and `latchkey audit prune` check their input', async () => {
       const env = { LATCHKEY_URL: lk.url, LATCHKEY_ADMIN_TOKEN: ADMIN };
       const nothing = await runCli(['audit', 'prune', '--before', '30d'], env);

@@ -134,4 +134,7 @@ test('an invalid setting stops serve with a message naming it', async () => {
   const key = await runCli(['serve'], { LATCHKEY_MASTER_KEY: 'short', LATCHKEY_DATA_DIR: mkdtempSync(join(tmpdir(), 'lk-')) });
   assert.equal(key.code, 2);
   assert.match(key.stderr, /LATCHKEY_MASTER_KEY/);
+  const retention = await runCli(['serve'], { LATCHKEY_AUDIT_RETENTION: '12h', LATCHKEY_DATA_DIR: mkdtempSync(join(tmpdir(), 'lk-')) });
+  assert.equal(retention.code, 2);
+  assert.match(retention.stderr, /LATCHKEY_AUDIT_RETENTION: "12h" is not a duration of at least a day/);
 });

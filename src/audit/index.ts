@@ -1,6 +1,7 @@
 export { auditLog, type AuditLog, type AuditQuery } from './log.js';
 export { verifyAudit, type VerifyResult, type BrokenLink } from './verify.js';
 export { pruneAudit, type PruneResult, type PruneDetail } from './prune.js';
+export { AuditRetention } from './retention.js';
 export { blockSearchKeys, genesisHash, hashBlock, hashEvent, searchKey } from './chain.js';
 export { AuditWriter } from './writer.js';
 export {

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseDuration } from '../duration.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -37,6 +38,8 @@ export interface Config {
   metricsPublic: boolean;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  /** Audit events older than this many seconds are pruned daily (LATCHKEY_AUDIT_RETENTION); undefined keeps them all. */
+  auditRetentionSeconds: number | undefined;
 }
 
 /** Raised for an invalid setting; the message names it. */
@@ -94,7 +97,18 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     logLevel: parseLogLevel(pick(flags.logLevel, env.LATCHKEY_LOG_LEVEL)),
     metricsPublic: parseBool(env.LATCHKEY_METRICS_PUBLIC, 'LATCHKEY_METRICS_PUBLIC'),
     bodyLimit: parseNonNegativeInt(env.LATCHKEY_BODY_LIMIT, 1024 * 1024, 'LATCHKEY_BODY_LIMIT'),
+    auditRetentionSeconds: parseRetention(nonEmpty(env.LATCHKEY_AUDIT_RETENTION)),
   };
+}
+
+function parseRetention(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = parseDuration(value);
+  // Under a day would prune what the daily pass just wrote about; it is almost surely a typo for days.
+  if (seconds === undefined || seconds < 86_400) {
+    throw new ConfigError('LATCHKEY_AUDIT_RETENTION', `"${value}" is not a duration of at least a day, such as 90d`);
+  }
+  return seconds;
 }
 
 function pick(flag: string | number | undefined, envValue: string | undefined): string | undefined {
