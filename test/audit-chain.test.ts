@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { auditLog, genesisHash, hashBlock, hashEvent, searchKey, type AuditLog, type StoredEvent } from '../src/audit/index.js';
+import {
+  auditLog,
+  genesisHash,
+  hashBlock,
+  hashEvent,
+  pruneAudit,
+  searchKey,
+  type AuditLog,
+  type PruneDetail,
+  type StoredEvent,
+} from '../src/audit/index.js';
 import { ManualClock, systemClock } from '../src/clock.js';
 import { createLogger } from '../src/log.js';
 import { openMigratedStore, type AuditBlockRow, type Store } from '../src/store/index.js';
@@ -283,6 +293,29 @@ for (const backend of BACKENDS) {
       assert.equal(earlier, undefined, 'block 1 is gone');
       assert.equal(await store.audit.pruneChain({ chainId: old.chainId, block: 1, seq: 1, hash: 'x' }, false), false);
       assert.equal((await store.audit.chains()).find((c) => c.id === old.chainId)?.anchorBlock, current.anchorBlock);
+
+      // A big prune goes a step at a time; one that stops half-way leaves a chain that still verifies.
+      clock.set(Date.parse('2026-07-01T00:00:00.000Z'));
+      for (let i = 0; i < 6; i += 1) await old.record(event);
+      clock.set(Date.parse('2026-09-01T00:00:00.000Z'));
+      await old.record(event);
+      let steps = 0;
+      const failingThird: typeof store.audit = {
+        ...store.audit,
+        pruneChain: async (...args) => {
+          steps += 1;
+          if (steps === 3) throw new Error('connection lost');
+          return store.audit.pruneChain(...args);
+        },
+      };
+      const record = async (detail: PruneDetail): Promise<void> => old.admin('audit.prune', { detail: { before: detail.before, anchors: detail.anchors.map((a) => ({ ...a })) } });
+      await assert.rejects(pruneAudit({ store: failingThird, record, step: 2 }, '2026-08-01T00:00:00.000Z'), /connection lost/);
+      const halfWay = (await store.audit.chains()).find((c) => c.id === old.chainId);
+      assert.equal(halfWay?.anchorBlock, current.anchorBlock + 4, 'two steps of two blocks went');
+      assert.equal((await old.verify()).ok, true);
+      const rest = await pruneAudit({ store: store.audit, record, step: 2 }, '2026-08-01T00:00:00.000Z');
+      assert.equal(rest.chains, 1);
+      assert.equal((await old.verify()).ok, true);
 
       // Deleting the next block and moving the anchor to it, real hash and all, is not a prune.
       const [head] = (await store.audit.chains()).filter((c) => c.id === old.chainId);

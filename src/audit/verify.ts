@@ -24,15 +24,20 @@ class Broken extends Error {
   }
 }
 
-const anchorKey = (a: AuditAnchor): string => `${a.chainId}\n${a.block}\n${a.seq}\n${a.hash}`;
-
-/** Anchors named by `audit.prune` events, as verify meets them. */
-function collectAnchors(event: StoredEvent, into: Set<string>): void {
+/**
+ * How far `audit.prune` events allow each chain to be cut (the furthest
+ * event position any of them names), as verify meets them. A prune that
+ * stopped half-way leaves its chain anchored short of what its event names:
+ * still a prune. The walk checks the anchor's hash against the next block.
+ */
+function collectAnchors(event: StoredEvent, into: Map<string, number>): void {
   if (event.action !== 'audit.prune') return;
   const anchors = (event.detail as Partial<PruneDetail> | undefined)?.anchors;
   if (!Array.isArray(anchors)) return;
-  for (const a of anchors) {
-    if (typeof a === 'object' && a !== null && typeof a.chainId === 'string' && typeof a.hash === 'string') into.add(anchorKey(a));
+  for (const a of anchors as unknown[]) {
+    if (typeof a !== 'object' || a === null) continue;
+    const { chainId, seq } = a as Partial<AuditAnchor>;
+    if (typeof chainId === 'string' && typeof seq === 'number' && seq > (into.get(chainId) ?? 0)) into.set(chainId, seq);
   }
 }
 
@@ -46,7 +51,7 @@ export async function verifyAudit(store: AuditStore): Promise<VerifyResult> {
   const heads = new Map((await store.chains()).map((c) => [c.id, c]));
   const legacy = new Set(await store.chainIdsWithLegacyEvents());
   const ids = [...new Set([...heads.keys(), ...legacy, ...(await store.chainIdsWithBlocks())])].sort();
-  const attested = new Set<string>();
+  const attested = new Map<string, number>();
   let events = 0;
   try {
     for (const chainId of ids) {
@@ -57,7 +62,7 @@ export async function verifyAudit(store: AuditStore): Promise<VerifyResult> {
     for (const chainId of ids) {
       const head = heads.get(chainId);
       const anchor = head === undefined ? undefined : anchorOf(head);
-      if (anchor !== undefined && !attested.has(anchorKey(anchor))) {
+      if (anchor !== undefined && anchor.seq > (attested.get(chainId) ?? 0)) {
         throw new Broken({
           chainId,
           seq: anchor.seq,
@@ -84,7 +89,7 @@ function parseEvents(block: AuditBlockRow): StoredEvent[] {
   return [];
 }
 
-async function verifyChain(store: AuditStore, chainId: string, head: AuditChainRow | undefined, attested: Set<string>): Promise<number> {
+async function verifyChain(store: AuditStore, chainId: string, head: AuditChainRow | undefined, attested: Map<string, number>): Promise<number> {
   // After a prune the chain starts at its anchor; whether a prune put it there is checked at the end.
   const anchor = head === undefined ? undefined : anchorOf(head);
   let prev = anchor?.hash ?? genesisHash(chainId);
