@@ -123,7 +123,7 @@ export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger
     const at = new Date(before);
     if (Number.isNaN(at.getTime())) throw new InvalidRequest('before must be an ISO 8601 time');
     if (at.getTime() > deps.clock.now().getTime()) throw new InvalidRequest('before must not be in the future');
-    // Events still in the group-commit queue are older than anything recorded from here on.
+    // So that the chain heads the plan reads hold every event recorded so far.
     await writer.flush();
     return pruneAudit(
       {

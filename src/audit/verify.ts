@@ -44,8 +44,8 @@ function collectAnchors(event: StoredEvent, into: Map<string, number>): void {
 /**
  * Walks every chain from its genesis (or from where a prune left it),
  * recomputing each hash; the first broken link is reported. A chain that
- * starts after a prune must start at an anchor an intact `audit.prune`
- * event names: anything else is a deletion.
+ * starts after a prune may start no further than an intact `audit.prune`
+ * event allows: anything beyond is a deletion.
  */
 export async function verifyAudit(store: AuditStore): Promise<VerifyResult> {
   const heads = new Map((await store.chains()).map((c) => [c.id, c]));
@@ -62,13 +62,14 @@ export async function verifyAudit(store: AuditStore): Promise<VerifyResult> {
     for (const chainId of ids) {
       const head = heads.get(chainId);
       const anchor = head === undefined ? undefined : anchorOf(head);
-      if (anchor !== undefined && anchor.seq > (attested.get(chainId) ?? 0)) {
+      const allowed = attested.get(chainId) ?? 0;
+      if (anchor !== undefined && anchor.seq > allowed) {
         throw new Broken({
           chainId,
-          seq: anchor.seq,
+          seq: allowed + 1,
           id: null,
           ...(anchor.block === 0 ? {} : { block: anchor.block }),
-          reason: `events 1–${anchor.seq} are gone, and no audit.prune event records pruning them`,
+          reason: `events ${allowed + 1}–${anchor.seq} are gone, and no audit.prune event records pruning them`,
         });
       }
     }
