@@ -6,9 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import {
   auditLog,
-  genesisHash,
   hashBlock,
-  hashEvent,
   pruneAudit,
   searchKey,
   type AuditLog,
@@ -21,6 +19,7 @@ import { openMigratedStore, type AuditBlockRow, type Store } from '../src/store/
 import { createAgent, importTokens, json, rawRequest, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { runCli } from './helpers/latchkey-process.js';
+import { legacyAuditRows } from './helpers/legacy-audit.js';
 import { BACKENDS } from './helpers/oauth-flows.js';
 
 const silent = createLogger('silent');
@@ -146,27 +145,17 @@ for (const backend of BACKENDS) {
 
     test('a chain written one row per event (before 0005) is still listed and verified', async () => {
       const chainId = 'chn_legacy0000000000000000';
-      let prevHash = genesisHash(chainId);
-      const rows = [1, 2, 3].map((seq) => {
-        const row = {
-          chainId,
-          seq,
-          id: `${chainId}.${seq}`,
-          at: `2020-01-01T00:00:0${seq}.000Z`,
-          actorType: 'agent',
-          actorId: 'agt_old',
-          actorName: 'old-bot',
-          action: 'proxy.request',
-          connection: 'legacy-conn',
-          outcome: 'success',
-          status: 200,
-          detail: JSON.stringify({ seq }),
-          prevHash,
-        };
-        const hash = hashEvent(row);
-        prevHash = hash;
-        return { ...row, hash };
-      });
+      const { rows, lastHash: prevHash } = legacyAuditRows(chainId, 3, (seq) => ({
+        at: `2020-01-01T00:00:0${seq}.000Z`,
+        actorType: 'agent',
+        actorId: 'agt_old',
+        actorName: 'old-bot',
+        action: 'proxy.request',
+        connection: 'legacy-conn',
+        outcome: 'success',
+        status: 200,
+        detail: JSON.stringify({ seq }),
+      }));
       await store.db.kysely.insertInto('auditEvents').values(rows).execute();
       await store.db.kysely.insertInto('auditChains').values({ id: chainId, startedAt: '2020-01-01T00:00:00.000Z', lastSeq: 3, lastHash: prevHash, lastBlock: 0, anchorBlock: 0, anchorSeq: 0 }).execute();
       const before = await log.verify();

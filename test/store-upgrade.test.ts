@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Migrator, sql } from 'kysely';
-import { auditLog, genesisHash, hashEvent } from '../src/audit/index.js';
+import { auditLog } from '../src/audit/index.js';
 import { ManualClock } from '../src/clock.js';
 import { createLogger } from '../src/log.js';
 import { migrate, openStore, type Store } from '../src/store/index.js';
 import { MIGRATIONS } from '../src/store/migrations/index.js';
+import { legacyAuditRows } from './helpers/legacy-audit.js';
 import { BACKENDS } from './helpers/oauth-flows.js';
 
 /** The last migration of the first release: a database users already have. */
@@ -36,29 +37,20 @@ for (const backend of BACKENDS) {
         values ('prv_old', 'old', 'Old', 'https://idp.example/token', 'client_secret_basic', '[]', 1, '{}', '[]', '[]', '{}', 0, ${NOW}, ${NOW})`.execute(k);
       await sql`insert into connections (id, name, provider_id, environment, grant_type, status, scopes, metadata, version, failure_count, created_at, updated_at)
         values ('conn_old', 'old-conn', 'prv_old', 'default', 'imported', 'active', '["a"]', '{}', 0, 0, ${NOW}, ${NOW})`.execute(k);
-      let prevHash = genesisHash(chainId);
-      for (const seq of [1, 2, 3]) {
-        const row = {
-          chainId,
-          seq,
-          id: `${chainId}.${seq}`,
-          at: `2020-01-01T00:00:0${seq}.000Z`,
-          actorType: 'admin',
-          actorId: null,
-          actorName: 'admin',
-          action: 'provider.create',
-          connection: null,
-          outcome: 'success',
-          status: null,
-          detail: '{}',
-          prevHash,
-        };
-        const hash = hashEvent(row);
-        await sql`insert into audit_events (chain_id, seq, id, at, actor_type, actor_id, actor_name, action, connection, outcome, status, detail, prev_hash, hash)
-          values (${chainId}, ${seq}, ${row.id}, ${row.at}, 'admin', null, 'admin', 'provider.create', null, 'success', null, '{}', ${prevHash}, ${hash})`.execute(k);
-        prevHash = hash;
-      }
-      await sql`insert into audit_chains (id, started_at, last_seq, last_hash) values (${chainId}, '2020-01-01T00:00:00.000Z', 3, ${prevHash})`.execute(k);
+      // audit_events is as 0004 made it; audit_chains gains columns later, so its row goes in by hand.
+      const { rows, lastHash } = legacyAuditRows(chainId, 3, (seq) => ({
+        at: `2020-01-01T00:00:0${seq}.000Z`,
+        actorType: 'admin',
+        actorId: null,
+        actorName: 'admin',
+        action: 'provider.create',
+        connection: null,
+        outcome: 'success',
+        status: null,
+        detail: '{}',
+      }));
+      await k.insertInto('auditEvents').values(rows).execute();
+      await sql`insert into audit_chains (id, started_at, last_seq, last_hash) values (${chainId}, '2020-01-01T00:00:00.000Z', 3, ${lastHash})`.execute(k);
 
       await migrate(store.db);
     });
