@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { AuditUnavailable } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import type { AuditChainRow, AuditStore } from '../store/index.js';
+import type { AuditChainHead, AuditStore } from '../store/index.js';
 import { blockSearchKeys, genesisHash, hashBlock } from './chain.js';
 import type { AuditInput, StoredEvent } from './types.js';
 
@@ -28,7 +28,7 @@ export class AuditWriter {
   readonly #logger: Logger;
   #queue: Pending[] = [];
   #running: Promise<void> | undefined;
-  #head: AuditChainRow;
+  #head: AuditChainHead;
 
   constructor(deps: { store: AuditStore; clock: Clock; logger: Logger }) {
     this.#store = deps.store;
@@ -40,9 +40,6 @@ export class AuditWriter {
       lastSeq: 0,
       lastHash: genesisHash(this.chainId),
       lastBlock: 0,
-      anchorBlock: 0,
-      anchorSeq: 0,
-      anchorHash: null,
     };
   }
 
@@ -60,7 +57,7 @@ export class AuditWriter {
           connection: input.connection ?? null,
           outcome: input.outcome,
           status: input.status ?? null,
-          // A copy: the caller may reuse its object before the block is written.
+          // A (shallow) copy: the caller may reuse its object before the block is written.
           detail: { ...input.detail },
         },
         resolve,

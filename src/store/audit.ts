@@ -6,6 +6,8 @@ import type { AuditBlocksTable, AuditChainsTable, AuditEventsTable } from './sch
 export type AuditEventRow = AuditEventsTable;
 export type AuditBlockRow = AuditBlocksTable;
 export type AuditChainRow = AuditChainsTable;
+/** What a writing process keeps of its chain's head; the anchor columns belong to prunes. */
+export type AuditChainHead = Pick<AuditChainRow, 'id' | 'startedAt' | 'lastSeq' | 'lastHash' | 'lastBlock'>;
 
 export interface AuditFilter {
   actorId?: string;
@@ -34,13 +36,13 @@ function decodeChain(r: AuditChainsTable): AuditChainRow {
  * statements: a block is written for every group commit, and through Kysely
  * each cost four compiled queries and a dozen promise hops.
  */
-function sqliteAppender(database: BetterSqlite3.Database): (chain: AuditChainRow, block: AuditBlockRow) => void {
+function sqliteAppender(database: BetterSqlite3.Database): (chain: AuditChainHead, block: AuditBlockRow) => void {
   const insert = database.prepare(
     'insert into audit_blocks (chain_id, block, first_seq, last_seq, first_at, last_at, events, search_keys, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const moveHead = database.prepare('update audit_chains set last_seq = ?, last_hash = ?, last_block = ? where id = ?');
   const insertHead = database.prepare('insert into audit_chains (id, started_at, last_seq, last_hash, last_block) values (?, ?, ?, ?, ?)');
-  return database.transaction((chain: AuditChainRow, b: AuditBlockRow) => {
+  return database.transaction((chain: AuditChainHead, b: AuditBlockRow) => {
     insert.run(b.chainId, b.block, b.firstSeq, b.lastSeq, b.firstAt, b.lastAt, b.events, b.searchKeys, b.prevHash, b.hash);
     if (moveHead.run(chain.lastSeq, chain.lastHash, chain.lastBlock, chain.id).changes === 0) {
       insertHead.run(chain.id, chain.startedAt, chain.lastSeq, chain.lastHash, chain.lastBlock);
@@ -59,10 +61,10 @@ export interface AuditAnchor {
 export function auditStore(db: Db) {
   const k = db.kysely;
   // Prepared on first use: the store is built before migrations create the tables.
-  let appendSqlite: ((chain: AuditChainRow, block: AuditBlockRow) => void) | undefined;
+  let appendSqlite: ((chain: AuditChainHead, block: AuditBlockRow) => void) | undefined;
   return {
     /** Appends a block and moves the chain head in one transaction: all of it or none of it. */
-    async appendBlock(chain: AuditChainRow, block: AuditBlockRow): Promise<void> {
+    async appendBlock(chain: AuditChainHead, block: AuditBlockRow): Promise<void> {
       if (db.sqlite !== undefined) {
         const sqlite = db.sqlite;
         appendSqlite ??= sqliteAppender(sqlite);
@@ -81,7 +83,7 @@ export function auditStore(db: Db) {
           .set({ lastSeq: chain.lastSeq, lastHash: chain.lastHash, lastBlock: chain.lastBlock })
           .where('id', '=', chain.id)
           .executeTakeFirst();
-        if (Number(moved.numUpdatedRows) === 0) await tx.insertInto('auditChains').values(chain).execute();
+        if (Number(moved.numUpdatedRows) === 0) await tx.insertInto('auditChains').values({ ...chain, anchorBlock: 0, anchorSeq: 0 }).execute();
       });
     },
 

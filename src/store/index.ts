@@ -25,7 +25,7 @@ export type { WebhookRow, WebhookStore } from './webhooks.js';
 export type { AgentRow, AgentStore } from './agents.js';
 export type { AgentKeyRow, AgentKeyStore } from './agent-keys.js';
 export type { LeaseRow, LeaseStore } from './leases.js';
-export type { AuditAnchor, AuditEventRow, AuditBlockRow, AuditChainRow, AuditFilter, AuditStore } from './audit.js';
+export type { AuditAnchor, AuditEventRow, AuditBlockRow, AuditChainHead, AuditChainRow, AuditFilter, AuditStore } from './audit.js';
 export type { OAuthStateRow, OAuthStateStore } from './oauth-states.js';
 export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-authorizations.js';
 
