@@ -15,6 +15,10 @@ export const ERROR_CODES = [
   'provider_unavailable',
   'audit_unavailable',
   'invalid_issuer',
+  'method_not_allowed',
+  'lease_unbounded',
+  'rate_limited',
+  'provider_misconfigured',
   'internal_error',
 ] as const;
 
@@ -104,6 +108,36 @@ export class ProviderUnavailable extends LatchkeyError {
   readonly retryAfterSeconds: number;
   constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
     super('provider_unavailable', message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class MethodNotAllowed extends LatchkeyError {
+  constructor(message: string) {
+    super('method_not_allowed', message);
+  }
+}
+
+export class LeaseUnbounded extends LatchkeyError {
+  constructor(message: string) {
+    super('lease_unbounded', message);
+  }
+}
+
+/** Too many failed authentications from one source; the caller should wait `retryAfterSeconds`. */
+export class RateLimited extends LatchkeyError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super('rate_limited', message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The provider refused Latchkey's own client (`invalid_client`, `unauthorized_client`): a configuration fault, not a dead grant. */
+export class ProviderMisconfigured extends LatchkeyError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('provider_misconfigured', message, options);
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { BodyTooLarge, LatchkeyError, ProviderUnavailable, type ErrorCode } from '../errors.js';
+import { BodyTooLarge, LatchkeyError, ProviderMisconfigured, ProviderUnavailable, RateLimited, type ErrorCode } from '../errors.js';
 
 /** The one place an error code becomes an HTTP status. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -15,6 +15,10 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   provider_unavailable: 503,
   audit_unavailable: 503,
   invalid_issuer: 400,
+  method_not_allowed: 405,
+  lease_unbounded: 409,
+  rate_limited: 429,
+  provider_misconfigured: 503,
   internal_error: 500,
 };
 
@@ -27,7 +31,9 @@ export interface ErrorBody {
 export function errorBody(err: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
   if (err instanceof LatchkeyError) {
     const headers: Record<string, string> = {};
-    if (err instanceof ProviderUnavailable) headers['retry-after'] = String(err.retryAfterSeconds);
+    if (err instanceof ProviderUnavailable || err instanceof RateLimited || err instanceof ProviderMisconfigured) {
+      headers['retry-after'] = String(err.retryAfterSeconds);
+    }
     return { status: err instanceof BodyTooLarge ? 413 : STATUS_BY_CODE[err.code], body: { ...err.details, error: err.code, message: err.message }, headers };
   }
   const fe = err as Partial<FastifyError> & { validation?: unknown };
