@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../agents/index.js';
 import { grantedCapabilities, mayUseConnection } from '../../agents/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
-import { Forbidden, Unauthorized } from '../../errors.js';
+import { Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { authenticateAgent, credentialOf, safeEqual } from '../auth.js';
+import { noStore } from '../no-store.js';
 
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
 
@@ -77,7 +78,7 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
     api.post<{ Body: { connection: string; ttl?: string | number } }>(
       '/v1/leases',
       { schema: { body: leaseBody } },
-      async (request, reply) => reply.code(201).send(await core.leases.create(agentOf(request), request.body)),
+      async (request, reply) => noStore(reply).code(201).send(await core.leases.create(agentOf(request), request.body)),
     );
   });
 
@@ -94,7 +95,6 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
       async (request) => {
         const by = agents.get(request) ?? 'admin';
         const rotate = request.query.rotate === 'true' || request.query.rotate === '1';
-        if (by !== 'admin' && rotate && !by.policy.lease.allowed) throw new Forbidden('this agent may not rotate leases');
         return core.leases.end(by, request.params.id, { rotate });
       },
     );
