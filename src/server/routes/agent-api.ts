@@ -4,7 +4,7 @@ import { grantedCapabilities, mayUseConnection } from '../../agents/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
 import { Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { authenticateAgent, credentialOf, safeEqual } from '../auth.js';
+import { authenticateAdminOrAgent, authenticateAgent } from '../auth.js';
 import { noStore } from '../no-store.js';
 
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
@@ -33,7 +33,7 @@ function agentOf(request: FastifyRequest): AuthenticatedAgent {
 /** Agent auth: a bad key is refused and audited as `auth.denied` (without the key). */
 function agentAuth(core: Latchkey) {
   return async (request: FastifyRequest): Promise<void> => {
-    agents.set(request, await authenticateAgent(core, { method: request.method, url: request.url, authorization: request.headers.authorization }));
+    agents.set(request, await authenticateAgent(core, request.raw));
   };
 }
 
@@ -85,9 +85,8 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
   // Ending a lease is open to the agent holding it and to the operator.
   await app.register(async (either) => {
     either.addHook('onRequest', async (request) => {
-      const credential = credentialOf(request);
-      if (credential !== undefined && safeEqual(credential, core.adminToken)) return;
-      await agentAuth(core)(request);
+      const by = await authenticateAdminOrAgent(core, request.raw);
+      if (by !== 'admin') agents.set(request, by);
     });
     either.delete<{ Params: { id: string }; Querystring: { rotate?: string } }>(
       '/v1/leases/:id',
