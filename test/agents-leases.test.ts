@@ -149,12 +149,21 @@ for (const backend of BACKENDS) {
       assert.equal(granted.status, 201);
       assert.equal(granted.headers.get('cache-control'), 'no-store');
       assert.equal(granted.headers.get('pragma'), 'no-cache');
-      const body = (await granted.json()) as { accessToken: string; expiresAt: string; tokenExpiresAt: string | null };
+      const body = (await granted.json()) as { leaseId: string; accessToken: string; expiresAt: string; tokenExpiresAt: string | null };
       assert.equal(body.accessToken, t.access_token);
       assert.equal(body.tokenExpiresAt, null, 'the token itself outlives the lease');
       assert.equal(new Date(body.expiresAt).getTime(), clock.now().getTime() + 300_000, 'bounded by maxTtl, not the asked hour');
       const asked = (await (await lease(bounded.apiKey, { connection: 'forever', ttl: '2m' })).json()) as { expiresAt: string };
       assert.equal(new Date(asked.expiresAt).getTime(), clock.now().getTime() + 120_000);
+
+      // The lease ran out; the token did not. Only a rotation ends the agent's copy.
+      clock.advance(301_000);
+      const { leaseId } = body;
+      assert.ok(!((await lk.admin('GET', '/v1/leases')).body as Array<{ id: string }>).some((l) => l.id === leaseId));
+      assert.equal((await as.introspect(body.accessToken)).active, true, 'the token outlives the lease');
+      const rotated = await lk.admin('DELETE', `/v1/leases/${leaseId}?rotate=true`);
+      assert.equal((rotated.body as { revokedAtProvider: boolean }).revokedAtProvider, true, JSON.stringify(rotated.body));
+      assert.equal((await as.introspect(body.accessToken)).active, false);
     });
 
     test('every response carrying a token or key says Cache-Control: no-store', async () => {
