@@ -62,4 +62,16 @@ describe('CLI: agents, invoke, lease', () => {
     const removed = await runCli(['agents', 'remove', 'cli-bot'], env);
     assert.equal(removed.code, 0, removed.stderr);
   });
+
+  test('agents create --lease-rotate grants rotation; without --lease-ttl a never-expiring token is not leased', async () => {
+    const created = await runCli(['agents', 'create', 'rotator', '--allow', 'spotify', '--lease-rotate'], env);
+    assert.equal(created.code, 0, created.stderr);
+    const shown = await runCli(['agents', 'show', 'rotator'], env);
+    assert.match(shown.stdout, /expiring tokens only, may rotate/);
+    const key = /(lk_[A-Za-z0-9_-]{43})/.exec(created.stdout)?.[1] ?? '';
+    const lease = await runCli(['lease', 'spotify'], { LATCHKEY_URL: lk.url, LATCHKEY_AGENT_KEY: key });
+    assert.equal(lease.code, 1);
+    assert.match(lease.stderr, /lease_unbounded/);
+    assert.equal(lease.stdout, '', 'no token printed');
+  });
 });

@@ -48,7 +48,7 @@ for (const backend of BACKENDS) {
           scopes: ['openid', 'offline_access', 'api:read'],
         });
       }
-      leaser = await createAgent(lk, { name: 'leaser', policy: { rules: [{ connections: ['fx*'] }], lease: { allowed: true, maxTtl: '1h' } } });
+      leaser = await createAgent(lk, { name: 'leaser', policy: { rules: [{ connections: ['fx*'] }], lease: { allowed: true, maxTtl: '1h', rotate: true } } });
       short = await createAgent(lk, { name: 'short', policy: { rules: [{ connections: ['fx'] }], lease: { allowed: true, maxTtl: '5m' } } });
       secrets.push(leaser.apiKey, short.apiKey);
     });
@@ -109,6 +109,78 @@ for (const backend of BACKENDS) {
       assert.ok(events.some((e) => e.detail.leaseId === lease.leaseId && e.detail.rotate === true));
       const list = (await lk.admin('GET', '/v1/leases')).body as Array<{ id: string }>;
       assert.ok(!list.some((l) => l.id === lease.leaseId));
+    });
+
+    test('rotate=true without policy.lease.rotate is 403 and leaves the token and the lease alone', async () => {
+      const sdk = new Latchkey({ url: lk.url, agentKey: short.apiKey });
+      const lease = await sdk.lease('fx', { ttl: '1m' });
+      const refused = await sdk.endLease(lease.leaseId, { rotate: true }).catch((err: unknown) => err);
+      assert.ok(isApiError(refused, 'forbidden'), String(refused));
+      assert.equal((await as.introspect(lease.accessToken)).active, true, 'nothing was revoked');
+      const list = (await lk.admin('GET', '/v1/leases')).body as Array<{ id: string }>;
+      assert.ok(list.some((l) => l.id === lease.leaseId), 'the lease is still active');
+      const denied = await auditEvents(lk, '?action=auth.denied');
+      assert.ok(denied.some((e) => e.actor.name === 'short' && e.detail.operation === 'lease.rotate'));
+      assert.deepEqual(await sdk.endLease(lease.leaseId), { ended: true, revokedAtProvider: false, refreshed: null, refreshError: null });
+      assert.equal((await as.introspect(lease.accessToken)).active, true);
+    });
+
+    test('a token without expiry is leased only under the policy maxTtl, which bounds the lease', async () => {
+      const t = await fixtureTokens(as);
+      secrets.push(t.access_token, t.refresh_token ?? '');
+      await importTokens(lk, { name: 'forever', provider: 'fixture', accessToken: t.access_token, scopes: ['api:read'] });
+      const unbounded = await createAgent(lk, { name: 'unbounded', policy: { rules: [{ connections: ['forever'] }], lease: { allowed: true } } });
+      const bounded = await createAgent(lk, { name: 'bounded', policy: { rules: [{ connections: ['forever'] }], lease: { allowed: true, maxTtl: '5m' } } });
+      const lease = (agentKey: string, body: Record<string, unknown>) =>
+        fetch(`${lk.url}/v1/leases`, { method: 'POST', headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+      for (const body of [{ connection: 'forever' }, { connection: 'forever', ttl: '1m' }]) {
+        const refused = await lease(unbounded.apiKey, body);
+        assert.equal(refused.status, 409);
+        const error = (await refused.json()) as { error: string; message: string };
+        assert.equal(error.error, 'lease_unbounded', 'an agent-chosen ttl is no bound either');
+        assertNoSecrets(error.message, secrets, 'the refusal');
+      }
+      const denied = await auditEvents(lk, '?action=auth.denied');
+      assert.ok(denied.some((e) => e.actor.name === 'unbounded' && e.detail.reason === 'lease_unbounded' && e.connection === 'forever'));
+      assert.ok(!((await lk.admin('GET', '/v1/leases')).body as Array<{ agent: string }>).some((l) => l.agent === 'unbounded'), 'no lease row');
+
+      const granted = await lease(bounded.apiKey, { connection: 'forever', ttl: '1h' });
+      assert.equal(granted.status, 201);
+      assert.equal(granted.headers.get('cache-control'), 'no-store');
+      assert.equal(granted.headers.get('pragma'), 'no-cache');
+      const body = (await granted.json()) as { leaseId: string; accessToken: string; expiresAt: string; tokenExpiresAt: string | null };
+      assert.equal(body.accessToken, t.access_token);
+      assert.equal(body.tokenExpiresAt, null, 'the token itself outlives the lease');
+      assert.equal(new Date(body.expiresAt).getTime(), clock.now().getTime() + 300_000, 'bounded by maxTtl, not the asked hour');
+      const asked = (await (await lease(bounded.apiKey, { connection: 'forever', ttl: '2m' })).json()) as { expiresAt: string };
+      assert.equal(new Date(asked.expiresAt).getTime(), clock.now().getTime() + 120_000);
+
+      // The lease ran out; the token did not. Only a rotation ends the agent's copy.
+      clock.advance(301_000);
+      const { leaseId } = body;
+      assert.ok(!((await lk.admin('GET', '/v1/leases')).body as Array<{ id: string }>).some((l) => l.id === leaseId));
+      assert.equal((await as.introspect(body.accessToken)).active, true, 'the token outlives the lease');
+      const rotated = await lk.admin('DELETE', `/v1/leases/${leaseId}?rotate=true`);
+      assert.equal((rotated.body as { revokedAtProvider: boolean }).revokedAtProvider, true, JSON.stringify(rotated.body));
+      assert.equal((await as.introspect(body.accessToken)).active, false);
+    });
+
+    test('every response carrying a token or key says Cache-Control: no-store', async () => {
+      const fx = (await lk.admin('GET', '/v1/connections/fx')).body as { id: string };
+      const read = await lk.admin('GET', `/v1/connections/${fx.id}/token`);
+      assert.equal(read.status, 200);
+      const created = await lk.admin('POST', '/v1/agents', { name: 'cache-check' });
+      assert.equal(created.status, 201);
+      const key = await lk.admin('POST', '/v1/agents/cache-check/keys');
+      assert.equal(key.status, 201);
+      const hook = await lk.admin('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['*'] });
+      assert.equal(hook.status, 201, JSON.stringify(hook.body));
+      for (const [what, res] of Object.entries({ read, created, key, hook })) {
+        assert.equal(res.headers.get('cache-control'), 'no-store', what);
+        assert.equal(res.headers.get('pragma'), 'no-cache', what);
+      }
+      assert.equal((await lk.admin('GET', '/v1/agents')).headers.get('cache-control'), null, 'only responses with a secret');
     });
 
     test('the operator can end any lease', async () => {

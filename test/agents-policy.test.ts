@@ -64,6 +64,14 @@ describe('policy evaluation (unit)', () => {
     assert.throws(() => parsePolicy({ rules: [{ connections: ['x'], path: ['/'] }] }), /unknown field "path"/);
     assert.throws(() => parsePolicy({ rules: [{ connections: ['x'], paths: ['api'] }] }), /start with "\/"/);
     assert.throws(() => parsePolicy({ lease: { allowed: true, maxTtl: 'soon' } }), /maxTtl/);
+    assert.throws(() => parsePolicy({ lease: { allowed: true, rotate: 'yes' } }), /rotate must be a boolean/);
+    assert.throws(() => parsePolicy({ lease: { allowed: true, rotates: true } }), /unknown field "rotates"/);
+  });
+
+  test('rotating leases is off unless policy.lease.rotate says so', () => {
+    assert.equal(policy.lease.rotate, undefined);
+    assert.equal(parsePolicy({ lease: { allowed: true, rotate: true } }).lease.rotate, true);
+    assert.equal(parsePolicy({ lease: { allowed: true, rotate: false } }).lease.rotate, undefined);
   });
 });
 

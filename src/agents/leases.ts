@@ -1,11 +1,11 @@
 import { agentActorOf } from './actor.js';
 import type { AuditLog } from '../audit/index.js';
-import { ADMIN_ACTOR } from '../audit/index.js';
+import { ADMIN_ACTOR, type Actor } from '../audit/index.js';
 import type { Clock } from '../clock.js';
 import type { Connection, ConnectionRegistry } from '../connections/index.js';
 import type { Keyring } from '../crypto/index.js';
 import { parseDuration } from '../duration.js';
-import { Forbidden, InvalidRequest, NotFound, ProviderUnavailable, isLatchkeyError } from '../errors.js';
+import { Forbidden, InvalidRequest, LeaseUnbounded, NotFound, ProviderUnavailable, isLatchkeyError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Store } from '../store/index.js';
 import type { TokenService } from '../tokens/index.js';
@@ -61,7 +61,8 @@ function leaseContext(leaseId: string) {
 /**
  * The lease length: the shortest of what was asked for, the policy's maxTtl
  * and the token's remaining life minus the refresh skew, so a lease never
- * outlives its token or its policy.
+ * outlives its token or its policy. (A token without expiry is leased only
+ * under a maxTtl; create() refuses it otherwise.)
  */
 export function leaseSeconds(input: { requested: number; maxTtl: number | undefined; now: Date; tokenExpiresAt: string | null; skewSeconds: number }): number {
   const limits = [input.requested];
@@ -83,6 +84,10 @@ export function leaseService(deps: LeaseDeps) {
     return connection;
   }
 
+  async function denied(actor: Actor, connection: string | null, reason: string, operation: string): Promise<void> {
+    await audit.record({ actor, action: 'auth.denied', connection, outcome: 'denied', detail: { reason, operation } });
+  }
+
   async function create(agent: AuthenticatedAgent, input: { connection: string; ttl?: string | number }): Promise<LeaseGranted> {
     const actor = agentActorOf(agent);
     let connection: Connection;
@@ -97,12 +102,15 @@ export function leaseService(deps: LeaseDeps) {
       if (parsed === undefined || parsed <= 0) throw new InvalidRequest('ttl must be a positive duration such as "15m"');
       requested = parsed;
     } catch (err) {
-      if (err instanceof Forbidden || err instanceof NotFound) {
-        await audit.record({ actor, action: 'auth.denied', connection: input.connection, outcome: 'denied', detail: { reason: err.code, operation: 'lease.create' } });
-      }
+      if (err instanceof Forbidden || err instanceof NotFound) await denied(actor, input.connection, err.code, 'lease.create');
       throw err;
     }
     const grant = await deps.tokens.getValidToken(connection);
+    if (grant.expiresAt === null && agent.policy.lease.maxTtl === undefined) {
+      // The agent's own ttl is no bound: nothing the operator set would ever end this copy of the token.
+      await denied(actor, connection.name, 'lease_unbounded', 'lease.create');
+      throw new LeaseUnbounded(`the token of connection "${connection.name}" does not expire and the agent's policy sets no lease.maxTtl`);
+    }
     const now = clock.now();
     const seconds = leaseSeconds({
       requested,
@@ -143,6 +151,12 @@ export function leaseService(deps: LeaseDeps) {
    */
   async function end(by: AuthenticatedAgent | 'admin', leaseId: string, options: { rotate: boolean }): Promise<LeaseEnded> {
     const actor = by === 'admin' ? ADMIN_ACTOR : agentActorOf(by);
+    // Rotation breaks the connection for every other user of it until the refresh lands (or for good, on
+    // providers that revoke the whole grant), so an agent needs its own policy flag; the operator always may.
+    if (options.rotate && by !== 'admin' && by.policy.lease.rotate !== true) {
+      await denied(actor, null, 'forbidden', 'lease.rotate');
+      throw new Forbidden(`agent "${by.name}" may not rotate leases (policy.lease.rotate)`);
+    }
     const lease = await store.leases.findById(leaseId);
     if (lease === undefined || (by !== 'admin' && lease.agentId !== by.id)) throw new NotFound(`lease ${leaseId} does not exist`);
     const connection = await deps.connections.find(lease.connectionId);

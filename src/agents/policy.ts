@@ -13,8 +13,10 @@ export interface PolicyRule {
 
 export interface LeasePolicy {
   allowed: boolean;
-  /** seconds */
+  /** seconds; also the only bound on a lease of a token that never expires (without it such a lease is refused). */
   maxTtl?: number;
+  /** Whether the agent may end its leases with rotate=true, which revokes the token and refreshes the connection. */
+  rotate?: boolean;
 }
 
 /** Default deny: an agent may do only what a rule allows. */
@@ -76,9 +78,14 @@ export function parsePolicy(input: unknown): Policy {
   const lease: LeasePolicy = { allowed: false };
   if (raw.lease !== undefined) {
     if (typeof raw.lease !== 'object' || raw.lease === null) throw new InvalidRequest('policy.lease must be an object');
-    const l = raw.lease as { allowed?: unknown; maxTtl?: unknown };
+    const l = raw.lease as Record<string, unknown>;
+    for (const key of Object.keys(l)) {
+      if (!['allowed', 'maxTtl', 'rotate'].includes(key)) throw new InvalidRequest(`policy.lease: unknown field "${key}"`);
+    }
     if (l.allowed !== undefined && typeof l.allowed !== 'boolean') throw new InvalidRequest('policy.lease.allowed must be a boolean');
+    if (l.rotate !== undefined && typeof l.rotate !== 'boolean') throw new InvalidRequest('policy.lease.rotate must be a boolean');
     lease.allowed = l.allowed === true;
+    if (l.rotate === true) lease.rotate = true;
     if (l.maxTtl !== undefined) {
       const seconds = parseDuration(l.maxTtl);
       if (seconds === undefined || seconds <= 0) throw new InvalidRequest('policy.lease.maxTtl must be a duration such as "15m"');

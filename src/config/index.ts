@@ -40,6 +40,12 @@ export interface Config {
   bodyLimit: number;
   /** Audit events older than this many seconds are pruned daily (LATCHKEY_AUDIT_RETENTION); undefined keeps them all. */
   auditRetentionSeconds: number | undefined;
+  /** Failed authentications one source may make per window before it is refused with 429; 0 turns the limit off (LATCHKEY_AUTH_FAILURE_LIMIT). */
+  authFailureLimit: number;
+  /** The window of that limit, in seconds (LATCHKEY_AUTH_FAILURE_WINDOW). */
+  authFailureWindowSeconds: number;
+  /** Behind one trusted reverse proxy: the source is the last X-Forwarded-For address (LATCHKEY_TRUST_PROXY). */
+  trustProxy: boolean;
 }
 
 /** Raised for an invalid setting; the message names it. */
@@ -98,6 +104,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     metricsPublic: parseBool(env.LATCHKEY_METRICS_PUBLIC, 'LATCHKEY_METRICS_PUBLIC'),
     bodyLimit: parseNonNegativeInt(env.LATCHKEY_BODY_LIMIT, 1024 * 1024, 'LATCHKEY_BODY_LIMIT'),
     auditRetentionSeconds: parseRetention(nonEmpty(env.LATCHKEY_AUDIT_RETENTION)),
+    authFailureLimit: parseNonNegativeInt(env.LATCHKEY_AUTH_FAILURE_LIMIT, 20, 'LATCHKEY_AUTH_FAILURE_LIMIT'),
+    authFailureWindowSeconds: parseWindow(nonEmpty(env.LATCHKEY_AUTH_FAILURE_WINDOW)),
+    trustProxy: parseBool(env.LATCHKEY_TRUST_PROXY, 'LATCHKEY_TRUST_PROXY'),
   };
 }
 
@@ -108,6 +117,13 @@ function parseRetention(value: string | undefined): number | undefined {
   if (seconds === undefined || seconds < 86_400) {
     throw new ConfigError('LATCHKEY_AUDIT_RETENTION', `"${value}" is not a duration of at least a day, such as 90d`);
   }
+  return seconds;
+}
+
+function parseWindow(value: string | undefined): number {
+  if (value === undefined) return 60;
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds <= 0) throw new ConfigError('LATCHKEY_AUTH_FAILURE_WINDOW', `"${value}" is not a duration such as 60 or 1m`);
   return seconds;
 }
 

@@ -53,7 +53,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   await metricsRoutes(app, core, metrics);
 
   await app.register(async (admin) => {
-    admin.addHook('onRequest', async (request) => requireAdmin(request, core.adminToken));
+    admin.addHook('onRequest', async (request) => requireAdmin(core, request));
     // Fail closed, as the proxy does: a change is recorded before it is made, so
     // a broken audit log refuses it (503 audit_unavailable) instead of leaving it unaudited.
     admin.addHook('preHandler', async (request) => {

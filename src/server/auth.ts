@@ -1,16 +1,57 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../agents/index.js';
 import { ANONYMOUS_ACTOR } from '../audit/index.js';
-import { Unauthorized } from '../errors.js';
+import { RateLimited, Unauthorized } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
+import { AuthFailureLimit, sourceOf } from './auth-limit.js';
 
-/** The credential in `Authorization: Bearer x` or `Authorization: token x` (what GitHub clients send). */
-export function credentialOf(request: FastifyRequest): string | undefined {
-  return credentialFromHeader(request.headers.authorization);
+/** What authentication reads of a request: node's own, so the proxy (before Fastify) and Fastify's routes share it. */
+export type AuthRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers' | 'socket'>;
+
+// One limit per core, so the proxy handler and every Fastify scope of a server count together.
+const limits = new WeakMap<Latchkey, AuthFailureLimit>();
+
+function authFailureLimit(core: Latchkey): AuthFailureLimit {
+  let limit = limits.get(core);
+  if (limit === undefined) {
+    limit = new AuthFailureLimit(core.clock, { limit: core.config.authFailureLimit, windowSeconds: core.config.authFailureWindowSeconds });
+    limits.set(core, limit);
+  }
+  return limit;
 }
 
+/**
+ * Refuses, before any credential is looked at, a source that failed too often:
+ * a valid credential from it is refused too, or the limit would still answer
+ * every guess (429 for wrong, 200 for right). Only the first refusal of a
+ * window is audited, so a flood cannot fill the audit log.
+ */
+async function refuseIfLimited(core: Latchkey, request: AuthRequest): Promise<string> {
+  const limit = authFailureLimit(core);
+  const source = sourceOf(request, core.config.trustProxy);
+  const seconds = limit.blockedFor(source);
+  if (seconds === 0) return source;
+  if (limit.announce(source)) {
+    const { limit: failures, windowSeconds } = limit.settings;
+    try {
+      await core.audit.record({
+        actor: ANONYMOUS_ACTOR,
+        action: 'auth.rate_limited',
+        outcome: 'denied',
+        detail: { source, failures, windowSeconds, retryAfter: seconds, method: request.method ?? 'GET', path: pathOf(request.url ?? '').slice(0, 200) },
+      });
+    } catch (err) {
+      limit.unannounce(source);
+      throw err;
+    }
+  }
+  throw new RateLimited(`too many failed authentications from this address; try again in ${seconds} s`, seconds);
+}
+
+/** The credential in `Authorization: Bearer x` or `Authorization: token x` (what GitHub clients send). */
 export function credentialFromHeader(header: string | undefined): string | undefined {
   if (typeof header !== 'string') return undefined;
   const match = /^(?:bearer|token)\s+(\S+)\s*$/i.exec(header);
@@ -26,23 +67,41 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-export function requireAdmin(request: FastifyRequest, adminToken: string): void {
-  const credential = credentialOf(request);
-  if (credential === undefined || !safeEqual(credential, adminToken)) {
+function isAdmin(core: Latchkey, request: AuthRequest): boolean {
+  const credential = credentialFromHeader(request.headers.authorization);
+  return credential !== undefined && safeEqual(credential, core.adminToken);
+}
+
+export async function requireAdmin(core: Latchkey, request: FastifyRequest): Promise<void> {
+  const source = await refuseIfLimited(core, request.raw);
+  if (!isAdmin(core, request.raw)) {
+    authFailureLimit(core).fail(source);
     throw new Unauthorized('a valid admin token is required (Authorization: Bearer <admin token>)');
   }
 }
 
 /** Agent auth for every agent-facing route: a bad key is refused and audited as `auth.denied` (without the key). */
-export async function authenticateAgent(core: Latchkey, request: { method?: string | undefined; url?: string | undefined; authorization?: string | undefined }): Promise<AuthenticatedAgent> {
+export async function authenticateAgent(core: Latchkey, request: AuthRequest): Promise<AuthenticatedAgent> {
+  return checkAgentKey(core, request, await refuseIfLimited(core, request));
+}
+
+/** For routes open to the operator and to agents (ending a lease). */
+export async function authenticateAdminOrAgent(core: Latchkey, request: AuthRequest): Promise<AuthenticatedAgent | 'admin'> {
+  const source = await refuseIfLimited(core, request);
+  return isAdmin(core, request) ? 'admin' : checkAgentKey(core, request, source);
+}
+
+async function checkAgentKey(core: Latchkey, request: AuthRequest, source: string): Promise<AuthenticatedAgent> {
   try {
-    return await core.agents.authenticate(credentialFromHeader(request.authorization));
+    return await core.agents.authenticate(credentialFromHeader(request.headers.authorization));
   } catch (err) {
+    // A store failure is not a wrong key; only refusals count against the source.
+    if (err instanceof Unauthorized) authFailureLimit(core).fail(source);
     await core.audit.record({
       actor: ANONYMOUS_ACTOR,
       action: 'auth.denied',
       outcome: 'denied',
-      detail: { reason: 'unauthorized', method: request.method ?? 'GET', path: pathOf(request.url ?? '').slice(0, 200) },
+      detail: { reason: 'unauthorized', source, method: request.method ?? 'GET', path: pathOf(request.url ?? '').slice(0, 200) },
     });
     throw err;
   }

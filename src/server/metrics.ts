@@ -101,7 +101,7 @@ export async function metricsRoutes(app: FastifyInstance, core: Latchkey, metric
   });
 
   app.get('/metrics', async (request, reply) => {
-    if (!core.config.metricsPublic) requireAdmin(request, core.adminToken);
+    if (!core.config.metricsPublic) await requireAdmin(core, request);
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render(core));
   });
 }

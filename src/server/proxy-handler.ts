@@ -74,7 +74,7 @@ export function proxyHandler(core: Latchkey, metrics: RequestMetrics) {
   async function handle(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
     const { connection, rawPath, rawQuery } = splitProxyUrl(req.url ?? PROXY_PREFIX);
     if (connection === '') throw new NotFound(`no route for ${req.method ?? 'GET'} ${pathOf(req.url ?? '')}`);
-    const agent = await authenticateAgent(core, { method: req.method, url: req.url, authorization: req.headers.authorization });
+    const agent = await authenticateAgent(core, req);
     const length = req.headers['content-length'];
     const result = await core.broker.proxy(agent, {
       connection,

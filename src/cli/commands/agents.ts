@@ -7,9 +7,16 @@ interface AgentView {
   id: string;
   name: string;
   environment: string;
-  policy: { rules: Array<Record<string, string[]>>; lease: { allowed: boolean; maxTtl?: number } };
+  policy: { rules: Array<Record<string, string[]>>; lease: { allowed: boolean; maxTtl?: number; rotate?: boolean } };
   createdAt: string;
   keys?: Array<{ id: string; createdAt: string }>;
+}
+
+/** Without maxTtl a token that never expires cannot be leased (409 lease_unbounded). */
+function leaseSummary(lease: AgentView['policy']['lease']): string {
+  if (!lease.allowed) return 'no';
+  const length = lease.maxTtl === undefined ? 'expiring tokens only' : `up to ${lease.maxTtl}s`;
+  return lease.rotate === true ? `${length}, may rotate` : length;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -28,6 +35,7 @@ interface CreateOptions {
   policy?: string;
   allow?: string[];
   leaseTtl?: string;
+  leaseRotate?: boolean;
   env?: string;
 }
 
@@ -40,6 +48,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .option('--policy <file>', 'policy JSON file {"rules":[...],"lease":{...}}')
     .option('--allow <conn[:methods]>', 'allow a connection (glob), optionally only some methods (repeatable)', collect)
     .option('--lease-ttl <duration>', 'allow leases up to this long (e.g. 15m)')
+    .option('--lease-rotate', 'allow leases, and ending them with rotate=true (revokes the token, refreshes the connection)')
     .option('--env <environment>', 'environment whose connections the agent sees (default "default")')
     .action(async (name: string, o: CreateOptions) => {
       if (o.policy !== undefined && o.allow !== undefined) throw new UsageError('give either --policy or --allow, not both');
@@ -51,7 +60,9 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
           throw new UsageError(`--policy ${o.policy}: ${err instanceof Error ? err.message : String(err)}`);
         }
       } else policy = { rules: (o.allow ?? []).map(ruleFromAllow) };
-      if (o.leaseTtl !== undefined) policy.lease = { allowed: true, maxTtl: o.leaseTtl };
+      if (o.leaseTtl !== undefined || o.leaseRotate === true) {
+        policy.lease = { allowed: true, ...(o.leaseTtl === undefined ? {} : { maxTtl: o.leaseTtl }), ...(o.leaseRotate === true ? { rotate: true } : {}) };
+      }
       const created = await adminClient(globals()).http.json<AgentView & { apiKey: string; keyId: string }>('POST', '/v1/agents', {
         body: { name, ...(o.env === undefined ? {} : { environment: o.env }), policy },
       });
@@ -67,7 +78,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
       if (globals().json) return printJson(list);
       printTable(
         ['name', 'id', 'env', 'rules', 'leases'],
-        list.map((a) => [a.name, a.id, a.environment, a.policy.rules.length, a.policy.lease.allowed ? `up to ${a.policy.lease.maxTtl ?? '15m'}s` : 'no']),
+        list.map((a) => [a.name, a.id, a.environment, a.policy.rules.length, leaseSummary(a.policy.lease)]),
       );
     });
 
@@ -82,7 +93,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
         ['name', a.name],
         ['environment', a.environment],
         ['keys', (a.keys ?? []).map((k) => k.id)],
-        ['lease', a.policy.lease.allowed ? `allowed, max ${a.policy.lease.maxTtl ?? 900}s` : 'not allowed'],
+        ['lease', leaseSummary(a.policy.lease)],
         ['created at', a.createdAt],
       ]);
       process.stdout.write(`policy\n${JSON.stringify(a.policy.rules, null, 2)}\n`);

@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../agents/index.js';
 import { grantedCapabilities, mayUseConnection } from '../../agents/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
-import { Forbidden, Unauthorized } from '../../errors.js';
+import { Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { authenticateAgent, credentialOf, safeEqual } from '../auth.js';
+import { authenticateAdminOrAgent, authenticateAgent } from '../auth.js';
+import { noStore } from '../no-store.js';
 
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
 
@@ -32,7 +33,7 @@ function agentOf(request: FastifyRequest): AuthenticatedAgent {
 /** Agent auth: a bad key is refused and audited as `auth.denied` (without the key). */
 function agentAuth(core: Latchkey) {
   return async (request: FastifyRequest): Promise<void> => {
-    agents.set(request, await authenticateAgent(core, { method: request.method, url: request.url, authorization: request.headers.authorization }));
+    agents.set(request, await authenticateAgent(core, request.raw));
   };
 }
 
@@ -77,16 +78,15 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
     api.post<{ Body: { connection: string; ttl?: string | number } }>(
       '/v1/leases',
       { schema: { body: leaseBody } },
-      async (request, reply) => reply.code(201).send(await core.leases.create(agentOf(request), request.body)),
+      async (request, reply) => noStore(reply).code(201).send(await core.leases.create(agentOf(request), request.body)),
     );
   });
 
   // Ending a lease is open to the agent holding it and to the operator.
   await app.register(async (either) => {
     either.addHook('onRequest', async (request) => {
-      const credential = credentialOf(request);
-      if (credential !== undefined && safeEqual(credential, core.adminToken)) return;
-      await agentAuth(core)(request);
+      const by = await authenticateAdminOrAgent(core, request.raw);
+      if (by !== 'admin') agents.set(request, by);
     });
     either.delete<{ Params: { id: string }; Querystring: { rotate?: string } }>(
       '/v1/leases/:id',
@@ -94,7 +94,6 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
       async (request) => {
         const by = agents.get(request) ?? 'admin';
         const rotate = request.query.rotate === 'true' || request.query.rotate === '1';
-        if (by !== 'admin' && rotate && !by.policy.lease.allowed) throw new Forbidden('this agent may not rotate leases');
         return core.leases.end(by, request.params.id, { rotate });
       },
     );

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Agent } from '../../agents/index.js';
 import type { Latchkey } from '../../latchkey.js';
+import { noStore } from '../no-store.js';
 
 const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const createAgentBody = {
@@ -31,7 +32,7 @@ export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise
       const { agent, key } = await core.agents.create(request.body);
       await core.audit.admin('agent.create', { detail: { agent: agent.name, agentId: agent.id, keyId: key.id } });
       // The key is shown here once; only its hash is stored.
-      return reply.code(201).send({ ...view(agent), keyId: key.id, apiKey: key.apiKey });
+      return noStore(reply).code(201).send({ ...view(agent), keyId: key.id, apiKey: key.apiKey });
     },
   );
 
@@ -62,7 +63,7 @@ export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise
     const agent = await core.agents.get(request.params.id);
     const key = await core.agents.addKey(agent.id);
     await core.audit.admin('agent.key_create', { detail: { agent: agent.name, agentId: agent.id, keyId: key.id } });
-    return reply.code(201).send({ id: key.id, agentId: agent.id, apiKey: key.apiKey, createdAt: key.createdAt });
+    return noStore(reply).code(201).send({ id: key.id, agentId: agent.id, apiKey: key.apiKey, createdAt: key.createdAt });
   });
 
   app.delete<{ Params: { id: string; keyId: string } }>(

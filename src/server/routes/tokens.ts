@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { idParams } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
+import { noStore } from '../no-store.js';
 
 /** The operator's own token read and forced refresh. Agents use the proxy or a lease instead. */
 export async function tokenRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
@@ -8,7 +9,7 @@ export async function tokenRoutes(app: FastifyInstance, core: Latchkey): Promise
     const connection = await core.connections.get(request.params.id);
     const grant = await core.tokens.getValidToken(connection);
     await core.audit.admin('connection.token_read', { connection: connection.name });
-    void reply.header('cache-control', 'no-store');
+    noStore(reply);
     return { accessToken: grant.accessToken, tokenType: grant.tokenType, scopes: grant.scopes, expiresAt: grant.expiresAt };
   });
 

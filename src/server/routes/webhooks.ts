@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { idParams } from '../../api/index.js';
 import { EVENT_TYPES, type WebhookInput } from '../../events/index.js';
 import type { Latchkey } from '../../latchkey.js';
+import { noStore } from '../no-store.js';
 
 const webhookBody = {
   type: 'object',
@@ -20,7 +21,7 @@ export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promi
     request.log.info({ webhook: created.id, events: created.events }, 'webhook registered');
     await core.audit.admin('webhook.create', { detail: { webhook: created.id } });
     // The secret is shown here only (when Latchkey generated it, it exists nowhere else).
-    return reply.code(201).send(created);
+    return noStore(reply).code(201).send(created);
   });
 
   app.get('/v1/webhooks', async () => core.events.webhooks.list());
