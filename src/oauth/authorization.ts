@@ -47,11 +47,10 @@ export async function startAuthorization(
   params.set('response_type', 'code');
   params.set('state', state);
   if (scopes.length > 0) params.set(provider.quirks.authorizeScopeParam ?? 'scope', scopeValue(provider, scopes));
-  if (provider.pkce) {
-    secrets.codeVerifier = oidc.randomPKCECodeVerifier();
-    params.set('code_challenge', await oidc.calculatePKCECodeChallenge(secrets.codeVerifier));
-    params.set('code_challenge_method', 'S256');
-  }
+  // Always S256 (RFC 9700 §2.1.1): a server that does not know PKCE ignores the parameters.
+  secrets.codeVerifier = oidc.randomPKCECodeVerifier();
+  params.set('code_challenge', await oidc.calculatePKCECodeChallenge(secrets.codeVerifier));
+  params.set('code_challenge_method', 'S256');
   if (scopes.includes('openid')) {
     secrets.nonce = oidc.randomNonce();
     params.set('nonce', secrets.nonce);

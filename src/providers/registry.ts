@@ -77,6 +77,8 @@ function fromRow(row: ProviderRow): Provider {
   return {
     ...rest,
     sealedClientSecret: clientSecret,
+    // Rows from before PKCE was always on may say false; the flow sends S256 regardless.
+    pkce: true,
     tokenEndpointAuthMethod: row.tokenEndpointAuthMethod as TokenEndpointAuthMethod,
     capabilities: row.capabilities as unknown as Capability[],
     quirks: row.quirks as ProviderQuirks,
@@ -302,6 +304,9 @@ const ENDPOINT_FIELDS = [
 
 /** Validates a complete provider and canonicalises URLs and hosts. */
 function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
+  if (!p.pkce) {
+    throw new InvalidRequest('pkce cannot be turned off: Latchkey always sends PKCE (S256), which a server that does not support it ignores');
+  }
   for (const field of ENDPOINT_FIELDS) {
     const value = p[field];
     if (value !== null && value !== undefined) p[field] = checkEndpointUrl(field, value, allowHttpLoopback).href;
