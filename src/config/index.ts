@@ -40,6 +40,8 @@ export interface Config {
   bodyLimit: number;
   /** Audit events older than this many seconds are pruned daily (LATCHKEY_AUDIT_RETENTION); undefined keeps them all. */
   auditRetentionSeconds: number | undefined;
+  /** Extra host names the server answers to besides the public URL's and localhost (LATCHKEY_ALLOWED_HOSTS). */
+  allowedHosts: string[];
   /** LATCHKEY_INSECURE_PUBLIC_URL: the operator accepted a plain-http public URL off loopback (warned and audited at start). */
   insecurePublicUrl: boolean;
 }
@@ -104,7 +106,21 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     bodyLimit: parseNonNegativeInt(env.LATCHKEY_BODY_LIMIT, 1024 * 1024, 'LATCHKEY_BODY_LIMIT'),
     auditRetentionSeconds: parseRetention(nonEmpty(env.LATCHKEY_AUDIT_RETENTION)),
     insecurePublicUrl,
+    allowedHosts: parseHostNames(env.LATCHKEY_ALLOWED_HOSTS),
   };
+}
+
+function parseHostNames(value: string | undefined): string[] {
+  return (nonEmpty(value) ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+    .map((name) => {
+      if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
+        throw new ConfigError('LATCHKEY_ALLOWED_HOSTS', `"${name}" is not a host name (no scheme, port or path)`);
+      }
+      return name;
+    });
 }
 
 /** Whether an http(s) origin's host is this machine (where plain http never crosses a network). */
