@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { PRESETS } from '../src/providers/presets.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
+import { openLink } from './helpers/oauth-flows.js';
 
 /** An authorization server stub whose metadata the test writes. */
 async function metadataServer(metadata: (issuer: string) => Record<string, unknown>): Promise<{ issuer: string; close(): void }> {
@@ -52,7 +53,7 @@ describe('consent hardening: PKCE cannot be turned off', () => {
       assert.equal((created.body as { pkce: boolean }).pkce, true);
       const started = await server.admin('POST', `/v1/connect/${name}`, { name: `conn-${preset.name}` });
       assert.equal(started.status, 201, `${preset.name}: ${JSON.stringify(started.body)}`);
-      const url = new URL((started.body as { authorizationUrl: string }).authorizationUrl);
+      const url = new URL(await openLink((started.body as { authorizationUrl: string }).authorizationUrl));
       assert.equal(url.searchParams.get('code_challenge_method'), 'S256', preset.name);
       assert.match(url.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/, preset.name);
     }

@@ -6,7 +6,7 @@ import { ManualClock } from '../src/clock.js';
 import { pollDeviceAuthorization, type OAuthDeps } from '../src/oauth/index.js';
 import { sealTokens } from '../src/tokens/index.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { assertNoSecrets, getConnection, pageError, storedTokens, visit } from './helpers/oauth-flows.js';
+import { assertNoSecrets, getConnection, openLink, pageError, storedTokens, visit } from './helpers/oauth-flows.js';
 
 const GOOD_CODE = 'good-code';
 const ACCESS_TOKEN = 'gho_fake_access_token_for_quirks_0001';
@@ -101,7 +101,7 @@ describe('provider quirks come from preset data, not from the flow code', () => 
     const res = await server.admin('POST', '/v1/connect/gh', { name, scopes: ['repo', 'read:user'] });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const body = res.body as { connectionId: string; authorizationUrl: string };
-    const url = new URL(body.authorizationUrl);
+    const url = new URL(await openLink(body.authorizationUrl));
     assert.equal(url.searchParams.get('scope'), 'repo read:user');
     assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
     assert.equal(url.searchParams.get('nonce'), null, 'no nonce without openid');
@@ -168,16 +168,16 @@ describe('provider quirks come from preset data, not from the flow code', () => 
     assert.equal(await row(), undefined);
   });
 
-  test('Slack: user scopes go in user_scope, comma-separated; no PKCE where the preset says the provider has none', async () => {
+  test('Slack: user scopes go in user_scope, comma-separated; PKCE is sent (Slack ignores it)', async () => {
     const created = await server.admin('POST', '/v1/providers', { name: 'slack', preset: 'slack', clientId: '123.456' });
     assert.equal(created.status, 201);
     const res = await server.admin('POST', '/v1/connect/slack', { scopes: ['channels:read', 'chat:write'] });
     assert.equal(res.status, 201, JSON.stringify(res.body));
-    const url = new URL((res.body as { authorizationUrl: string }).authorizationUrl);
+    const url = new URL(await openLink((res.body as { authorizationUrl: string }).authorizationUrl));
     assert.equal(url.origin + url.pathname, 'https://slack.com/oauth/v2/authorize');
     assert.equal(url.searchParams.get('user_scope'), 'channels:read,chat:write');
     assert.equal(url.searchParams.get('scope'), null);
-    assert.equal(url.searchParams.get('code_challenge'), null);
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
     assert.ok((url.searchParams.get('state') ?? '').length >= 22);
   });
 });

@@ -4,7 +4,7 @@ import { clientConfiguration, scopeValue } from './client.js';
 import type { ConnectInput, OAuthDeps } from './deps.js';
 import { pendingConnection } from './pending-connection.js';
 import { checkReturnTo } from './return-to.js';
-import { STATE_TTL_MS, stateId, stateSecretsContext, type StateSecrets } from './state.js';
+import { STATE_TTL_MS, sha256Hex, stateId, stateSecretsContext, type StateSecrets } from './state.js';
 
 export interface AuthorizationInput extends ConnectInput {
   returnTo?: string;
@@ -55,7 +55,13 @@ export async function startAuthorization(
     secrets.nonce = oidc.randomNonce();
     params.set('nonce', secrets.nonce);
   }
-  const authorizationUrl = oidc.buildAuthorizationUrl(config, params).href;
+  const providerUrl = oidc.buildAuthorizationUrl(config, params).href;
+  // The link people open is Latchkey's start page, which binds the request to that browser (RFC 9700
+  // §4.7.1); the provider's URL itself stays sealed until then.
+  const startToken = provider.quirks.unboundCallback === true ? undefined : oidc.randomState();
+  if (startToken !== undefined) secrets.authorizationUrl = providerUrl;
+  const authorizationUrl =
+    startToken === undefined ? providerUrl : `${deps.config.publicUrl.replace(/\/+$/, '')}/oauth/start/${startToken}`;
 
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
@@ -71,6 +77,8 @@ export async function startAuthorization(
     returnTo,
     expiresAt,
     createdAt: now.toISOString(),
+    startId: startToken === undefined ? null : sha256Hex(startToken),
+    browserBinding: null,
   });
   deps.logger.info({ connection: connection.name, provider: provider.name }, 'authorization started');
   return { connectionId: connection.id, authorizationUrl, expiresAt };

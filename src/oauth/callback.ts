@@ -6,7 +6,11 @@ import { clientConfiguration } from './client.js';
 import type { OAuthDeps } from './deps.js';
 import { tokenEndpointError, describeFailure } from './failures.js';
 import { failPendingConnection, grantedTokens, saveGrant } from './grant.js';
-import { stateId, stateSecretsContext, type StateSecrets } from './state.js';
+import { timingSafeEqual } from 'node:crypto';
+import { flowCookieName, sha256Hex, stateId, stateSecretsContext, type StateSecrets } from './state.js';
+
+/** The browser's cookie of a given name, as the callback request carried it. */
+export type BrowserCookies = (name: string) => string | undefined;
 
 export interface CallbackResult {
   connection: Connection;
@@ -19,7 +23,7 @@ export interface CallbackResult {
  * use whatever happens next); a failure after that marks the connection
  * `error` with the reason and stores no token.
  */
-export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): Promise<CallbackResult> {
+export async function handleCallback(deps: OAuthDeps, query: URLSearchParams, cookies: BrowserCookies): Promise<CallbackResult> {
   const state = query.get('state');
   if (state === null || state === '') throw new InvalidState('the callback carries no state');
   const row = await deps.store.oauthStates.consume(stateId(state));
@@ -27,6 +31,10 @@ export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): P
   if (row.expiresAt <= deps.clock.now().toISOString()) {
     await failPendingConnection(deps, row.connectionId, 'the authorization request expired before the callback');
     throw new InvalidState('the authorization request expired (10 minutes); start the connection again');
+  }
+  if (row.startId !== null && !sameBrowser(row.browserBinding, cookies(flowCookieName(row.id)))) {
+    await failPendingConnection(deps, row.connectionId, 'the authorization was finished in another browser than the one that opened the link');
+    throw new InvalidState('this authorization was started in another browser (or its link was never opened through Latchkey); start the connection again');
   }
   const connection = await deps.connections.find(row.connectionId);
   if (connection === undefined) throw new InvalidState('the connection for this authorization request no longer exists');
@@ -75,6 +83,11 @@ export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): P
     deps.logger.info({ connection: connection.name, reason }, 'authorization failed');
     throw err;
   }
+}
+
+function sameBrowser(binding: string | null, cookie: string | undefined): boolean {
+  if (binding === null || cookie === undefined) return false;
+  return timingSafeEqual(Buffer.from(sha256Hex(cookie), 'hex'), Buffer.from(binding, 'hex'));
 }
 
 /**

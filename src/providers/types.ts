@@ -42,6 +42,12 @@ export interface ProviderQuirks {
   refreshEndpoint?: string;
   /** Token response member holding the per-connection API base URL, which replaces apiBaseUrl (Salesforce: "instance_url"). */
   instanceUrlField?: string;
+  /**
+   * The deployment relays the OAuth callback server-side (no browser reaches
+   * Latchkey's start page), so the request is not bound to a browser cookie.
+   * An operator's choice, audited when set; off by default.
+   */
+  unboundCallback?: boolean;
   /** Free-text notes for people reading the catalogue. */
   notes?: string;
 }

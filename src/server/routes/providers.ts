@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { createProviderBody, forceQuery, nameParams, updateProviderBody } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
-import { PRESETS, toPublicProvider, type ProviderInput } from '../../providers/index.js';
+import { PRESETS, toPublicProvider, type Provider, type ProviderInput } from '../../providers/index.js';
+
+/** Turning off browser binding weakens the consent flow: the audit trail says so wherever it is on. */
+function bindingDetail(provider: Provider): { unboundCallback?: true } {
+  return provider.quirks.unboundCallback === true ? { unboundCallback: true } : {};
+}
 
 export async function providerRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   app.get('/v1/presets', async () =>
@@ -25,7 +30,7 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
   app.post<{ Body: ProviderInput }>('/v1/providers', { schema: { body: createProviderBody } }, async (request, reply) => {
     const provider = await core.providers.create(request.body);
     request.log.info({ provider: provider.name }, 'provider created');
-    await core.audit.admin('provider.create', { detail: { provider: provider.name } });
+    await core.audit.admin('provider.create', { detail: { provider: provider.name, ...bindingDetail(provider) } });
     return reply.code(201).send(toPublicProvider(provider));
   });
 
@@ -40,7 +45,7 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
     { schema: { params: nameParams, body: updateProviderBody } },
     async (request) => {
       const provider = await core.providers.update(request.params.name, request.body);
-      await core.audit.admin('provider.update', { detail: { provider: provider.name } });
+      await core.audit.admin('provider.update', { detail: { provider: provider.name, ...bindingDetail(provider) } });
       return toPublicProvider(provider);
     },
   );
