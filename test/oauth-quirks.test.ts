@@ -97,7 +97,7 @@ describe('provider quirks come from preset data, not from the flow code', () => 
     await github.close();
   });
 
-  async function startGitHub(name: string): Promise<{ connectionId: string; state: string }> {
+  async function startGitHub(name: string): Promise<{ connectionId: string; state: string; callback: string }> {
     const res = await server.admin('POST', '/v1/connect/gh', { name, scopes: ['repo', 'read:user'] });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const body = res.body as { connectionId: string; authorizationUrl: string };
@@ -105,12 +105,14 @@ describe('provider quirks come from preset data, not from the flow code', () => 
     assert.equal(url.searchParams.get('scope'), 'repo read:user');
     assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
     assert.equal(url.searchParams.get('nonce'), null, 'no nonce without openid');
-    return { connectionId: body.connectionId, state: url.searchParams.get('state') ?? '' };
+    // GitHub does not send RFC 9207 `iss`, so its answers come back on a callback path of its own.
+    assert.equal(url.searchParams.get('redirect_uri'), `${server.url}/oauth/callback/gh`);
+    return { connectionId: body.connectionId, state: url.searchParams.get('state') ?? '', callback: `${server.url}/oauth/callback/gh` };
   }
 
   test('GitHub-style success: JSON on request, comma scopes split, no expires_in means no expiry', async () => {
-    const { connectionId, state } = await startGitHub('gh-ok');
-    const page = await visit(`${server.url}/oauth/callback?code=${GOOD_CODE}&state=${encodeURIComponent(state)}`);
+    const { connectionId, state, callback } = await startGitHub('gh-ok');
+    const page = await visit(`${callback}?code=${GOOD_CODE}&state=${encodeURIComponent(state)}`);
     assert.equal(page.status, 200, page.body);
     const exchange = github.seen.at(-1);
     assert.equal(exchange?.accept, 'application/json');
@@ -124,8 +126,8 @@ describe('provider quirks come from preset data, not from the flow code', () => 
   });
 
   test('GitHub-style failure: HTTP 200 with an error body is a failed exchange, not a token', async () => {
-    const { connectionId, state } = await startGitHub('gh-bad');
-    const page = await visit(`${server.url}/oauth/callback?code=wrong&state=${encodeURIComponent(state)}`);
+    const { connectionId, state, callback } = await startGitHub('gh-bad');
+    const page = await visit(`${callback}?code=wrong&state=${encodeURIComponent(state)}`);
     assert.equal(page.status, 400);
     assert.match(page.body, /bad_verification_code/);
     assert.equal(pageError(page.body), 'invalid_request');

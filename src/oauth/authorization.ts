@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { InvalidRequest } from '../errors.js';
+import type { Provider } from '../providers/index.js';
 import { clientConfiguration, scopeValue } from './client.js';
 import type { ConnectInput, OAuthDeps } from './deps.js';
 import { pendingConnection } from './pending-connection.js';
@@ -16,8 +17,14 @@ export interface AuthorizationStart {
   expiresAt: string;
 }
 
-export function redirectUriOf(publicUrl: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/oauth/callback`;
+/**
+ * One hosted callback for providers that name themselves in it (RFC 9207
+ * `iss`); for the rest, a callback path of their own, so an answer can only
+ * come back for the provider it was sent to (RFC 9700 §4.4.2).
+ */
+export function redirectUriOf(publicUrl: string, provider: Pick<Provider, 'name' | 'issParameterSupported'>): string {
+  const base = `${publicUrl.replace(/\/+$/, '')}/oauth/callback`;
+  return provider.issParameterSupported ? base : `${base}/${encodeURIComponent(provider.name)}`;
 }
 
 /**
@@ -41,7 +48,7 @@ export async function startAuthorization(
 
   const state = oidc.randomState();
   const secrets: StateSecrets = {};
-  const redirectUri = redirectUriOf(deps.config.publicUrl);
+  const redirectUri = redirectUriOf(deps.config.publicUrl, provider);
   const params = new URLSearchParams(provider.authorizeParams);
   params.set('redirect_uri', redirectUri);
   params.set('response_type', 'code');

@@ -11,7 +11,7 @@ import { DevicePoller, type DevicePollerOptions } from './device-poller.js';
 export interface OAuthService {
   startAuthorization(provider: string, input: AuthorizationInput): Promise<AuthorizationStart>;
   openAuthorizationStart(startToken: string): Promise<BrowserStart>;
-  handleCallback(query: URLSearchParams, cookies: BrowserCookies): Promise<CallbackResult>;
+  handleCallback(query: URLSearchParams, cookies: BrowserCookies, callbackPath: string): Promise<CallbackResult>;
   startDeviceAuthorization(provider: string, input: ConnectInput): Promise<DeviceStart>;
   connectClientCredentials(provider: string, input: ClientCredentialsInput): Promise<Connection>;
   devicePoller: DevicePoller;
@@ -22,7 +22,7 @@ export function oauthService(deps: OAuthDeps, options: { devicePoller?: DevicePo
   return {
     startAuthorization: (provider, input) => startAuthorization(deps, provider, input),
     openAuthorizationStart: (startToken) => openAuthorizationStart(deps, startToken),
-    handleCallback: (query, cookies) => handleCallback(deps, query, cookies),
+    handleCallback: (query, cookies, callbackPath) => handleCallback(deps, query, cookies, callbackPath),
     startDeviceAuthorization: async (provider, input) => {
       const started = await startDeviceAuthorization(deps, provider, input);
       devicePoller.wake();

@@ -48,11 +48,15 @@ export async function callbackRoutes(app: FastifyInstance, core: Latchkey): Prom
     },
   );
 
-  app.get('/oauth/callback', { exposeHeadRoute: false }, async (request, reply) => {
-    const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
+  // `/oauth/callback` for providers that send RFC 9207 `iss`; `/oauth/callback/{provider}` for the rest.
+  const callback = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const q = request.url.indexOf('?');
+    const query = new URLSearchParams(q === -1 ? '' : request.url.slice(q + 1));
     try {
-      const { connection, returnTo } = await core.oauth.handleCallback(query, (name) =>
-        cookieOf(request.headers.cookie, flowCookie(core, name).name),
+      const { connection, returnTo } = await core.oauth.handleCallback(
+        query,
+        (name) => cookieOf(request.headers.cookie, flowCookie(core, name).name),
+        q === -1 ? request.url : request.url.slice(0, q),
       );
       // The browser is not authenticated: the actor is anonymous, the consent was the provider's.
       await core.audit.record({
@@ -70,5 +74,7 @@ export async function callbackRoutes(app: FastifyInstance, core: Latchkey): Prom
     } catch (err) {
       return failurePage(request, reply, err);
     }
-  });
+  };
+  app.get('/oauth/callback', { exposeHeadRoute: false }, callback);
+  app.get('/oauth/callback/:provider', { exposeHeadRoute: false }, callback);
 }
