@@ -161,3 +161,121 @@ describe('consent hardening: mix-up defence', () => {
     assert.equal((await getConnection(server, started.connectionId)).status, 'error');
   });
 });
+
+/** A token endpoint (and device endpoint) whose answers the test chooses, per request. */
+async function hostileEndpoint(): Promise<{ url: string; answer(fn: (res: import('node:http').ServerResponse) => void): void; close(): void }> {
+  let next: (res: import('node:http').ServerResponse) => void = (res) => res.end('{}');
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => next(res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    answer: (fn) => (next = fn),
+    close: () => server.closeAllConnections() ?? server.close(),
+  };
+}
+
+const json = (body: unknown) => (res: import('node:http').ServerResponse) => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify(body));
+};
+
+describe('consent hardening: token responses are not trusted blindly', () => {
+  let server: InProcess;
+  let endpoint: Awaited<ReturnType<typeof hostileEndpoint>>;
+  let n = 0;
+
+  before(async () => {
+    server = await startInProcess();
+    endpoint = await hostileEndpoint();
+    const res = await server.admin('POST', '/v1/providers', {
+      name: 'hostile',
+      tokenEndpoint: `${endpoint.url}/token`,
+      deviceAuthorizationEndpoint: `${endpoint.url}/device`,
+      clientId: 'c',
+      clientSecret: 's',
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+  });
+  after(async () => {
+    await server?.close();
+    endpoint?.close();
+  });
+
+  async function clientCredentials(): Promise<{ status: number; body: Record<string, unknown>; name: string }> {
+    const name = `cc-${(n += 1)}`;
+    const res = await server.admin('POST', '/v1/connect/hostile/client-credentials', { name });
+    return { status: res.status, body: res.body as Record<string, unknown>, name };
+  }
+
+  test('a missing or unknown token_type is refused, not stored as Bearer; DPoP stays DPoP', async () => {
+    for (const body of [{ access_token: 'tok-no-type' }, { access_token: 'tok-mac', token_type: 'mac' }]) {
+      endpoint.answer(json(body));
+      const res = await clientCredentials();
+      assert.equal(res.status, 502, JSON.stringify(res.body));
+      assert.equal(res.body.error, 'upstream_error');
+      assert.equal((await server.admin('GET', `/v1/connections/${res.name}`)).status, 404, 'nothing was stored');
+    }
+    endpoint.answer(json({ access_token: 'tok-dpop', token_type: 'DPoP', expires_in: 60 }));
+    const dpop = await clientCredentials();
+    assert.equal(dpop.status, 201, JSON.stringify(dpop.body));
+    const token = await server.admin('GET', `/v1/connections/${dpop.name}/token`);
+    assert.equal((token.body as { tokenType: string }).tokenType, 'dpop');
+  });
+
+  test('a 50 MB token response is not read, with or without a Content-Length', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'a');
+    for (const declared of [true, false]) {
+      let sent = 0;
+      endpoint.answer((res) => {
+        res.setHeader('content-type', 'application/json');
+        if (declared) res.setHeader('content-length', String(50 * chunk.length + 40));
+        res.write('{"token_type":"bearer","access_token":"');
+        const pump = (): void => {
+          while (sent < 50) {
+            sent += 1;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end('"}');
+        };
+        res.on('error', () => {});
+        pump();
+      });
+      const res = await clientCredentials();
+      assert.equal(res.status, 502, JSON.stringify(res.body));
+      assert.match(String(res.body.message), /larger than 256 KiB/);
+      assert.ok(sent < 50, `the server stopped reading early (sent ${sent} MiB, declared: ${declared})`);
+    }
+  });
+
+  test('an absurd expires_in is clamped to a year instead of failing with a 500', async () => {
+    endpoint.answer(json({ access_token: 'tok-forever', token_type: 'bearer', expires_in: 1e308 }));
+    const res = await clientCredentials();
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const expiresAt = Date.parse(String(res.body.expiresAt));
+    assert.ok(expiresAt <= Date.now() + 367 * 86_400_000 && expiresAt > Date.now() + 300 * 86_400_000, String(res.body.expiresAt));
+  });
+
+  test('a device flow verification_uri must be https on the provider’s own domain; its lifetime is bounded', async () => {
+    const device = (verification: Record<string, unknown>, expiresIn = 600) =>
+      json({ device_code: 'dc', user_code: 'UC-1', expires_in: expiresIn, interval: 5, ...verification });
+    for (const [bad, pattern] of [
+      [{ verification_uri: 'javascript:alert(document.cookie)' }, /https/],
+      [{ verification_uri: 'https://evil.example/device' }, /not on the provider/],
+      [{ verification_uri: `${endpoint.url}/device`, verification_uri_complete: 'https://evil.example/device?code=UC-1' }, /not on the provider/],
+    ] as const) {
+      endpoint.answer(device(bad));
+      const res = await server.admin('POST', '/v1/connect/hostile/device', { name: `dev-${(n += 1)}` });
+      assert.equal(res.status, 502, JSON.stringify(res.body));
+      assert.match(String((res.body as { message: string }).message), pattern);
+    }
+    const before = (await server.admin('GET', '/v1/connections')).body as unknown[];
+    endpoint.answer(device({ verification_uri: `${endpoint.url}/device` }, 1e308));
+    const ok = await server.admin('POST', '/v1/connect/hostile/device', { name: `dev-${(n += 1)}` });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.ok(Date.parse((ok.body as { expiresAt: string }).expiresAt) <= Date.now() + 3_601_000);
+    assert.equal(((await server.admin('GET', '/v1/connections')).body as unknown[]).length, before.length + 1, 'refused answers left no connection');
+  });
+});

@@ -46,7 +46,7 @@ async function startFakeGitHub(): Promise<{ url: string; seen: SeenRequest[]; cl
         res.end(JSON.stringify(body));
       };
       if (path === '/login/device/code') {
-        answer({ device_code: DEVICE_CODE, user_code: 'WDJB-MJHT', verification_uri: 'https://github.com/login/device', expires_in: 900, interval: 1 });
+        answer({ device_code: DEVICE_CODE, user_code: 'WDJB-MJHT', verification_uri: `http://${req.headers.host ?? ''}/login/device`, expires_in: 900, interval: 1 });
         return;
       }
       const granted = { access_token: ACCESS_TOKEN, token_type: 'bearer', scope: 'repo,read:user' };

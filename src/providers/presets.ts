@@ -196,6 +196,7 @@ export const PRESETS: readonly Preset[] = [
       authorizeScopeSeparator: ',',
       authorizeScopeParam: 'user_scope',
       tokenResponseRoot: 'authed_user',
+      tokenTypeAliases: { user: 'bearer', bot: 'bearer' },
       defaultExpiresIn: null,
       notes:
         'OAuth v2: the scopes above are user scopes, sent as user_scope; the user token is in authed_user ' +

@@ -48,6 +48,10 @@ export interface ProviderQuirks {
    * An operator's choice, audited when set; off by default.
    */
   unboundCallback?: boolean;
+  /** Provider-specific `token_type` spellings of a Bearer token (Slack: "user", "bot"); any other unknown type is refused. */
+  tokenTypeAliases?: Record<string, 'bearer'>;
+  /** The token endpoint leaves `token_type` out although RFC 6749 requires it; its tokens are of this type. */
+  defaultTokenType?: 'bearer';
   /** Free-text notes for people reading the catalogue. */
   notes?: string;
 }
