@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config/index.js';
+import { isLoopbackOrigin, type Config } from './config/index.js';
 import { resolveAdminToken } from './config/admin-token.js';
 import { connectionRegistry, type ConnectionRegistry } from './connections/index.js';
 import { Keyring, loadMasterKey, rotateKeys, type RotationResult } from './crypto/index.js';
@@ -79,6 +79,10 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     const delivery = new WebhookDelivery({ store, webhooks, clock, logger }, { intervalSeconds: config.webhookIntervalSeconds });
     const emit = safeEmit(eventOutbox({ store, clock, logger, onAppended: () => delivery.nudge() }), logger);
     const audit = auditLog({ store: store.audit, clock, logger });
+    if (config.insecurePublicUrl && !config.publicUrl.startsWith('https:') && !isLoopbackOrigin(config.publicUrl)) {
+      logger.warn({ publicUrl: config.publicUrl }, 'LATCHKEY_INSECURE_PUBLIC_URL is set: authorization codes and cookies travel in clear to the public URL');
+      await audit.record({ actor: SYSTEM_ACTOR, action: 'config.insecure', outcome: 'success', detail: { setting: 'LATCHKEY_INSECURE_PUBLIC_URL', publicUrl: config.publicUrl } });
+    }
     const oauth = oauthService({
       config,
       clock,

@@ -11,6 +11,7 @@ import {
   callResource,
   getConnection,
   listConnections,
+  openLink,
   pageError,
   storedTokens,
   visit,
@@ -59,7 +60,7 @@ for (const backend of BACKENDS) {
 
     /** The provider's redirect back to Latchkey, with the code and state in it. */
     async function consent(started: Started, options: { deny?: boolean } = {}): Promise<URL> {
-      const location = new URL(await as.approve(started.authorizationUrl, options));
+      const location = new URL(await as.approve(await openLink(started.authorizationUrl), options));
       const code = location.searchParams.get('code');
       if (code !== null) secrets.push(code);
       return location;
@@ -67,7 +68,8 @@ for (const backend of BACKENDS) {
 
     test('the authorization URL carries S256 PKCE, a 256-bit state, a nonce and the callback redirect URI', async () => {
       const started = await start({ name: 'shape' });
-      const url = new URL(started.authorizationUrl);
+      assert.match(started.authorizationUrl, new RegExp(`^${server.url}/oauth/start/[A-Za-z0-9_-]{43}$`), 'the link is Latchkey’s start page');
+      const url = new URL(await openLink(started.authorizationUrl));
       assert.equal(url.origin + url.pathname, `${as.issuer}/auth`);
       assert.equal(url.searchParams.get('response_type'), 'code');
       assert.equal(url.searchParams.get('code_challenge_method'), 'S256');

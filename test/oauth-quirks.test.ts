@@ -6,7 +6,7 @@ import { ManualClock } from '../src/clock.js';
 import { pollDeviceAuthorization, type OAuthDeps } from '../src/oauth/index.js';
 import { sealTokens } from '../src/tokens/index.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { assertNoSecrets, getConnection, pageError, storedTokens, visit } from './helpers/oauth-flows.js';
+import { assertNoSecrets, getConnection, openLink, pageError, storedTokens, visit } from './helpers/oauth-flows.js';
 
 const GOOD_CODE = 'good-code';
 const ACCESS_TOKEN = 'gho_fake_access_token_for_quirks_0001';
@@ -46,7 +46,7 @@ async function startFakeGitHub(): Promise<{ url: string; seen: SeenRequest[]; cl
         res.end(JSON.stringify(body));
       };
       if (path === '/login/device/code') {
-        answer({ device_code: DEVICE_CODE, user_code: 'WDJB-MJHT', verification_uri: 'https://github.com/login/device', expires_in: 900, interval: 1 });
+        answer({ device_code: DEVICE_CODE, user_code: 'WDJB-MJHT', verification_uri: `http://${req.headers.host ?? ''}/login/device`, expires_in: 900, interval: 1 });
         return;
       }
       const granted = { access_token: ACCESS_TOKEN, token_type: 'bearer', scope: 'repo,read:user' };
@@ -97,20 +97,22 @@ describe('provider quirks come from preset data, not from the flow code', () => 
     await github.close();
   });
 
-  async function startGitHub(name: string): Promise<{ connectionId: string; state: string }> {
+  async function startGitHub(name: string): Promise<{ connectionId: string; state: string; callback: string }> {
     const res = await server.admin('POST', '/v1/connect/gh', { name, scopes: ['repo', 'read:user'] });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const body = res.body as { connectionId: string; authorizationUrl: string };
-    const url = new URL(body.authorizationUrl);
+    const url = new URL(await openLink(body.authorizationUrl));
     assert.equal(url.searchParams.get('scope'), 'repo read:user');
     assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
     assert.equal(url.searchParams.get('nonce'), null, 'no nonce without openid');
-    return { connectionId: body.connectionId, state: url.searchParams.get('state') ?? '' };
+    // GitHub does not send RFC 9207 `iss`, so its answers come back on a callback path of its own.
+    assert.equal(url.searchParams.get('redirect_uri'), `${server.url}/oauth/callback/gh`);
+    return { connectionId: body.connectionId, state: url.searchParams.get('state') ?? '', callback: `${server.url}/oauth/callback/gh` };
   }
 
   test('GitHub-style success: JSON on request, comma scopes split, no expires_in means no expiry', async () => {
-    const { connectionId, state } = await startGitHub('gh-ok');
-    const page = await visit(`${server.url}/oauth/callback?code=${GOOD_CODE}&state=${encodeURIComponent(state)}`);
+    const { connectionId, state, callback } = await startGitHub('gh-ok');
+    const page = await visit(`${callback}?code=${GOOD_CODE}&state=${encodeURIComponent(state)}`);
     assert.equal(page.status, 200, page.body);
     const exchange = github.seen.at(-1);
     assert.equal(exchange?.accept, 'application/json');
@@ -124,8 +126,8 @@ describe('provider quirks come from preset data, not from the flow code', () => 
   });
 
   test('GitHub-style failure: HTTP 200 with an error body is a failed exchange, not a token', async () => {
-    const { connectionId, state } = await startGitHub('gh-bad');
-    const page = await visit(`${server.url}/oauth/callback?code=wrong&state=${encodeURIComponent(state)}`);
+    const { connectionId, state, callback } = await startGitHub('gh-bad');
+    const page = await visit(`${callback}?code=wrong&state=${encodeURIComponent(state)}`);
     assert.equal(page.status, 400);
     assert.match(page.body, /bad_verification_code/);
     assert.equal(pageError(page.body), 'invalid_request');
@@ -168,16 +170,16 @@ describe('provider quirks come from preset data, not from the flow code', () => 
     assert.equal(await row(), undefined);
   });
 
-  test('Slack: user scopes go in user_scope, comma-separated; no PKCE where the preset says the provider has none', async () => {
+  test('Slack: user scopes go in user_scope, comma-separated; PKCE is sent (Slack ignores it)', async () => {
     const created = await server.admin('POST', '/v1/providers', { name: 'slack', preset: 'slack', clientId: '123.456' });
     assert.equal(created.status, 201);
     const res = await server.admin('POST', '/v1/connect/slack', { scopes: ['channels:read', 'chat:write'] });
     assert.equal(res.status, 201, JSON.stringify(res.body));
-    const url = new URL((res.body as { authorizationUrl: string }).authorizationUrl);
+    const url = new URL(await openLink((res.body as { authorizationUrl: string }).authorizationUrl));
     assert.equal(url.origin + url.pathname, 'https://slack.com/oauth/v2/authorize');
     assert.equal(url.searchParams.get('user_scope'), 'channels:read,chat:write');
     assert.equal(url.searchParams.get('scope'), null);
-    assert.equal(url.searchParams.get('code_challenge'), null);
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
     assert.ok((url.searchParams.get('state') ?? '').length >= 22);
   });
 });

@@ -16,6 +16,7 @@ import {
   callResource,
   eventually,
   getConnection,
+  openLink,
   visit,
 } from './helpers/oauth-flows.js';
 
@@ -97,8 +98,9 @@ for (const backend of BACKENDS) {
       const started = await admin('POST', '/v1/connect/fixture', { name: 'serve-alice' });
       assert.equal(started.status, 201, JSON.stringify(started.body));
       const { connectionId, authorizationUrl } = started.body as { connectionId: string; authorizationUrl: string };
-      assert.equal(new URL(authorizationUrl).searchParams.get('redirect_uri'), `${proc.url}/oauth/callback`);
-      const location = await as.approve(authorizationUrl);
+      const providerUrl = await openLink(authorizationUrl);
+      assert.equal(new URL(providerUrl).searchParams.get('redirect_uri'), `${proc.url}/oauth/callback`);
+      const location = await as.approve(providerUrl);
       secrets.push(new URL(location).searchParams.get('code') ?? '');
       const page = await visit(location);
       assert.equal(page.status, 200, page.body);
@@ -127,8 +129,8 @@ for (const backend of BACKENDS) {
 
     test('`latchkey connect` prints the URL and waits until the connection is active', async () => {
       const cli = startCli(['connect', 'fixture', '--name', 'cli-bob', '--no-browser'], cliEnv());
-      const url = await eventually(async () => /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(cli.stdout())?.[1]);
-      const location = await as.approve(url, { accountId: 'bob' });
+      const url = await eventually(async () => /(http:\/\/127\.0\.0\.1:\d+\/oauth\/start\/\S+)/.exec(cli.stdout())?.[1]);
+      const location = await as.approve(await openLink(url), { accountId: 'bob' });
       secrets.push(new URL(location).searchParams.get('code') ?? '');
       assert.equal((await visit(location)).status, 200);
       assert.equal(await cli.exited, 0, cli.stderr());
@@ -137,8 +139,8 @@ for (const backend of BACKENDS) {
 
     test('`latchkey connect` exits 1 with the reason when consent is denied', async () => {
       const cli = startCli(['connect', 'fixture', '--name', 'cli-denied', '--no-browser'], cliEnv());
-      const url = await eventually(async () => /(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)/.exec(cli.stdout())?.[1]);
-      assert.equal((await visit(await as.approve(url, { deny: true }))).status, 400);
+      const url = await eventually(async () => /(http:\/\/127\.0\.0\.1:\d+\/oauth\/start\/\S+)/.exec(cli.stdout())?.[1]);
+      assert.equal((await visit(await as.approve(await openLink(url), { deny: true }))).status, 400);
       assert.equal(await cli.exited, 1);
       assert.match(cli.stderr(), /access_denied/);
     });

@@ -4,7 +4,7 @@ import { ManualClock } from '../src/clock.js';
 import { verifySignature, type EventBody } from '../src/events/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { BACKENDS } from './helpers/oauth-flows.js';
+import { BACKENDS, openLink, visit } from './helpers/oauth-flows.js';
 import {
   addProvider,
   assertNoSecret,
@@ -103,9 +103,8 @@ for (const backend of BACKENDS) {
       const start = await server.admin('POST', '/v1/connect/fixture', { name: 'broken' });
       assert.equal(start.status, 201, JSON.stringify(start.body));
       const { authorizationUrl } = start.body as { authorizationUrl: string };
-      const callback = await fetch(await as.approve(authorizationUrl), { redirect: 'manual' });
+      const callback = await visit(await as.approve(await openLink(authorizationUrl)));
       assert.ok(callback.status < 400, `callback answered ${callback.status}`);
-      await callback.arrayBuffer();
       const view = (await server.admin('GET', '/v1/connections/broken')).body as ConnectionView;
       assert.equal(view.status, 'active');
       const token = await server.admin('GET', '/v1/connections/broken/token');

@@ -19,8 +19,13 @@ export function serverUrl(options: GlobalOptions): string {
   return options.url ?? process.env.LATCHKEY_URL ?? 'http://127.0.0.1:8787';
 }
 
+/** The server's data directory as the CLI sees it (LATCHKEY_DATA_DIR, default ~/.latchkey). */
+export function dataDirOf(): string {
+  return resolve(process.env.LATCHKEY_DATA_DIR || join(homedir(), '.latchkey'));
+}
+
 export function adminClient(options: GlobalOptions): LatchkeyAdmin {
-  const dataDir = resolve(process.env.LATCHKEY_DATA_DIR || join(homedir(), '.latchkey'));
+  const dataDir = dataDirOf();
   const token = readAdminToken({ adminToken: process.env.LATCHKEY_ADMIN_TOKEN || undefined, dataDir });
   if (token === undefined) {
     throw new CliFailure(

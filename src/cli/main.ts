@@ -14,6 +14,7 @@ import { leaseCommand } from './commands/lease.js';
 import { auditCommand } from './commands/audit.js';
 import { webhooksCommand } from './commands/webhooks.js';
 import { mcpCommand } from './commands/mcp.js';
+import { backupCommand } from './commands/backup.js';
 
 const program = new Command('latchkey')
   .description('OAuth token vault and broker for AI agents')
@@ -39,6 +40,7 @@ leaseCommand(program, globals);
 auditCommand(program, globals);
 webhooksCommand(program, globals);
 mcpCommand(program, globals);
+backupCommand(program, globals);
 
 // Sub-commands exit through our handler too, so usage errors exit 2.
 for (const command of program.commands) {

@@ -46,6 +46,10 @@ export interface Config {
   authFailureWindowSeconds: number;
   /** Behind one trusted reverse proxy: the source is the last X-Forwarded-For address (LATCHKEY_TRUST_PROXY). */
   trustProxy: boolean;
+  /** Extra host names the server answers to besides the public URL's and localhost (LATCHKEY_ALLOWED_HOSTS). */
+  allowedHosts: string[];
+  /** LATCHKEY_INSECURE_PUBLIC_URL: the operator accepted a plain-http public URL off loopback (warned and audited at start). */
+  insecurePublicUrl: boolean;
 }
 
 /** Raised for an invalid setting; the message names it. */
@@ -78,6 +82,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
   const publicUrl = parsePublicUrl(publicUrlSetting, host, port);
   const dataDir = resolve(pick(flags.dataDir, env.LATCHKEY_DATA_DIR) ?? join(homedir(), '.latchkey'));
   const databaseUrl = parseDatabaseUrl(pick(flags.databaseUrl, env.DATABASE_URL));
+  const insecurePublicUrl = parseBool(env.LATCHKEY_INSECURE_PUBLIC_URL, 'LATCHKEY_INSECURE_PUBLIC_URL');
+  checkPublicUrlTransport(publicUrl, publicUrlSetting === undefined ? '--host / LATCHKEY_HOST' : '--public-url / LATCHKEY_PUBLIC_URL', insecurePublicUrl);
+  checkTlsVerification(env);
   const adminToken = nonEmpty(env.LATCHKEY_ADMIN_TOKEN);
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('LATCHKEY_ADMIN_TOKEN', 'must be at least 16 characters');
@@ -107,7 +114,49 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     authFailureLimit: parseNonNegativeInt(env.LATCHKEY_AUTH_FAILURE_LIMIT, 20, 'LATCHKEY_AUTH_FAILURE_LIMIT'),
     authFailureWindowSeconds: parseWindow(nonEmpty(env.LATCHKEY_AUTH_FAILURE_WINDOW)),
     trustProxy: parseBool(env.LATCHKEY_TRUST_PROXY, 'LATCHKEY_TRUST_PROXY'),
+    insecurePublicUrl,
+    allowedHosts: parseHostNames(env.LATCHKEY_ALLOWED_HOSTS),
   };
+}
+
+function parseHostNames(value: string | undefined): string[] {
+  return (nonEmpty(value) ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+    .map((name) => {
+      if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
+        throw new ConfigError('LATCHKEY_ALLOWED_HOSTS', `"${name}" is not a host name (no scheme, port or path)`);
+      }
+      return name;
+    });
+}
+
+/** Whether an http(s) origin's host is this machine (where plain http never crosses a network). */
+export function isLoopbackOrigin(origin: string): boolean {
+  const host = new URL(origin).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1';
+}
+
+/**
+ * Authorization codes, state cookies and console sessions travel to the public URL: over plain
+ * http off this machine anyone on the path reads them, and browsers refuse `__Host-` cookies.
+ */
+function checkPublicUrlTransport(publicUrl: string, setting: string, accepted: boolean): void {
+  if (publicUrl.startsWith('https:') || isLoopbackOrigin(publicUrl) || accepted) return;
+  throw new ConfigError(
+    setting,
+    `the public URL ${publicUrl} is plain http on a host other than this machine; put Latchkey behind https and set LATCHKEY_PUBLIC_URL to that origin (or set LATCHKEY_INSECURE_PUBLIC_URL=1 to accept the risk)`,
+  );
+}
+
+/** Latchkey sends tokens to providers and APIs; with certificate checks off, anyone in the path can take them. */
+function checkTlsVerification(env: Env): void {
+  if (nonEmpty(env.NODE_TLS_REJECT_UNAUTHORIZED) !== '0') return;
+  throw new ConfigError(
+    'NODE_TLS_REJECT_UNAUTHORIZED',
+    'is 0, which turns off TLS certificate checks for every provider and API Latchkey sends tokens to; unset it (for a private CA use NODE_EXTRA_CA_CERTS)',
+  );
 }
 
 function parseRetention(value: string | undefined): number | undefined {

@@ -7,5 +7,5 @@ export {
   type StoredKey,
   type KeyStatus,
 } from './keyring.js';
-export { loadMasterKey, MasterKeyMissing, MASTER_KEY_FILE } from './master-key.js';
+export { loadMasterKey, MasterKeyExposed, MasterKeyMissing, MASTER_KEY_FILE } from './master-key.js';
 export { rotateKeys, type RotationResult, type SealedValueSource, type SealedValueRef } from './rotate.js';

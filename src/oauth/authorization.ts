@@ -1,10 +1,11 @@
 import * as oidc from 'openid-client';
 import { InvalidRequest } from '../errors.js';
+import type { Provider } from '../providers/index.js';
 import { clientConfiguration, scopeValue } from './client.js';
 import type { ConnectInput, OAuthDeps } from './deps.js';
 import { pendingConnection } from './pending-connection.js';
 import { checkReturnTo } from './return-to.js';
-import { STATE_TTL_MS, stateId, stateSecretsContext, type StateSecrets } from './state.js';
+import { STATE_TTL_MS, sha256Hex, stateId, stateSecretsContext, type StateSecrets } from './state.js';
 
 export interface AuthorizationInput extends ConnectInput {
   returnTo?: string;
@@ -16,8 +17,14 @@ export interface AuthorizationStart {
   expiresAt: string;
 }
 
-export function redirectUriOf(publicUrl: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/oauth/callback`;
+/**
+ * One hosted callback for providers that name themselves in it (RFC 9207
+ * `iss`); for the rest, a callback path of their own, so an answer can only
+ * come back for the provider it was sent to (RFC 9700 §4.4.2).
+ */
+export function redirectUriOf(publicUrl: string, provider: Pick<Provider, 'name' | 'issParameterSupported'>): string {
+  const base = `${publicUrl.replace(/\/+$/, '')}/oauth/callback`;
+  return provider.issParameterSupported ? base : `${base}/${encodeURIComponent(provider.name)}`;
 }
 
 /**
@@ -41,22 +48,27 @@ export async function startAuthorization(
 
   const state = oidc.randomState();
   const secrets: StateSecrets = {};
-  const redirectUri = redirectUriOf(deps.config.publicUrl);
+  const redirectUri = redirectUriOf(deps.config.publicUrl, provider);
   const params = new URLSearchParams(provider.authorizeParams);
   params.set('redirect_uri', redirectUri);
   params.set('response_type', 'code');
   params.set('state', state);
   if (scopes.length > 0) params.set(provider.quirks.authorizeScopeParam ?? 'scope', scopeValue(provider, scopes));
-  if (provider.pkce) {
-    secrets.codeVerifier = oidc.randomPKCECodeVerifier();
-    params.set('code_challenge', await oidc.calculatePKCECodeChallenge(secrets.codeVerifier));
-    params.set('code_challenge_method', 'S256');
-  }
+  // Always S256 (RFC 9700 §2.1.1): a server that does not know PKCE ignores the parameters.
+  secrets.codeVerifier = oidc.randomPKCECodeVerifier();
+  params.set('code_challenge', await oidc.calculatePKCECodeChallenge(secrets.codeVerifier));
+  params.set('code_challenge_method', 'S256');
   if (scopes.includes('openid')) {
     secrets.nonce = oidc.randomNonce();
     params.set('nonce', secrets.nonce);
   }
-  const authorizationUrl = oidc.buildAuthorizationUrl(config, params).href;
+  const providerUrl = oidc.buildAuthorizationUrl(config, params).href;
+  // The link people open is Latchkey's start page, which binds the request to that browser (RFC 9700
+  // §4.7.1); the provider's URL itself stays sealed until then.
+  const startToken = provider.quirks.unboundCallback === true ? undefined : oidc.randomState();
+  if (startToken !== undefined) secrets.authorizationUrl = providerUrl;
+  const authorizationUrl =
+    startToken === undefined ? providerUrl : `${deps.config.publicUrl.replace(/\/+$/, '')}/oauth/start/${startToken}`;
 
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
@@ -72,6 +84,8 @@ export async function startAuthorization(
     returnTo,
     expiresAt,
     createdAt: now.toISOString(),
+    startId: startToken === undefined ? null : sha256Hex(startToken),
+    browserBinding: null,
   });
   deps.logger.info({ connection: connection.name, provider: provider.name }, 'authorization started');
   return { connectionId: connection.id, authorizationUrl, expiresAt };

@@ -6,7 +6,11 @@ import { clientConfiguration } from './client.js';
 import type { OAuthDeps } from './deps.js';
 import { tokenEndpointError, describeFailure } from './failures.js';
 import { failPendingConnection, grantedTokens, saveGrant } from './grant.js';
-import { stateId, stateSecretsContext, type StateSecrets } from './state.js';
+import { timingSafeEqual } from 'node:crypto';
+import { flowCookieName, sha256Hex, stateId, stateSecretsContext, type StateSecrets } from './state.js';
+
+/** The browser's cookie of a given name, as the callback request carried it. */
+export type BrowserCookies = (name: string) => string | undefined;
 
 export interface CallbackResult {
   connection: Connection;
@@ -19,7 +23,12 @@ export interface CallbackResult {
  * use whatever happens next); a failure after that marks the connection
  * `error` with the reason and stores no token.
  */
-export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): Promise<CallbackResult> {
+export async function handleCallback(
+  deps: OAuthDeps,
+  query: URLSearchParams,
+  cookies: BrowserCookies,
+  callbackPath: string,
+): Promise<CallbackResult> {
   const state = query.get('state');
   if (state === null || state === '') throw new InvalidState('the callback carries no state');
   const row = await deps.store.oauthStates.consume(stateId(state));
@@ -27,6 +36,14 @@ export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): P
   if (row.expiresAt <= deps.clock.now().toISOString()) {
     await failPendingConnection(deps, row.connectionId, 'the authorization request expired before the callback');
     throw new InvalidState('the authorization request expired (10 minutes); start the connection again');
+  }
+  if (new URL(row.redirectUri).pathname !== callbackPath) {
+    await failPendingConnection(deps, row.connectionId, 'the answer came back to another provider’s callback (a possible mix-up)');
+    throw new InvalidState('this answer arrived at another provider’s callback than its request was sent with; start the connection again');
+  }
+  if (row.startId !== null && !sameBrowser(row.browserBinding, cookies(flowCookieName(row.id)))) {
+    await failPendingConnection(deps, row.connectionId, 'the authorization was finished in another browser than the one that opened the link');
+    throw new InvalidState('this authorization was started in another browser (or its link was never opened through Latchkey); start the connection again');
   }
   const connection = await deps.connections.find(row.connectionId);
   if (connection === undefined) throw new InvalidState('the connection for this authorization request no longer exists');
@@ -40,6 +57,7 @@ export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): P
       );
     }
     checkIssuer(provider, query.get('iss'));
+    if (provider.issuer === null) query.delete('iss');
     if (!query.get('code')) throw new InvalidRequest('the callback carries no code');
     const secrets = JSON.parse(
       await deps.keyring.openString(row.secrets, stateSecretsContext(row.id)),
@@ -48,7 +66,7 @@ export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): P
     // openid-client derives redirect_uri from this URL: it must be the one sent, not what a proxy forwarded.
     const currentUrl = new URL(row.redirectUri);
     for (const [key, value] of query) {
-      if (!(key === 'iss' && provider.issuer === null)) currentUrl.searchParams.append(key, value);
+      currentUrl.searchParams.append(key, value);
     }
     let response: oidc.TokenEndpointResponse;
     try {
@@ -77,6 +95,15 @@ export async function handleCallback(deps: OAuthDeps, query: URLSearchParams): P
   }
 }
 
+function originOf(url: string | null): string | null {
+  return url === null ? null : new URL(url).origin;
+}
+
+function sameBrowser(binding: string | null, cookie: string | undefined): boolean {
+  if (binding === null || cookie === undefined) return false;
+  return timingSafeEqual(Buffer.from(sha256Hex(cookie), 'hex'), Buffer.from(binding, 'hex'));
+}
+
 /**
  * RFC 9207: when the provider sends `iss` (or promises to), it must be the
  * issuer the request went to; this is what stops a mix-up attack.
@@ -86,7 +113,7 @@ function checkIssuer(provider: Provider, iss: string | null): void {
     if (provider.issParameterSupported) throw new InvalidIssuer('the callback has no iss although the provider promises one (RFC 9207)');
     return;
   }
-  if (provider.issuer !== null && iss !== provider.issuer) {
-    throw new InvalidIssuer('the callback iss does not match the provider issuer (RFC 9207)');
-  }
+  // Without a registered issuer, an `iss` is still checked against where the user was sent.
+  const expected = provider.issuer ?? originOf(provider.authorizationEndpoint);
+  if (iss !== expected) throw new InvalidIssuer('the callback iss does not match the provider issuer (RFC 9207)');
 }

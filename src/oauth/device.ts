@@ -7,10 +7,14 @@ import type { ConnectInput, OAuthDeps } from './deps.js';
 import { describeFailure, tokenEndpointError } from './failures.js';
 import { failPendingConnection, grantedTokens, saveGrant } from './grant.js';
 import { pendingConnection } from './pending-connection.js';
+import { checkVerificationUri } from './verification-uri.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** RFC 8628 §3.2: poll every 5 s unless the provider says otherwise; §3.5: slow_down adds 5 s. */
 const DEFAULT_INTERVAL_SECONDS = 5;
+/** RFC 8628 codes live minutes; an answer claiming more (or 1e308 s) is held to this. */
+const MAX_DEVICE_CODE_LIFETIME_SECONDS = 3600;
+const MAX_INTERVAL_SECONDS = 60;
 const SLOW_DOWN_SECONDS = 5;
 
 export interface DeviceStart {
@@ -47,10 +51,18 @@ export async function startDeviceAuthorization(
   } catch (err) {
     throw tokenEndpointError(err, 'the device authorization request');
   }
+  // Checked before anything is written: a bad answer leaves no pending connection.
+  const verificationUri = checkVerificationUri(response.verification_uri, provider.deviceAuthorizationEndpoint, deps.config.allowHttpLoopback);
+  const verificationUriComplete =
+    typeof response.verification_uri_complete === 'string'
+      ? checkVerificationUri(response.verification_uri_complete, provider.deviceAuthorizationEndpoint, deps.config.allowHttpLoopback)
+      : null;
   const connection = await pendingConnection(deps, provider, input, 'device_code');
   const now = deps.clock.now();
-  const interval = typeof response.interval === 'number' && response.interval > 0 ? response.interval : DEFAULT_INTERVAL_SECONDS;
-  const expiresAt = new Date(now.getTime() + response.expires_in * 1000).toISOString();
+  const interval =
+    typeof response.interval === 'number' && response.interval > 0 ? Math.min(response.interval, MAX_INTERVAL_SECONDS) : DEFAULT_INTERVAL_SECONDS;
+  const lifetime = Math.min(Math.max(1, response.expires_in), MAX_DEVICE_CODE_LIFETIME_SECONDS);
+  const expiresAt = new Date(now.getTime() + lifetime * 1000).toISOString();
   const id = newId('dev');
   await deps.store.deviceAuthorizations.insert({
     id,
@@ -67,8 +79,8 @@ export async function startDeviceAuthorization(
   return {
     connectionId: connection.id,
     userCode: response.user_code,
-    verificationUri: response.verification_uri,
-    verificationUriComplete: response.verification_uri_complete ?? null,
+    verificationUri,
+    verificationUriComplete,
     expiresAt,
     interval,
   };

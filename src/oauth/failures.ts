@@ -12,7 +12,8 @@ function tidy(text: string): string {
  * code, verifier or tokens, and we do not add request bodies.
  */
 export function describeFailure(err: unknown): string {
-  if (err instanceof LatchkeyError) return err.message;
+  const own = ownError(err);
+  if (own !== undefined) return own.message;
   if (err instanceof oidc.ResponseBodyError) {
     const description = err.error_description ? `: ${tidy(err.error_description)}` : '';
     return `the provider answered ${tidy(err.error)}${description}`;
@@ -27,8 +28,17 @@ export function describeFailure(err: unknown): string {
 }
 
 /** The typed error for a failed token endpoint call. */
+/** Our own error, possibly wrapped by openid-client (a check in the quirk fetch refused the answer). */
+function ownError(err: unknown): LatchkeyError | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
+    if (e instanceof LatchkeyError) return e;
+  }
+  return undefined;
+}
+
 export function tokenEndpointError(err: unknown, what: string): LatchkeyError {
-  if (err instanceof LatchkeyError) return err;
+  const own = ownError(err);
+  if (own !== undefined) return own;
   if (err instanceof oidc.ResponseBodyError && err.status < 500) {
     return new InvalidRequest(`${what} failed: ${describeFailure(err)}`, { cause: err });
   }

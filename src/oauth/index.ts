@@ -1,6 +1,8 @@
 export type { OAuthDeps, ConnectInput, GrantSecrets } from './deps.js';
 export { startAuthorization, redirectUriOf, type AuthorizationInput, type AuthorizationStart } from './authorization.js';
-export { handleCallback, type CallbackResult } from './callback.js';
+export { handleCallback, type BrowserCookies, type CallbackResult } from './callback.js';
+export { openAuthorizationStart, type BrowserStart } from './start.js';
+export { flowCookieName } from './state.js';
 export {
   startDeviceAuthorization,
   pollDeviceAuthorization,

@@ -5,7 +5,16 @@ export const STATE_TTL_MS = 10 * 60 * 1000;
 
 /** The row id for a state: its hash, so a database dump yields no usable state. */
 export function stateId(state: string): string {
-  return createHash('sha256').update(state, 'utf8').digest('hex');
+  return sha256Hex(state);
+}
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** One cookie per request, so several consents can run in one browser at once. */
+export function flowCookieName(rowId: string): string {
+  return `lk_flow_${rowId.slice(0, 16)}`;
 }
 
 export function stateSecretsContext(id: string) {
@@ -16,4 +25,6 @@ export function stateSecretsContext(id: string) {
 export interface StateSecrets {
   codeVerifier?: string;
   nonce?: string;
+  /** The provider's authorization URL, for the start page to send the browser on to (it carries the state). */
+  authorizationUrl?: string;
 }

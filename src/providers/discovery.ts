@@ -36,8 +36,9 @@ export async function discover(issuer: string, options: { allowHttp: boolean }):
         timeout: DISCOVERY_TIMEOUT_SECONDS,
         ...(options.allowHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
       });
-      return fromServerMetadata(config.serverMetadata());
+      return fromServerMetadata(checkPkceSupport(config.serverMetadata(), issuer));
     } catch (err) {
+      if (err instanceof InvalidRequest) throw err;
       if (isIssuerMismatch(err)) {
         throw new InvalidIssuer(`the discovery document at ${url.origin} names a different issuer than ${issuer}`, {
           cause: err,
@@ -47,6 +48,15 @@ export async function discover(issuer: string, options: { allowHttp: boolean }):
     }
   }
   throw new InvalidRequest(`discovery for ${issuer} failed: ${describe(errors[0])}`, { cause: errors[0] });
+}
+
+/** A server that lists its PKCE methods must offer S256: `plain` alone protects nothing (RFC 9700 §2.1.1). */
+function checkPkceSupport(m: oidc.ServerMetadata, issuer: string): oidc.ServerMetadata {
+  const methods = m.code_challenge_methods_supported;
+  if (Array.isArray(methods) && !methods.includes('S256')) {
+    throw new InvalidRequest(`the authorization server at ${issuer} does not support PKCE with S256 (it lists ${methods.map(String).join(', ') || 'no method'})`);
+  }
+  return m;
 }
 
 function fromServerMetadata(m: oidc.ServerMetadata): DiscoveredMetadata {

@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import type { Provider } from './registry.js';
 import type { ProviderQuirks } from './types.js';
+import { UpstreamError } from '../errors.js';
 import { isLoopbackHost } from './urls.js';
 
 /**
@@ -75,23 +76,63 @@ export function quirkFetch(quirks: ProviderQuirks, base: FetchLike): oidc.Custom
     const headers = { ...init.headers };
     if (quirks.tokenRequestAcceptJson) headers.accept = 'application/json';
     const response = await base(url, { ...init, headers });
-    if (!isJson(response)) return response;
-    const text = await response.text();
+    const text = await readCapped(response);
+    if (!isJson(response)) return new Response(text, { status: response.status, headers: withoutLength(response.headers) });
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      return new Response(text, { status: response.status, headers: response.headers });
+      return new Response(text, { status: response.status, headers: withoutLength(response.headers) });
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return new Response(text, { status: response.status, headers: response.headers });
+      return new Response(text, { status: response.status, headers: withoutLength(response.headers) });
     }
     const { status, json } = normaliseTokenResponse(response.status, body as Record<string, unknown>, quirks);
-    const outHeaders = new Headers(response.headers);
-    outHeaders.delete('content-length');
-    outHeaders.delete('content-encoding');
-    return new Response(JSON.stringify(json), { status, headers: outHeaders });
+    return new Response(JSON.stringify(json), { status, headers: withoutLength(response.headers) });
   };
+}
+
+/** The body was read (and decoded) here: its length and encoding headers no longer describe it. */
+function withoutLength(headers: Headers): Headers {
+  const out = new Headers(headers);
+  out.delete('content-length');
+  out.delete('content-encoding');
+  return out;
+}
+
+/** No token lives longer than this for Latchkey: a year, so an absurd lifetime (1e308) is neither trusted nor a crash. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
+
+/** A lifetime as a whole number of seconds in [0, a year]; undefined when it is not a number at all. */
+export function lifetimeSeconds(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || Number.isNaN(n)) return undefined;
+  return Math.min(Math.max(0, Math.floor(n)), MAX_TOKEN_LIFETIME_SECONDS);
+}
+
+/** A token response is a few kilobytes; an endpoint that sends more is not read past this. */
+export const MAX_TOKEN_RESPONSE_BYTES = 256 * 1024;
+
+async function readCapped(response: Response): Promise<string> {
+  const tooLarge = () => new UpstreamError(`the provider's answer is larger than ${MAX_TOKEN_RESPONSE_BYTES / 1024} KiB; it was not read`);
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_TOKEN_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body?.getReader();
+  for (;;) {
+    const next = await reader?.read();
+    if (next === undefined || next.done) break;
+    total += next.value.byteLength;
+    if (total > MAX_TOKEN_RESPONSE_BYTES) {
+      await reader?.cancel();
+      throw tooLarge();
+    }
+    chunks.push(next.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isJson(response: Response): boolean {
@@ -116,8 +157,14 @@ export function normaliseTokenResponse(
       json = { ...(nested as Record<string, unknown>) };
     }
   }
-  if (typeof json.token_type === 'string' && json.token_type.toLowerCase() !== 'dpop') json.token_type = 'bearer';
-  if (json.token_type === undefined && typeof json.access_token === 'string') json.token_type = 'bearer';
+  // Only spellings the provider's data names become Bearer: openid-client refuses a missing or unknown
+  // type, rather than Latchkey sending a token it does not understand as a Bearer token.
+  if (typeof json.token_type === 'string') {
+    const type = json.token_type.toLowerCase();
+    json.token_type = quirks.tokenTypeAliases?.[type] ?? type;
+  } else if (json.token_type === undefined && quirks.defaultTokenType !== undefined && typeof json.access_token === 'string') {
+    json.token_type = quirks.defaultTokenType;
+  }
   const separator = quirks.tokenScopeSeparator;
   if (separator !== undefined && separator !== ' ' && typeof json.scope === 'string') {
     json.scope = json.scope
@@ -129,6 +176,11 @@ export function normaliseTokenResponse(
   if (json.expires_in === undefined && typeof quirks.defaultExpiresIn === 'number') {
     json.expires_in = quirks.defaultExpiresIn;
   }
-  if (typeof json.expires_in === 'string' && /^\d+$/.test(json.expires_in)) json.expires_in = Number(json.expires_in);
+  for (const field of ['expires_in', 'refresh_token_expires_in'] as const) {
+    if (json[field] === undefined) continue;
+    const seconds = lifetimeSeconds(json[field]);
+    if (seconds === undefined) delete json[field];
+    else json[field] = seconds;
+  }
   return { status, json };
 }

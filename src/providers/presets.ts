@@ -167,7 +167,7 @@ export const PRESETS: readonly Preset[] = [
     tokenEndpoint: 'https://slack.com/api/oauth.v2.access',
     tokenEndpointAuthMethod: 'client_secret_basic',
     scopes: ['channels:read', 'channels:history', 'chat:write', 'search:read', 'users:read'],
-    pkce: false,
+    pkce: true,
     apiBaseUrl: 'https://slack.com/api',
     allowedHosts: ['slack.com'],
     capabilities: [
@@ -196,6 +196,7 @@ export const PRESETS: readonly Preset[] = [
       authorizeScopeSeparator: ',',
       authorizeScopeParam: 'user_scope',
       tokenResponseRoot: 'authed_user',
+      tokenTypeAliases: { user: 'bearer', bot: 'bearer' },
       defaultExpiresIn: null,
       notes:
         'OAuth v2: the scopes above are user scopes, sent as user_scope; the user token is in authed_user ' +
@@ -297,7 +298,7 @@ export const PRESETS: readonly Preset[] = [
     userinfoEndpoint: 'https://accounts.platform.intuit.com/v1/openid_connect/userinfo',
     tokenEndpointAuthMethod: 'client_secret_basic',
     scopes: ['com.intuit.quickbooks.accounting'],
-    pkce: false,
+    pkce: true,
     apiBaseUrl: 'https://quickbooks.api.intuit.com',
     allowedHosts: ['quickbooks.api.intuit.com'],
     capabilities: [
@@ -334,7 +335,7 @@ export const PRESETS: readonly Preset[] = [
     revocationEndpoint: 'https://www.reddit.com/api/v1/revoke_token',
     tokenEndpointAuthMethod: 'client_secret_basic',
     scopes: ['identity', 'read', 'history', 'mysubreddits'],
-    pkce: false,
+    pkce: true,
     authorizeParams: { duration: 'permanent' },
     apiBaseUrl: 'https://oauth.reddit.com',
     allowedHosts: ['oauth.reddit.com'],
@@ -374,7 +375,7 @@ export const PRESETS: readonly Preset[] = [
     revocationEndpoint: 'https://api.notion.com/v1/oauth/revoke',
     tokenEndpointAuthMethod: 'client_secret_basic',
     scopes: [],
-    pkce: false,
+    pkce: true,
     authorizeParams: { owner: 'user' },
     apiBaseUrl: 'https://api.notion.com',
     allowedHosts: ['api.notion.com'],
@@ -660,7 +661,7 @@ export const PRESETS: readonly Preset[] = [
     tokenEndpoint: 'https://auth.atlassian.com/oauth/token',
     tokenEndpointAuthMethod: 'client_secret_post',
     scopes: ['read:jira-work', 'read:jira-user', 'read:me', 'offline_access'],
-    pkce: false,
+    pkce: true,
     authorizeParams: { audience: 'api.atlassian.com', prompt: 'consent' },
     apiBaseUrl: 'https://api.atlassian.com',
     allowedHosts: ['api.atlassian.com'],
@@ -735,7 +736,7 @@ export const PRESETS: readonly Preset[] = [
     tokenEndpoint: 'https://api.figma.com/v1/oauth/token',
     tokenEndpointAuthMethod: 'client_secret_basic',
     scopes: ['current_user:read', 'file_content:read', 'file_metadata:read', 'file_comments:read'],
-    pkce: false,
+    pkce: true,
     apiBaseUrl: 'https://api.figma.com',
     allowedHosts: ['api.figma.com'],
     capabilities: [

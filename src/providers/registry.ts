@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/index.js';
-import { Conflict, InvalidRequest, NotFound } from '../errors.js';
+import { Conflict, InvalidIssuer, InvalidRequest, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { isUniqueViolation, type Json, type ProviderRow, type Store } from '../store/index.js';
 import { discover, type DiscoveredMetadata } from './discovery.js';
@@ -77,6 +77,8 @@ function fromRow(row: ProviderRow): Provider {
   return {
     ...rest,
     sealedClientSecret: clientSecret,
+    // Rows from before PKCE was always on may say false; the flow sends S256 regardless.
+    pkce: true,
     tokenEndpointAuthMethod: row.tokenEndpointAuthMethod as TokenEndpointAuthMethod,
     capabilities: row.capabilities as unknown as Capability[],
     quirks: row.quirks as ProviderQuirks,
@@ -156,7 +158,7 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     if (input.issuer !== undefined) {
       checkEndpointUrl('issuer', input.issuer, deps.allowHttpLoopback);
       const metadata = await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback });
-      base = { ...base, ...fromDiscovery(metadata) };
+      base = { ...base, ...checkDiscoveredHosts(fromDiscovery(metadata), input) };
     }
     const now = clock.now().toISOString();
     const id = newId('prv');
@@ -210,7 +212,7 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     let discovered: Partial<Provider> = {};
     if (input.issuer !== undefined && input.issuer !== current.issuer) {
       checkEndpointUrl('issuer', input.issuer, deps.allowHttpLoopback);
-      discovered = fromDiscovery(await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback }));
+      discovered = checkDiscoveredHosts(fromDiscovery(await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback })), input);
     }
     const next = normalise(
       { ...current, ...discovered, ...explicitFields(input), updatedAt: clock.now().toISOString() },
@@ -263,6 +265,32 @@ function fromDiscovery(m: DiscoveredMetadata): Partial<Provider> {
   return out;
 }
 
+/**
+ * Mix-up defence (RFC 9700 §4.4): a discovery document may not send tokens or
+ * users to another host than its issuer's. Such an endpoint is taken only when
+ * the operator gives that field explicitly (Google's token endpoint is on
+ * oauth2.googleapis.com, for instance).
+ */
+function checkDiscoveredHosts(discovered: Partial<Provider>, explicit: ProviderInput): Partial<Provider> {
+  const issuerHost = new URL(discovered.issuer ?? '').host;
+  for (const field of ENDPOINT_FIELDS) {
+    const value = discovered[field];
+    if (typeof value !== 'string' || explicit[field] !== undefined) continue;
+    let host: string;
+    try {
+      host = new URL(value).host;
+    } catch {
+      throw new InvalidRequest(`the discovery document's ${field} is not a URL`);
+    }
+    if (host !== issuerHost) {
+      throw new InvalidIssuer(
+        `the discovery document puts ${field} on ${host}, not on the issuer's host ${issuerHost}; give ${field} explicitly to accept it`,
+      );
+    }
+  }
+  return discovered;
+}
+
 /** Only the fields the caller actually sent, so they override preset and discovery values. */
 function explicitFields(input: ProviderInput): Partial<Provider> {
   const out: Partial<Provider> = {};
@@ -302,6 +330,9 @@ const ENDPOINT_FIELDS = [
 
 /** Validates a complete provider and canonicalises URLs and hosts. */
 function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
+  if (!p.pkce) {
+    throw new InvalidRequest('pkce cannot be turned off: Latchkey always sends PKCE (S256), which a server that does not support it ignores');
+  }
   for (const field of ENDPOINT_FIELDS) {
     const value = p[field];
     if (value !== null && value !== undefined) p[field] = checkEndpointUrl(field, value, allowHttpLoopback).href;

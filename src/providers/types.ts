@@ -42,6 +42,16 @@ export interface ProviderQuirks {
   refreshEndpoint?: string;
   /** Token response member holding the per-connection API base URL, which replaces apiBaseUrl (Salesforce: "instance_url"). */
   instanceUrlField?: string;
+  /**
+   * The deployment relays the OAuth callback server-side (no browser reaches
+   * Latchkey's start page), so the request is not bound to a browser cookie.
+   * An operator's choice, audited when set; off by default.
+   */
+  unboundCallback?: boolean;
+  /** Provider-specific `token_type` spellings of a Bearer token (Slack: "user", "bot"); any other unknown type is refused. */
+  tokenTypeAliases?: Record<string, 'bearer'>;
+  /** The token endpoint leaves `token_type` out although RFC 6749 requires it; its tokens are of this type. */
+  defaultTokenType?: 'bearer';
   /** Free-text notes for people reading the catalogue. */
   notes?: string;
 }

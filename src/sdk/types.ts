@@ -38,6 +38,8 @@ export interface ProviderView {
   apiBaseUrl: string | null;
   allowedHosts: string[];
   capabilities: CapabilityView[];
+  /** The redirect URI to register with the provider. */
+  redirectUri: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -4,7 +4,7 @@ import { NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
 import { requireAdmin } from './auth.js';
-import { sendError } from './errors.js';
+import { errorBody, sendError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { providerRoutes } from './routes/providers.js';
 import { connectionRoutes } from './routes/connections.js';
@@ -18,6 +18,7 @@ import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
+import { hostGuard, refuseCrossOrigin } from './host-check.js';
 
 /** Fastify's default, set on the server made in serverFactory as Fastify would on its own. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
@@ -26,10 +27,23 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   const metrics = requestMetrics();
   const proxy = proxyHandler(core, metrics);
+  const checkHost = hostGuard(core);
   const app = Fastify({
     // `/v1/proxy/…` is answered before Fastify routes anything (proxy-handler.ts says why).
     serverFactory: (fastifyHandler) => {
-      const server = createServer((req, res) => (req.url?.startsWith(PROXY_PREFIX) === true ? proxy(req, res) : fastifyHandler(req, res)));
+      const server = createServer((req, res) => {
+        try {
+          checkHost(req);
+        } catch (err) {
+          const { status, body } = errorBody(err);
+          res.shouldKeepAlive = false;
+          res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+          req.resume();
+          return;
+        }
+        if (req.url?.startsWith(PROXY_PREFIX) === true) proxy(req, res);
+        else fastifyHandler(req, res);
+      });
       // What Fastify sets on a server it creates itself.
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = 0;
@@ -53,7 +67,10 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   await metricsRoutes(app, core, metrics);
 
   await app.register(async (admin) => {
-    admin.addHook('onRequest', async (request) => requireAdmin(core, request));
+    admin.addHook('onRequest', async (request) => {
+      refuseCrossOrigin(core, request);
+      requireAdmin(core, request);
+    });
     // Fail closed, as the proxy does: a change is recorded before it is made, so
     // a broken audit log refuses it (503 audit_unavailable) instead of leaving it unaudited.
     admin.addHook('preHandler', async (request) => {

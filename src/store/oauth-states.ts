@@ -13,6 +13,10 @@ export interface OAuthStateRow {
   returnTo: string | null;
   expiresAt: string;
   createdAt: string;
+  /** SHA-256 (hex) of the start link's token; null when the flow is not bound to a browser. */
+  startId: string | null;
+  /** SHA-256 (hex) of the cookie set by the start page; null until a browser opened it. */
+  browserBinding: string | null;
 }
 
 export function oauthStateStore(db: Db) {
@@ -34,6 +38,22 @@ export function oauthStateStore(db: Db) {
       const result = await k.deleteFrom('oauthStates').where('id', '=', id).executeTakeFirst();
       if (Number(result.numDeletedRows) !== 1) return undefined;
       return { ...row, scopes: fromJson<string[]>(row.scopes, []) };
+    },
+    /**
+     * Binds the request to the first browser that opens its start link: one
+     * conditional update, so a second browser (or replica) cannot win too.
+     */
+    async bindBrowser(startId: string, browserBinding: string, now: string): Promise<OAuthStateRow | undefined> {
+      const result = await k
+        .updateTable('oauthStates')
+        .set({ browserBinding })
+        .where('startId', '=', startId)
+        .where('browserBinding', 'is', null)
+        .where('expiresAt', '>', now)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return undefined;
+      const row = await k.selectFrom('oauthStates').selectAll().where('startId', '=', startId).executeTakeFirst();
+      return row === undefined ? undefined : { ...row, scopes: fromJson<string[]>(row.scopes, []) };
     },
     /** Drops requests nobody completed; returns how many. */
     async removeExpired(now: string): Promise<number> {

@@ -85,6 +85,10 @@ export interface OAuthStatesTable {
   returnTo: string | null;
   expiresAt: string;
   createdAt: string;
+  /** SHA-256 (hex) of the start link's token; null for requests made before browser binding */
+  startId: string | null;
+  /** SHA-256 (hex) of the cookie the start page set; null until a browser opened it */
+  browserBinding: string | null;
 }
 
 export interface DeviceAuthorizationsTable {

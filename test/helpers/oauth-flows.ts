@@ -73,9 +73,43 @@ export async function listConnections(server: AdminCaller): Promise<ConnectionBo
   return res.body as ConnectionBody[];
 }
 
+/** A browser's cookies, by name. Each test process is one person's browser unless a test makes another. */
+export type CookieJar = Map<string, string>;
+const theBrowser: CookieJar = new Map();
+
+export function newBrowser(): CookieJar {
+  return new Map();
+}
+
+function remember(jar: CookieJar, res: Response): void {
+  for (const line of res.headers.getSetCookie()) {
+    const [pair = ''] = line.split(';');
+    const eq = pair.indexOf('=');
+    if (eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+  }
+}
+
+function cookieHeader(jar: CookieJar): Record<string, string> {
+  return jar.size === 0 ? {} : { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') };
+}
+
+/**
+ * Opens the link Latchkey hands out for consent (its start page) in the
+ * browser, keeping the cookie that binds the flow to it; returns where the
+ * page sends the browser next: the provider's authorization URL.
+ */
+export async function openLink(url: string, jar: CookieJar = theBrowser): Promise<string> {
+  const res = await fetch(url, { redirect: 'manual', headers: cookieHeader(jar) });
+  remember(jar, res);
+  const location = res.headers.get('location');
+  if (res.status !== 302 || location === null) throw new Error(`the start page answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  return location;
+}
+
 /** The browser's visit to the callback: status, body and Location, without following redirects. */
-export async function visit(url: string): Promise<{ status: number; body: string; location: string | null }> {
-  const res = await fetch(url, { redirect: 'manual' });
+export async function visit(url: string, jar: CookieJar = theBrowser): Promise<{ status: number; body: string; location: string | null }> {
+  const res = await fetch(url, { redirect: 'manual', headers: cookieHeader(jar) });
+  remember(jar, res);
   return { status: res.status, body: await res.text(), location: res.headers.get('location') };
 }
 

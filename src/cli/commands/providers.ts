@@ -34,6 +34,7 @@ export function showProvider(p: ProviderView): void {
     ['token', p.tokenEndpoint],
     ['revocation', p.revocationEndpoint],
     ['device', p.deviceAuthorizationEndpoint],
+    ['redirect uri', p.redirectUri],
     ['client id', p.clientId],
     ['client secret', p.hasClientSecret ? '(set)' : '(none)'],
     ['auth method', p.tokenEndpointAuthMethod],

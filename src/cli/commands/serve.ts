@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/index.js';
-import { MasterKeyMismatch, MasterKeyMissing } from '../../crypto/index.js';
+import { MasterKeyExposed, MasterKeyMismatch, MasterKeyMissing } from '../../crypto/index.js';
 import { startServer } from '../../server/index.js';
 import { CliFailure, UsageError } from '../context.js';
 
@@ -37,7 +37,7 @@ export function serveCommand(program: Command): void {
       try {
         server = await startServer(config);
       } catch (err) {
-        if (err instanceof MasterKeyMismatch || err instanceof MasterKeyMissing) throw new CliFailure(err.message);
+        if (err instanceof MasterKeyMismatch || err instanceof MasterKeyMissing || err instanceof MasterKeyExposed) throw new CliFailure(err.message);
         if ((err as { code?: string }).code === 'EADDRINUSE') {
           throw new CliFailure(`port ${config.port} on ${config.host} is already in use (use --port)`);
         }

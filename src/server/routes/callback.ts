@@ -1,19 +1,63 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ANONYMOUS_ACTOR } from '../../audit/index.js';
+import { isLoopbackOrigin } from '../../config/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { PAGE_HEADERS, errorPage, successPage } from '../../ui/callback-pages.js';
 import { errorBody } from '../errors.js';
+import { cookieOf } from '../cookies.js';
+
+/** The answer to a failed start or callback: a 400 page (api.md), with the error code in `data-error`. */
+function failurePage(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const { status, body } = errorBody(err);
+  if (status >= 500) request.log.error({ err: err instanceof Error ? err.message : String(err) }, 'consent flow failed');
+  else request.log.info({ error: body.error }, 'consent flow refused');
+  return reply.code(400).headers(PAGE_HEADERS).send(errorPage(body.error, body.message));
+}
 
 /**
- * GET /oauth/callback: public (the browser lands here), answers HTML. Every
- * failure is a 400 page (api.md), with the error code in `data-error`.
+ * `__Host-` (Secure, Path=/, no Domain) wherever the browser allows it: an
+ * https public URL or this machine. Only an accepted insecure public URL
+ * (LATCHKEY_INSECURE_PUBLIC_URL) falls back to a plain cookie.
+ */
+function flowCookie(core: Latchkey, name: string): { name: string; secure: boolean } {
+  const publicUrl = core.config.publicUrl;
+  const secure = publicUrl.startsWith('https:') || isLoopbackOrigin(publicUrl);
+  return { name: secure ? `__Host-${name}` : name, secure };
+}
+
+/**
+ * GET /oauth/start/{token} and GET /oauth/callback: public (the browser lands
+ * here), answer HTML or a redirect.
  */
 export async function callbackRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
-  // No automatic HEAD route: a link scanner's HEAD must not consume the state or the code.
-  app.get('/oauth/callback', { exposeHeadRoute: false }, async (request, reply) => {
-    const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
+  // No automatic HEAD routes: a link scanner's HEAD must not open the link or consume the state.
+  app.get<{ Params: { token: string } }>(
+    '/oauth/start/:token',
+    { exposeHeadRoute: false, schema: { params: { type: 'object', properties: { token: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,128}$' } } } } },
+    async (request, reply) => {
+      try {
+        const started = await core.oauth.openAuthorizationStart(request.params.token);
+        const cookie = flowCookie(core, started.cookie.name);
+        const attributes = `Path=/; Max-Age=${started.cookie.maxAgeSeconds}; HttpOnly; SameSite=Lax${cookie.secure ? '; Secure' : ''}`;
+        return reply
+          .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'set-cookie': `${cookie.name}=${started.cookie.value}; ${attributes}` })
+          .redirect(started.location, 302);
+      } catch (err) {
+        return failurePage(request, reply, err);
+      }
+    },
+  );
+
+  // `/oauth/callback` for providers that send RFC 9207 `iss`; `/oauth/callback/{provider}` for the rest.
+  const callback = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const q = request.url.indexOf('?');
+    const query = new URLSearchParams(q === -1 ? '' : request.url.slice(q + 1));
     try {
-      const { connection, returnTo } = await core.oauth.handleCallback(query);
+      const { connection, returnTo } = await core.oauth.handleCallback(
+        query,
+        (name) => cookieOf(request.headers.cookie, flowCookie(core, name).name),
+        q === -1 ? request.url : request.url.slice(0, q),
+      );
       // The browser is not authenticated: the actor is anonymous, the consent was the provider's.
       await core.audit.record({
         actor: ANONYMOUS_ACTOR,
@@ -28,10 +72,9 @@ export async function callbackRoutes(app: FastifyInstance, core: Latchkey): Prom
       const provider = await core.providers.getById(connection.providerId);
       return reply.code(200).headers(PAGE_HEADERS).send(successPage(connection.name, provider.displayName));
     } catch (err) {
-      const { status, body } = errorBody(err);
-      if (status >= 500) request.log.error({ err: err instanceof Error ? err.message : String(err) }, 'callback failed');
-      else request.log.info({ error: body.error }, 'callback refused');
-      return reply.code(400).headers(PAGE_HEADERS).send(errorPage(body.error, body.message));
+      return failurePage(request, reply, err);
     }
-  });
+  };
+  app.get('/oauth/callback', { exposeHeadRoute: false }, callback);
+  app.get('/oauth/callback/:provider', { exposeHeadRoute: false }, callback);
 }

@@ -1,9 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { createProviderBody, forceQuery, nameParams, updateProviderBody } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
-import { PRESETS, toPublicProvider, type ProviderInput } from '../../providers/index.js';
+import { redirectUriOf } from '../../oauth/index.js';
+import { PRESETS, toPublicProvider, type Provider, type ProviderInput } from '../../providers/index.js';
+
+/** Turning off browser binding weakens the consent flow: the audit trail says so wherever it is on. */
+function bindingDetail(provider: Provider): { unboundCallback?: true } {
+  return provider.quirks.unboundCallback === true ? { unboundCallback: true } : {};
+}
 
 export async function providerRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
+  // The redirect URI to register at the provider (it depends on RFC 9207 support, see oauth/authorization.ts).
+  const shown = (p: Provider) => ({ ...toPublicProvider(p), redirectUri: redirectUriOf(core.config.publicUrl, p) });
   app.get('/v1/presets', async () =>
     PRESETS.map((p) => ({
       name: p.name,
@@ -25,14 +33,14 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
   app.post<{ Body: ProviderInput }>('/v1/providers', { schema: { body: createProviderBody } }, async (request, reply) => {
     const provider = await core.providers.create(request.body);
     request.log.info({ provider: provider.name }, 'provider created');
-    await core.audit.admin('provider.create', { detail: { provider: provider.name } });
-    return reply.code(201).send(toPublicProvider(provider));
+    await core.audit.admin('provider.create', { detail: { provider: provider.name, ...bindingDetail(provider) } });
+    return reply.code(201).send(shown(provider));
   });
 
-  app.get('/v1/providers', async () => (await core.providers.list()).map(toPublicProvider));
+  app.get('/v1/providers', async () => (await core.providers.list()).map(shown));
 
   app.get<{ Params: { name: string } }>('/v1/providers/:name', { schema: { params: nameParams } }, async (request) =>
-    toPublicProvider(await core.providers.get(request.params.name)),
+    shown(await core.providers.get(request.params.name)),
   );
 
   app.patch<{ Params: { name: string }; Body: ProviderInput }>(
@@ -40,8 +48,8 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
     { schema: { params: nameParams, body: updateProviderBody } },
     async (request) => {
       const provider = await core.providers.update(request.params.name, request.body);
-      await core.audit.admin('provider.update', { detail: { provider: provider.name } });
-      return toPublicProvider(provider);
+      await core.audit.admin('provider.update', { detail: { provider: provider.name, ...bindingDetail(provider) } });
+      return shown(provider);
     },
   );
 
