@@ -69,7 +69,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   await app.register(async (admin) => {
     admin.addHook('onRequest', async (request) => {
       refuseCrossOrigin(core, request);
-      requireAdmin(core, request);
+      await requireAdmin(core, request);
     });
     // Fail closed, as the proxy does: a change is recorded before it is made, so
     // a broken audit log refuses it (503 audit_unavailable) instead of leaving it unaudited.
