@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { isLoopbackOrigin, type Config } from './config/index.js';
-import { resolveAdminToken } from './config/admin-token.js';
+import { resolveAdminToken, type AdminCredential } from './config/admin-token.js';
 import { connectionRegistry, type ConnectionRegistry } from './connections/index.js';
 import { Keyring, loadMasterKey, rotateKeys, type RotationResult } from './crypto/index.js';
 import { agentRegistry, leaseService, type AgentRegistry, type LeaseService } from './agents/index.js';
@@ -40,7 +40,8 @@ export interface Latchkey {
   retention: AuditRetention;
   /** The webhook outbox: `emit` records an event, `delivery` sends it, `webhooks` are the subscriptions. */
   events: { emit: EmitEvent; webhooks: WebhookRegistry; delivery: WebhookDelivery };
-  adminToken: string;
+  /** Checks the admin token; the token itself is not kept. */
+  adminCredential: AdminCredential;
   /** Set only on the start that created the admin token, so it can be shown once. */
   newAdminToken: string | undefined;
   rotateKeys(): Promise<RotationResult>;
@@ -72,7 +73,13 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       await migrate(store.db);
       keyring = await Keyring.load(masterKey, store.keys, now);
     }
-    const { token: adminToken, created } = resolveAdminToken(config);
+    const adminCredential = resolveAdminToken(config);
+    if (adminCredential.migrated) {
+      logger.warn(
+        { dataDir: config.dataDir },
+        'the admin token was kept in clear in the data directory; only its hash is kept now (admin-token.sha256). The token is unchanged: give it to the CLI as LATCHKEY_ADMIN_TOKEN, or make a new one with `latchkey admin-token reset`',
+      );
+    }
     const providers = providerRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
     const connections = connectionRegistry({ store, clock, providers });
     const webhooks = webhookRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
@@ -167,8 +174,8 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       refresher,
       retention,
       events: { emit, webhooks, delivery },
-      adminToken,
-      newAdminToken: created ? adminToken : undefined,
+      adminCredential,
+      newAdminToken: adminCredential.created,
       rotateKeys: () =>
         rotateKeys(keyring, {
           columns: SEALED_COLUMNS,

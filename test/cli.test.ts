@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +14,17 @@ test('a user runs `npx latchkey serve`, adds a provider from a preset, imports a
   try {
     assert.match(server.output(), /Admin token \(shown once/);
     assert.match(server.adminToken, /^lka_/);
-    assert.equal(readFileSync(join(dataDir, 'admin-token'), 'utf8').trim(), server.adminToken);
-    for (const file of ['admin-token', 'master.key', 'latchkey.db']) {
+    // Only the token's hash is kept: a copy of the data directory does not give the admin token away.
+    assert.ok(!readdirSync(dataDir).includes('admin-token'));
+    assert.equal(readFileSync(join(dataDir, 'admin-token.sha256'), 'utf8').trim(), createHash('sha256').update(server.adminToken).digest('hex'));
+    for (const file of ['admin-token.sha256', 'master.key', 'latchkey.db']) {
       assert.equal(statSync(join(dataDir, file)).mode & 0o777, 0o600, `${file} is private to its owner`);
     }
-    // The CLI finds the admin token in the data directory, as on the user's machine.
-    const env = { LATCHKEY_URL: server.url, LATCHKEY_DATA_DIR: dataDir };
+    const noToken = await runCli(['providers', 'list'], { LATCHKEY_URL: server.url, LATCHKEY_DATA_DIR: dataDir });
+    assert.equal(noToken.code, 1);
+    assert.match(noToken.stderr, /LATCHKEY_ADMIN_TOKEN/);
+    // The user keeps the printed token in LATCHKEY_ADMIN_TOKEN, as the banner says.
+    const env = { LATCHKEY_URL: server.url, LATCHKEY_DATA_DIR: dataDir, LATCHKEY_ADMIN_TOKEN: server.adminToken };
 
     const added = await runCli(
       ['providers', 'add', 'github', '--preset', 'github', '--client-id', 'Iv1.test', '--client-secret-stdin'],

@@ -29,7 +29,7 @@ export function adminClient(options: GlobalOptions): LatchkeyAdmin {
   const token = readAdminToken({ adminToken: process.env.LATCHKEY_ADMIN_TOKEN || undefined, dataDir });
   if (token === undefined) {
     throw new CliFailure(
-      `no admin token: set LATCHKEY_ADMIN_TOKEN, or LATCHKEY_DATA_DIR to the server's data directory (looked in ${dataDir})`,
+      'no admin token: set LATCHKEY_ADMIN_TOKEN to the token `latchkey serve` printed on its first start (or make a new one with `latchkey admin-token reset`)',
     );
   }
   return new LatchkeyAdmin({ url: serverUrl(options), adminToken: token });

@@ -15,6 +15,7 @@ import { auditCommand } from './commands/audit.js';
 import { webhooksCommand } from './commands/webhooks.js';
 import { mcpCommand } from './commands/mcp.js';
 import { backupCommand } from './commands/backup.js';
+import { adminTokenCommand } from './commands/admin-token.js';
 
 const program = new Command('latchkey')
   .description('OAuth token vault and broker for AI agents')
@@ -41,6 +42,7 @@ auditCommand(program, globals);
 webhooksCommand(program, globals);
 mcpCommand(program, globals);
 backupCommand(program, globals);
+adminTokenCommand(program, globals);
 
 // Sub-commands exit through our handler too, so usage errors exit 2.
 for (const command of program.commands) {

@@ -274,4 +274,11 @@ function parseLogLevel(value: string | undefined): LogLevel {
   return level;
 }
 
-export { ADMIN_TOKEN_FILE, readAdminToken, resolveAdminToken } from './admin-token.js';
+export {
+  ADMIN_TOKEN_HASH_FILE,
+  newAdminToken,
+  readAdminToken,
+  resolveAdminToken,
+  writeAdminTokenHash,
+  type AdminCredential,
+} from './admin-token.js';

@@ -69,7 +69,7 @@ export function safeEqual(a: string, b: string): boolean {
 
 function isAdmin(core: Latchkey, request: AuthRequest): boolean {
   const credential = credentialFromHeader(request.headers.authorization);
-  return credential !== undefined && safeEqual(credential, core.adminToken);
+  return credential !== undefined && core.adminCredential.verify(credential);
 }
 
 export async function requireAdmin(core: Latchkey, request: FastifyRequest): Promise<void> {

@@ -46,7 +46,9 @@ export function serveCommand(program: Command): void {
       // One write, so whoever reads the first line also has the token.
       let banner = `Latchkey listening on ${server.url} (${server.core.store.db.describe})\n`;
       if (server.core.newAdminToken !== undefined) {
-        banner += `\nAdmin token (shown once; also stored in ${config.dataDir}/admin-token):\n  ${server.core.newAdminToken}\n\n`;
+        banner +=
+          `\nAdmin token (shown once; only its hash is kept, in ${config.dataDir}/admin-token.sha256):\n  ${server.core.newAdminToken}\n` +
+          'Give it to the CLI as LATCHKEY_ADMIN_TOKEN; `latchkey admin-token reset` makes a new one.\n\n';
       }
       process.stdout.write(banner);
       const stop = (): void => {
