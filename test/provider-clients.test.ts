@@ -8,7 +8,7 @@ import { startAuthorizationServer, type AuthorizationServer, type ClientCall } f
 import { createAgent, rawRequest } from './helpers/broker-setup.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { runCli } from './helpers/latchkey-process.js';
-import { BACKENDS } from './helpers/oauth-flows.js';
+import { BACKENDS, visit } from './helpers/oauth-flows.js';
 import { addProvider, assertNoSecret, fixtureTokens } from './helpers/token-lifecycle.js';
 
 const QUIET = { LATCHKEY_REFRESHER_INTERVAL: '0', LATCHKEY_WEBHOOK_INTERVAL: '0' };
@@ -216,6 +216,32 @@ for (const backend of BACKENDS) {
         assert.equal(lastCall('token')?.clientId, clientId);
         assert.equal(lastCall('token')?.status, 200);
       }
+    });
+
+    test('reconnecting an imported connection through consent moves it to the default client', async () => {
+      const imported = await lk.admin('POST', '/v1/connections/import', {
+        name: 'erin',
+        provider: 'fixture',
+        refreshToken: 'not-a-live-refresh-token-0123456789',
+        clientId: as.secondClient.clientId,
+        clientSecret: as.secondClient.clientSecret,
+      });
+      assert.equal(imported.status, 201, JSON.stringify(imported.body));
+      const dead = await forceRefresh('erin');
+      assert.equal(dead.status, 409, JSON.stringify(dead.body));
+      assert.equal(lastCall('token')?.clientId, as.secondClient.clientId);
+
+      const started = await lk.admin('POST', '/v1/connect/fixture', { name: 'erin' });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      const location = await as.approve((started.body as { authorizationUrl: string }).authorizationUrl);
+      const landed = await visit(location);
+      assert.equal(landed.status, 200, landed.body);
+      const erin = (await lk.admin('GET', '/v1/connections/erin')).body as { status: string; clientId: string };
+      assert.deepEqual([erin.status, erin.clientId], ['active', as.confidentialClient.clientId]);
+      const forced = await forceRefresh('erin');
+      assert.equal(forced.status, 200, JSON.stringify(forced.body));
+      assert.equal(lastCall('token')?.clientId, as.confidentialClient.clientId);
+      assert.equal(lastCall('token')?.status, 200);
     });
 
     test('deleting B revokes its grant with its own client; A stays healthy', async () => {
