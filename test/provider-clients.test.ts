@@ -50,6 +50,20 @@ for (const backend of BACKENDS) {
       const res = await rawRequest(lk.url, { path: `/v1/proxy/${name}${path}`, headers: { authorization: `Bearer ${agentKey}` } });
       return { status: res.status, body: res.body };
     };
+    /** A forced refresh of `name` succeeds, and the authorization server saw `clientId` authenticate. */
+    const refreshesWith = async (name: string, clientId: string | undefined): Promise<void> => {
+      const forced = await forceRefresh(name);
+      assert.equal(forced.status, 200, JSON.stringify(forced.body));
+      assert.deepEqual([forced.body.status, forced.body.clientId], ['active', clientId]);
+      assert.deepEqual(lastCall('token'), { endpoint: 'token', grantType: 'refresh_token', clientId, status: 200 });
+    };
+    /** The agent's call on an expired token refreshes it with `clientId`, and the API sees that client's token. */
+    const proxiesWith = async (name: string, clientId: string | undefined): Promise<void> => {
+      const proxied = await throughProxy(name);
+      assert.equal(proxied.status, 200, proxied.body);
+      assert.equal(JSON.parse(proxied.body).client_id, clientId);
+      assert.deepEqual(lastCall('token'), { endpoint: 'token', grantType: 'refresh_token', clientId, status: 200 });
+    };
     const sealedClientSecrets = async (): Promise<string[]> => {
       const provider = await lk.core.store.providers.findByName('fixture');
       assert.ok(provider);
@@ -127,35 +141,11 @@ for (const backend of BACKENDS) {
 
       // A refreshes with the provider's client, through the proxy and when forced.
       clock.advance(2 * 3600 * 1000);
-      const proxiedA = await throughProxy('alice');
-      assert.equal(proxiedA.status, 200, proxiedA.body);
-      assert.equal(JSON.parse(proxiedA.body).client_id, as.confidentialClient.clientId);
-      assert.deepEqual(lastCall('token'), {
-        endpoint: 'token',
-        grantType: 'refresh_token',
-        clientId: as.confidentialClient.clientId,
-        status: 200,
-      });
-      const forcedA = await forceRefresh('alice');
-      assert.equal(forcedA.status, 200, JSON.stringify(forcedA.body));
-      assert.equal(forcedA.body.status, 'active');
-      assert.equal(lastCall('token')?.clientId, as.confidentialClient.clientId);
-      assert.equal(lastCall('token')?.status, 200);
-
+      await proxiesWith('alice', as.confidentialClient.clientId);
+      await refreshesWith('alice', as.confidentialClient.clientId);
       // B refreshes with its own client: the authorization server sees latchkey-second authenticate.
-      const proxiedB = await throughProxy('bob');
-      assert.equal(proxiedB.status, 200, proxiedB.body);
-      assert.equal(JSON.parse(proxiedB.body).client_id, as.secondClient.clientId);
-      assert.deepEqual(lastCall('token'), {
-        endpoint: 'token',
-        grantType: 'refresh_token',
-        clientId: as.secondClient.clientId,
-        status: 200,
-      });
-      const forcedB = await forceRefresh('bob');
-      assert.equal(forcedB.status, 200, JSON.stringify(forcedB.body));
-      assert.equal(forcedB.body.clientId, as.secondClient.clientId);
-      assert.equal(lastCall('token')?.clientId, as.secondClient.clientId);
+      await proxiesWith('bob', as.secondClient.clientId);
+      await refreshesWith('bob', as.secondClient.clientId);
     });
 
     test('an import with a known client id but another secret is refused while in use, and changes nothing', async () => {
@@ -199,23 +189,46 @@ for (const backend of BACKENDS) {
       assert.equal(bad.status, 400, JSON.stringify(bad.body));
     });
 
+    test('a failed import leaves no client behind; an unused client takes a new secret; an operator changes one in use', async () => {
+      const before = await clients();
+      const fresh = { provider: 'fixture', refreshToken: 'imported-elsewhere-0123456789', clientId: 'fresh-app' };
+      const taken = await lk.admin('POST', '/v1/connections/import', { ...fresh, name: 'alice', clientSecret: 'first-secret-0123456789' });
+      assert.equal(taken.status, 409, JSON.stringify(taken.body));
+      assert.deepEqual(await clients(), before);
+
+      const frank = await lk.admin('POST', '/v1/connections/import', { ...fresh, name: 'frank', clientSecret: 'first-secret-0123456789' });
+      assert.equal(frank.status, 201, JSON.stringify(frank.body));
+      assert.equal((frank.body as { clientId: string }).clientId, 'fresh-app');
+      assert.equal((await lk.admin('DELETE', '/v1/connections/frank')).status, 200);
+      const unused = (await clients()).find((c) => c.clientId === 'fresh-app');
+      assert.deepEqual([unused?.connections, unused?.hasClientSecret], [0, true]);
+      const sealedBefore = await sealedClientSecrets();
+      const again = await lk.admin('POST', '/v1/connections/import', { ...fresh, name: 'frank', clientSecret: 'second-secret-0123456789' });
+      assert.equal(again.status, 201, JSON.stringify(again.body));
+      assert.notDeepEqual(await sealedClientSecrets(), sealedBefore, 'the unused client took the new secret');
+      const inUse = await lk.admin('POST', '/v1/connections/import', { ...fresh, name: 'gina', clientSecret: 'first-secret-0123456789' });
+      assert.equal(inUse.status, 409, JSON.stringify(inUse.body));
+
+      const changed = await lk.admin('PATCH', `/v1/providers/fixture/clients/${unused?.id}`, { clientSecret: 'first-secret-0123456789' });
+      assert.equal(changed.status, 200, JSON.stringify(changed.body));
+      assert.deepEqual(changed.body, { ...unused, connections: 1 });
+      const gina = await lk.admin('POST', '/v1/connections/import', { ...fresh, name: 'gina', clientSecret: 'first-secret-0123456789' });
+      assert.equal(gina.status, 201, JSON.stringify(gina.body));
+      assert.equal((await lk.admin('PATCH', '/v1/providers/fixture/clients/pcl_nope', { clientSecret: 'x' })).status, 404);
+      for (const name of ['frank', 'gina']) assert.equal((await lk.admin('DELETE', `/v1/connections/${name}`)).status, 200);
+    });
+
     test('keys rotate re-seals the secrets of every client, and both clients still authenticate', async () => {
       const rotated = await runCli(['keys', 'rotate', '--json'], env);
       assert.equal(rotated.code, 0, rotated.stderr);
       const { newKeyId, retiredKeyIds } = JSON.parse(rotated.stdout) as { newKeyId: string; retiredKeyIds: string[] };
       assert.ok(retiredKeyIds.length > 0, 'the old key was retired: nothing uses it any more');
       const sealed = await sealedClientSecrets();
-      assert.equal(sealed.length, 2);
+      assert.equal(sealed.length, (await clients()).filter((c) => c.hasClientSecret).length);
+      assert.ok(sealed.length >= 3, 'the default client and two others');
       for (const envelope of sealed) assert.equal(lk.core.keyring.keyIdOf(envelope), newKeyId);
-      for (const [name, clientId] of [
-        ['alice', as.confidentialClient.clientId],
-        ['bob', as.secondClient.clientId],
-      ] as const) {
-        const forced = await forceRefresh(name);
-        assert.equal(forced.status, 200, JSON.stringify(forced.body));
-        assert.equal(lastCall('token')?.clientId, clientId);
-        assert.equal(lastCall('token')?.status, 200);
-      }
+      await refreshesWith('alice', as.confidentialClient.clientId);
+      await refreshesWith('bob', as.secondClient.clientId);
     });
 
     test('reconnecting an imported connection through consent moves it to the default client', async () => {
@@ -236,12 +249,7 @@ for (const backend of BACKENDS) {
       const location = await as.approve((started.body as { authorizationUrl: string }).authorizationUrl);
       const landed = await visit(location);
       assert.equal(landed.status, 200, landed.body);
-      const erin = (await lk.admin('GET', '/v1/connections/erin')).body as { status: string; clientId: string };
-      assert.deepEqual([erin.status, erin.clientId], ['active', as.confidentialClient.clientId]);
-      const forced = await forceRefresh('erin');
-      assert.equal(forced.status, 200, JSON.stringify(forced.body));
-      assert.equal(lastCall('token')?.clientId, as.confidentialClient.clientId);
-      assert.equal(lastCall('token')?.status, 200);
+      await refreshesWith('erin', as.confidentialClient.clientId);
     });
 
     test('deleting B revokes its grant with its own client; A stays healthy', async () => {
@@ -254,9 +262,7 @@ for (const backend of BACKENDS) {
         clientId: as.secondClient.clientId,
         status: 200,
       });
-      const forcedA = await forceRefresh('alice');
-      assert.equal(forcedA.status, 200, JSON.stringify(forcedA.body));
-      assert.equal(lastCall('token')?.clientId, as.confidentialClient.clientId);
+      await refreshesWith('alice', as.confidentialClient.clientId);
     });
   });
 }

@@ -210,9 +210,9 @@ export function providerClients(deps: { store: Store; keyring: Keyring; clock: C
 
   /** Undoes a client `forImport` just made, when the import that asked for it failed. */
   async function removeUnused(providerClientId: string): Promise<void> {
-    const counts = await store.connections.countByProviderClient(
-      (await store.providerClients.findById(providerClientId))?.providerId ?? '',
-    );
+    const row = await store.providerClients.findById(providerClientId);
+    if (row === undefined) return;
+    const counts = await store.connections.countByProviderClient(row.providerId);
     if ((counts.get(providerClientId) ?? 0) === 0) await store.providerClients.remove(providerClientId);
   }
 
