@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
 import { startAuthorizationServer, type AuthorizationServer, type ClientCall } from './fixtures/authorization-server.js';
-import { createAgent, rawRequest } from './helpers/broker-setup.js';
+import { auditEvents, createAgent, rawRequest } from './helpers/broker-setup.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { runCli } from './helpers/latchkey-process.js';
 import { BACKENDS, visit } from './helpers/oauth-flows.js';
@@ -125,6 +125,9 @@ for (const backend of BACKENDS) {
       const created = await runCli(['secrets', 'create', '--name', 'bob', '--provider', 'fixture', '--value', JSON.stringify(value)], env);
       assert.equal(created.code, 0, created.stderr);
       assertNoSecret(created.stdout + created.stderr, secrets, 'the CLI output');
+
+      const audited = (await auditEvents(lk, '?connection=bob')).find((e) => e.action === 'connection.create');
+      assert.deepEqual(audited?.detail, { grantType: 'imported', clientId: as.secondClient.clientId });
 
       // The provider's own client is as it was.
       assert.deepEqual((await lk.admin('GET', '/v1/providers/fixture')).body, providerBefore);
