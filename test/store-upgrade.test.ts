@@ -7,7 +7,7 @@ import { Migrator, sql } from 'kysely';
 import { auditLog } from '../src/audit/index.js';
 import { ManualClock } from '../src/clock.js';
 import { createLogger } from '../src/log.js';
-import { migrate, openStore, type Store } from '../src/store/index.js';
+import { isUniqueViolation, migrate, openStore, type Store } from '../src/store/index.js';
 import { MIGRATIONS } from '../src/store/migrations/index.js';
 import { legacyAuditRows } from './helpers/legacy-audit.js';
 import { BACKENDS } from './helpers/oauth-flows.js';
@@ -70,6 +70,14 @@ for (const backend of BACKENDS) {
         chain && [chain.lastBlock, chain.anchorBlock, chain.anchorSeq, chain.anchorHash],
         [0, 0, 0, null],
       );
+    });
+
+    test('connections from before 0010 use their provider\'s default client; a provider can gain others', async () => {
+      assert.equal((await store.connections.findById('conn_old'))?.providerClientId, null);
+      const client = { providerId: 'prv_old', clientId: 'tenant-app', clientSecret: null, tokenEndpointAuthMethod: 'none', createdAt: NOW };
+      await store.providerClients.insert({ id: 'pcl_upgrade1', ...client });
+      await assert.rejects(store.providerClients.insert({ id: 'pcl_upgrade2', ...client }), isUniqueViolation);
+      assert.deepEqual([...(await store.connections.countByProviderClient('prv_old'))], [[null, 1]]);
     });
 
     test('the old audit chain verifies, is listed beside new events, and can be pruned', async () => {

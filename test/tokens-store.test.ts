@@ -9,7 +9,7 @@ import { BACKENDS } from './helpers/oauth-flows.js';
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
 
-function connectionRow(id: string, expiresAt: string | null): Omit<ConnectionRow, 'version' | 'failureCount'> {
+function connectionRow(id: string, expiresAt: string | null): Omit<ConnectionRow, 'version' | 'failureCount' | 'providerClientId'> {
   return {
     id,
     name: id,

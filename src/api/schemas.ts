@@ -73,6 +73,18 @@ export const importConnectionBody = {
     tokenType: str,
     metadata: { type: 'object', maxProperties: 50 },
     apiBaseUrl: str,
+    clientId: str,
+    clientSecret: str,
+  },
+} as const;
+
+/** PATCH /v1/providers/{name}/clients/{id}: an operator changes one of the provider's other clients. */
+export const updateProviderClientBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    clientSecret: providerProperties.clientSecret,
+    tokenEndpointAuthMethod: providerProperties.tokenEndpointAuthMethod,
   },
 } as const;
 

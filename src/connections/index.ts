@@ -36,9 +36,11 @@ export interface PublicConnection {
   metadata: Record<string, Json>;
   /** Where this connection's API calls go when it is not the provider's apiBaseUrl (Salesforce's instance_url). */
   apiBaseUrl: string | null;
+  /** The OAuth client id (public) the connection refreshes and revokes with. */
+  clientId: string | null;
 }
 
-export function toPublicConnection(c: Connection, providerName: string): PublicConnection {
+export function toPublicConnection(c: Connection, providerName: string, clientId: string | null = null): PublicConnection {
   return {
     id: c.id,
     name: c.name,
@@ -57,6 +59,7 @@ export function toPublicConnection(c: Connection, providerName: string): PublicC
     updatedAt: c.updatedAt,
     metadata: c.metadata,
     apiBaseUrl: c.apiBaseUrl,
+    clientId,
   };
 }
 
@@ -80,6 +83,8 @@ export interface NewConnection {
   scopes?: string[];
   metadata?: Record<string, Json>;
   apiBaseUrl?: string | null;
+  /** The provider client that minted the grant (ProviderRegistry.clientForImport); absent: the default client. */
+  providerClientId?: string | null;
   sealedTokens?: string | null;
   tokenType?: string | null;
   expiresAt?: string | null;
@@ -167,6 +172,7 @@ export function connectionRegistry(deps: { store: Store; clock: Clock; providers
       lastError: null,
       metadata: input.metadata ?? {},
       apiBaseUrl: input.apiBaseUrl ?? null,
+      providerClientId: input.providerClientId ?? null,
       refreshClaimOwner: null,
       refreshClaimUntil: null,
       refreshIntent: null,
@@ -213,13 +219,16 @@ export function connectionRegistry(deps: { store: Store; clock: Clock; providers
     await store.connections.remove(id);
   }
 
-  /** Public JSON for many connections, resolving provider names once. */
+  /** Public JSON for many connections, resolving provider names and client ids once each. */
   async function present(conns: Connection[]): Promise<PublicConnection[]> {
     const names = new Map<string, string>();
+    const clientIds = new Map<string, string | null>();
+    const clientKey = (c: Connection): string => `${c.providerId} ${c.providerClientId ?? ''}`;
     for (const c of conns) {
       if (!names.has(c.providerId)) names.set(c.providerId, (await providers.getById(c.providerId)).name);
+      if (!clientIds.has(clientKey(c))) clientIds.set(clientKey(c), await providers.clientIdFor(c));
     }
-    return conns.map((c) => toPublicConnection(c, names.get(c.providerId) as string));
+    return conns.map((c) => toPublicConnection(c, names.get(c.providerId) as string, clientIds.get(clientKey(c)) ?? null));
   }
 
   return { find, get, create, list, setStatus, touch, remove, present };

@@ -82,6 +82,8 @@ export async function saveGrant(
       lastRefreshedAt: now,
       lastError: null,
       grantType,
+      // Consent flows use the provider's default client, also when reconnecting an imported connection.
+      providerClientId: null,
       ...(granted.apiBaseUrl === undefined ? {} : { apiBaseUrl: granted.apiBaseUrl }),
     },
     now,

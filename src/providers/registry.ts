@@ -3,6 +3,7 @@ import type { Keyring } from '../crypto/index.js';
 import { Conflict, InvalidIssuer, InvalidRequest, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { isUniqueViolation, type Json, type ProviderRow, type Store } from '../store/index.js';
+import { providerClients, sealContextOf, secretContext, type ClientChoice, type ClientSecretInput } from './clients.js';
 import { discover, type DiscoveredMetadata } from './discovery.js';
 import { findPreset } from './presets.js';
 import type { Capability, ProviderQuirks, TokenEndpointAuthMethod } from './types.js';
@@ -58,17 +59,22 @@ export interface Provider {
   issParameterSupported: boolean;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Set when the client fields above are those of another of the provider's
+   * clients (a connection's own, see `forConnection`); absent: the default client.
+   */
+  providerClientId?: string;
 }
 
 /** The API view: never the secret, only whether there is one. */
-export interface PublicProvider extends Omit<Provider, 'sealedClientSecret'> {
+export interface PublicProvider extends Omit<Provider, 'sealedClientSecret' | 'providerClientId'> {
   hasClientSecret: boolean;
 }
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export function toPublicProvider(p: Provider): PublicProvider {
-  const { sealedClientSecret, ...rest } = p;
+  const { sealedClientSecret, providerClientId: _client, ...rest } = p;
   return { ...rest, hasClientSecret: sealedClientSecret !== null };
 }
 
@@ -86,7 +92,8 @@ function fromRow(row: ProviderRow): Provider {
 }
 
 function toRow(p: Provider): ProviderRow {
-  const { sealedClientSecret, ...rest } = p;
+  if (p.providerClientId !== undefined) throw new Error('a provider seen through another client is not the provider row');
+  const { sealedClientSecret, providerClientId: _client, ...rest } = p;
   return {
     ...rest,
     clientSecret: sealedClientSecret,
@@ -104,13 +111,10 @@ export interface ProviderRegistryDeps {
   discover?: typeof discover;
 }
 
-export function secretContext(providerId: string) {
-  return { table: 'providers', rowId: providerId, column: 'client_secret' };
-}
-
 export function providerRegistry(deps: ProviderRegistryDeps) {
   const { store, keyring, clock } = deps;
   const discoverMetadata = deps.discover ?? discover;
+  const clients = providerClients(deps);
 
   async function get(name: string): Promise<Provider> {
     const row = await store.providers.findByName(name);
@@ -234,6 +238,7 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     }
     await store.transaction(async (tx) => {
       await tx.connections.removeByProvider(provider.id);
+      await tx.providerClients.removeByProvider(provider.id);
       await tx.providers.remove(provider.id);
     });
     return { removedConnections: inUse };
@@ -246,10 +251,43 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
   /** The client secret in clear, for the token endpoint only. */
   async function clientSecretOf(provider: Provider): Promise<string | undefined> {
     if (provider.sealedClientSecret === null) return undefined;
-    return keyring.openString(provider.sealedClientSecret, secretContext(provider.id));
+    return keyring.openString(provider.sealedClientSecret, sealContextOf(provider));
   }
 
-  return { create, update, remove, get, getById, list, clientSecretOf };
+  /** The provider as the client that minted a connection's grant sees it: refresh and revocation use this. */
+  async function forConnection(connection: { providerId: string; providerClientId: string | null }): Promise<Provider> {
+    return clients.withClient(await getById(connection.providerId), connection.providerClientId);
+  }
+
+  /** The OAuth client id (public) a connection refreshes with. */
+  async function clientIdFor(connection: { providerId: string; providerClientId: string | null }): Promise<string | null> {
+    return (await forConnection(connection)).clientId;
+  }
+
+  async function listClients(name: string) {
+    return clients.list(await get(name));
+  }
+
+  /** Selects or makes the client an imported grant was minted with (see clients.ts). */
+  async function clientForImport(provider: Provider, choice: ClientChoice) {
+    return clients.forImport(provider, choice);
+  }
+
+  return {
+    create,
+    update,
+    remove,
+    get,
+    getById,
+    list,
+    clientSecretOf,
+    forConnection,
+    clientIdFor,
+    listClients,
+    clientForImport,
+    updateClient: async (name: string, id: string, input: ClientSecretInput) => clients.update(await get(name), id, input),
+    removeUnusedClient: clients.removeUnused,
+  };
 }
 
 export type ProviderRegistry = ReturnType<typeof providerRegistry>;

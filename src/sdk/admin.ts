@@ -9,6 +9,7 @@ import type {
   ConnectionView,
   KeyRotation,
   PresetView,
+  ProviderClientView,
   ProviderCreate,
   ProviderView,
   WebhookCreate,
@@ -36,6 +37,12 @@ export class LatchkeyAdmin {
       this.http.json('PATCH', `/v1/providers/${enc(name)}`, { body }),
     remove: (name: string, options: { force?: boolean } = {}): Promise<{ deleted: boolean }> =>
       this.http.json('DELETE', `/v1/providers/${enc(name)}`, { query: { force: options.force ? 'true' : undefined } }),
+    clients: (name: string): Promise<ProviderClientView[]> => this.http.json('GET', `/v1/providers/${enc(name)}/clients`),
+    updateClient: (
+      name: string,
+      id: string,
+      body: { clientSecret?: string | null; tokenEndpointAuthMethod?: ProviderCreate['tokenEndpointAuthMethod'] },
+    ): Promise<ProviderClientView> => this.http.json('PATCH', `/v1/providers/${enc(name)}/clients/${enc(id)}`, { body }),
   };
 
   readonly connections = {

@@ -83,6 +83,20 @@ export interface ConnectionView {
   metadata: Record<string, unknown>;
   /** Where this connection's API calls go when not the provider's apiBaseUrl (Salesforce's instance_url). */
   apiBaseUrl: string | null;
+  /** The OAuth client id the connection refreshes and revokes with. */
+  clientId: string | null;
+}
+
+/** One of a provider's OAuth clients (GET /v1/providers/{name}/clients); never its secret. */
+export interface ProviderClientView {
+  /** `pcl_…`; null for the provider's default client. */
+  id: string | null;
+  default: boolean;
+  clientId: string | null;
+  hasClientSecret: boolean;
+  tokenEndpointAuthMethod: string;
+  connections: number;
+  createdAt: string;
 }
 
 export interface ConnectionImport {
@@ -98,6 +112,9 @@ export interface ConnectionImport {
   tokenType?: string;
   /** The connection's own API base, e.g. the instance_url of a Salesforce token response. */
   apiBaseUrl?: string;
+  /** The OAuth client the tokens were issued to: selected or added to the provider, never rewritten while in use. */
+  clientId?: string;
+  clientSecret?: string;
 }
 
 export interface ConnectionFilter {

@@ -23,6 +23,8 @@ export interface ConnectionRow {
   metadata: Record<string, Json>;
   /** The connection's own API base URL (from a token response); null: the provider's. */
   apiBaseUrl: string | null;
+  /** The provider client that minted the grant; null: the provider's default client. */
+  providerClientId: string | null;
   version: number;
   refreshClaimOwner: string | null;
   refreshClaimUntil: string | null;
@@ -74,6 +76,8 @@ export interface TokenWrite {
   grantType?: string;
   /** Written with the tokens it came with; left as it is when undefined. */
   apiBaseUrl?: string | null;
+  /** The client that minted these tokens (a consent flow: null, the default); left as it is when undefined. */
+  providerClientId?: string | null;
 }
 
 function decode(r: ConnectionsTable): ConnectionRow {
@@ -122,10 +126,20 @@ export function connectionStore(db: Db) {
     return Number(result.numUpdatedRows) === 1;
   }
   return {
-    async insert(row: Omit<ConnectionRow, 'version' | 'failureCount'>): Promise<void> {
+    /** `providerClientId` left out: the provider's default client. */
+    async insert(
+      row: Omit<ConnectionRow, 'version' | 'failureCount' | 'providerClientId'> & { providerClientId?: string | null },
+    ): Promise<void> {
       await k
         .insertInto('connections')
-        .values({ ...row, scopes: toJson(row.scopes), metadata: toJson(row.metadata), version: 0, failureCount: 0 })
+        .values({
+          ...row,
+          providerClientId: row.providerClientId ?? null,
+          scopes: toJson(row.scopes),
+          metadata: toJson(row.metadata),
+          version: 0,
+          failureCount: 0,
+        })
         .execute();
     },
     async findById(id: string): Promise<ConnectionRow | undefined> {
@@ -164,6 +178,16 @@ export function connectionStore(db: Db) {
         .where('providerId', '=', providerId)
         .executeTakeFirst();
       return Number(row?.n ?? 0);
+    },
+    /** Connections per client of a provider (key null: its default client). */
+    async countByProviderClient(providerId: string): Promise<Map<string | null, number>> {
+      const rows = await k
+        .selectFrom('connections')
+        .select(['providerClientId', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('providerId', '=', providerId)
+        .groupBy('providerClientId')
+        .execute();
+      return new Map(rows.map((r) => [r.providerClientId, Number(r.n)]));
     },
     async update(id: string, patch: ConnectionPatch, updatedAt: string): Promise<void> {
       await k

@@ -2,6 +2,7 @@ import { openDb, type Db, type StoreOptions } from './dialect.js';
 import { migrate } from './migrate.js';
 import { keyStore } from './keys.js';
 import { providerStore } from './providers.js';
+import { providerClientStore } from './provider-clients.js';
 import { connectionStore } from './connections.js';
 import { sealedStore } from './sealed.js';
 import { eventStore } from './events.js';
@@ -16,6 +17,7 @@ import { deviceAuthorizationStore } from './device-authorizations.js';
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
 export type { ProviderRow, ProviderStore } from './providers.js';
+export type { ProviderClientRow, ProviderClientStore } from './provider-clients.js';
 export type { ConnectionRow, ConnectionStore, ConnectionFilter, ConnectionPatch, TokenWrite } from './connections.js';
 export type { StoredKeyRow } from './keys.js';
 export { SEALED_COLUMNS, type SealedValue, type SealedStore } from './sealed.js';
@@ -34,6 +36,7 @@ export interface Store {
   db: Db;
   keys: ReturnType<typeof keyStore>;
   providers: ReturnType<typeof providerStore>;
+  providerClients: ReturnType<typeof providerClientStore>;
   connections: ReturnType<typeof connectionStore>;
   sealed: ReturnType<typeof sealedStore>;
   events: ReturnType<typeof eventStore>;
@@ -54,6 +57,7 @@ export function storeOn(db: Db): Store {
     db,
     keys: keyStore(db),
     providers: providerStore(db),
+    providerClients: providerClientStore(db),
     connections: connectionStore(db),
     sealed: sealedStore(db),
     events: eventStore(db),

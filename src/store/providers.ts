@@ -68,6 +68,34 @@ export function providerStore(db: Db) {
       const { id, ...rest } = encode(row);
       await k.updateTable('providers').set(rest).where('id', '=', id).execute();
     },
+    /**
+     * Replaces the default client's secret only while no connection uses the
+     * default client and the secret is still the one read.
+     */
+    async replaceClientSecretIfUnused(
+      id: string,
+      expected: string | null,
+      write: { clientSecret: string | null; tokenEndpointAuthMethod: string; updatedAt: string },
+    ): Promise<boolean> {
+      const result = await k
+        .updateTable('providers')
+        .set(write)
+        .where('id', '=', id)
+        .where((eb) => (expected === null ? eb('clientSecret', 'is', null) : eb('clientSecret', '=', expected)))
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('connections')
+                .select('connections.id')
+                .where('connections.providerId', '=', id)
+                .where('connections.providerClientId', 'is', null),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     async findByName(name: string): Promise<ProviderRow | undefined> {
       const r = await k.selectFrom('providers').selectAll().where('name', '=', name).executeTakeFirst();
       return r === undefined ? undefined : decode(r);

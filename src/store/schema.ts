@@ -61,6 +61,8 @@ export interface ConnectionsTable {
   metadata: string;
   /** the connection's own API base (a token response's instance URL); null: the provider's */
   apiBaseUrl: string | null;
+  /** the provider_clients row whose client minted the grant; null: the provider's default client */
+  providerClientId: string | null;
   /** bumped on every token write; refreshes commit only against the version they read */
   version: number;
   refreshClaimOwner: string | null;
@@ -71,6 +73,17 @@ export interface ConnectionsTable {
   nextAttemptAt: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A provider's OAuth clients besides its default one (which lives on the provider row). */
+export interface ProviderClientsTable {
+  id: string;
+  providerId: string;
+  clientId: string;
+  /** sealed */
+  clientSecret: string | null;
+  tokenEndpointAuthMethod: string;
+  createdAt: string;
 }
 
 export interface OAuthStatesTable {
@@ -224,6 +237,7 @@ export interface Database {
   keyringKeys: KeyringKeysTable;
   providers: ProvidersTable;
   connections: ConnectionsTable;
+  providerClients: ProviderClientsTable;
   oauthStates: OAuthStatesTable;
   deviceAuthorizations: DeviceAuthorizationsTable;
   agents: AgentsTable;

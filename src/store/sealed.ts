@@ -4,6 +4,7 @@ import type { Db } from './dialect.js';
 /** Every column that holds a sealed envelope. A new sealed column must be listed here, or key rotation skips it. */
 export const SEALED_COLUMNS: ReadonlyArray<{ table: string; column: string }> = [
   { table: 'providers', column: 'client_secret' },
+  { table: 'provider_clients', column: 'client_secret' },
   { table: 'connections', column: 'tokens' },
   { table: 'oauth_states', column: 'secrets' },
   { table: 'device_authorizations', column: 'device_code' },

@@ -172,7 +172,8 @@ async function refreshClaimed(ctx: RefreshContext, id: string, owner: string, wa
     throw err;
   }
 
-  const provider = await ctx.providers.getById(row.providerId).catch(async (err: unknown) => {
+  // The client that minted this grant refreshes it (a provider may hold several).
+  const provider = await ctx.providers.forConnection(row).catch(async (err: unknown) => {
     await store.connections.releaseClaim(id, owner);
     throw err;
   });

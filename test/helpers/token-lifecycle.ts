@@ -2,20 +2,22 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
-import type { AuthorizationServer } from '../fixtures/authorization-server.js';
+import type { AuthorizationServer, FixtureClient } from '../fixtures/authorization-server.js';
 import type { AdminCall } from './admin-client.js';
 
 export { adminClient, type AdminCall } from './admin-client.js';
 
-/** Real tokens from the fixture: authorization code + PKCE for the confidential client, driven by approve(). */
+/** Real tokens from the fixture: authorization code + PKCE for a confidential client, driven by approve(). */
 export async function fixtureTokens(
   as: AuthorizationServer,
   scope = 'openid offline_access api:read',
+  /** A confidential client of the fixture (default: confidentialClient). */
+  fixtureClient: FixtureClient = as.confidentialClient,
 ): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
-  const secret = as.confidentialClient.clientSecret ?? '';
+  const secret = fixtureClient.clientSecret ?? '';
   const config = await client.discovery(
     new URL(as.issuer),
-    as.confidentialClient.clientId,
+    fixtureClient.clientId,
     secret,
     client.ClientSecretBasic(secret),
     { execute: [client.allowInsecureRequests] },
@@ -23,7 +25,7 @@ export async function fixtureTokens(
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: as.confidentialClient.redirectUris[0] ?? 'http://127.0.0.1/oauth/callback',
+    redirect_uri: fixtureClient.redirectUris[0] ?? 'http://127.0.0.1/oauth/callback',
     scope,
     state,
     code_challenge: await client.calculatePKCECodeChallenge(verifier),

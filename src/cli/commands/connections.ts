@@ -8,6 +8,7 @@ export function showConnection(c: ConnectionView): void {
     ['id', c.id],
     ['name', c.name],
     ['provider', c.provider],
+    ['client id', c.clientId],
     ['subject', c.subject],
     ['environment', c.environment],
     ['grant type', c.grantType],

@@ -109,6 +109,18 @@ export function providersCommand(program: Command, globals: () => GlobalOptions)
     });
 
   providers
+    .command('clients <name>')
+    .description("list the provider's OAuth clients and how many connections use each (never a secret)")
+    .action(async (name: string) => {
+      const list = await adminClient(globals()).providers.clients(name);
+      if (globals().json) return printJson(list);
+      printTable(
+        ['id', 'client id', 'secret', 'auth method', 'connections'],
+        list.map((c) => [c.id ?? '(default)', c.clientId, c.hasClientSecret ? 'yes' : 'no', c.tokenEndpointAuthMethod, String(c.connections)]),
+      );
+    });
+
+  providers
     .command('remove <name>')
     .description('delete a provider (refused while connections use it, unless --force)')
     .option('--force', 'also delete its connections')

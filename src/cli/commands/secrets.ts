@@ -71,7 +71,8 @@ export function secretsCommand(program: Command, globals: () => GlobalOptions): 
       const value = parseSecretValue(o.value);
       const providerName = (o.provider ?? value.provider ?? o.name).toLowerCase();
       const client = adminClient(globals());
-      // Make sure the provider exists and carries this client, so the refresh token can be used.
+      // A new provider gets this client as its default; an existing one keeps its own, and the
+      // import selects or adds this client (the server never rewrites a client in use).
       let existing = true;
       try {
         await client.providers.get(providerName);
@@ -97,8 +98,6 @@ export function secretsCommand(program: Command, globals: () => GlobalOptions): 
           ...(value.authUrl === undefined ? {} : { authorizationEndpoint: value.authUrl }),
           ...clientFields,
         });
-      } else if (Object.keys(clientFields).length > 0) {
-        await client.providers.update(providerName, clientFields);
       }
       const scopes = typeof value.scopes === 'string' ? value.scopes.split(/[\s,]+/).filter(Boolean) : value.scopes;
       const body: ConnectionImport = { name: o.name, provider: providerName };
@@ -110,6 +109,8 @@ export function secretsCommand(program: Command, globals: () => GlobalOptions): 
       if (value.tokenType !== undefined) body.tokenType = value.tokenType;
       if (value.instanceUrl !== undefined) body.apiBaseUrl = value.instanceUrl;
       if (scopes !== undefined) body.scopes = scopes;
+      if (value.clientId !== undefined) body.clientId = value.clientId;
+      if (value.clientSecret !== undefined) body.clientSecret = value.clientSecret;
       const connection = await client.connections.import(body);
       if (globals().json) printJson(connection);
       else process.stdout.write(`connection ${connection.name} (${connection.provider}) imported\n`);

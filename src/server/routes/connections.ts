@@ -20,8 +20,11 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
     async (request, reply) => {
       const connection = await importConnection(core, request.body);
       request.log.info({ connection: connection.name }, 'connection imported');
-      await core.audit.admin('connection.create', { connection: connection.name, detail: { grantType: 'imported' } });
       const [view] = await core.connections.present([connection]);
+      await core.audit.admin('connection.create', {
+        connection: connection.name,
+        detail: { grantType: 'imported', clientId: view?.clientId ?? null },
+      });
       return reply.code(201).send(view);
     },
   );

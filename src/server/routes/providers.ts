@@ -1,13 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import { createProviderBody, forceQuery, nameParams, updateProviderBody } from '../../api/index.js';
+import { createProviderBody, forceQuery, nameParams, updateProviderBody, updateProviderClientBody } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { redirectUriOf } from '../../oauth/index.js';
-import { PRESETS, toPublicProvider, type Provider, type ProviderInput } from '../../providers/index.js';
+import { PRESETS, toPublicProvider, type ClientSecretInput, type Provider, type ProviderInput } from '../../providers/index.js';
 
 /** Turning off browser binding weakens the consent flow: the audit trail says so wherever it is on. */
 function bindingDetail(provider: Provider): { unboundCallback?: true } {
   return provider.quirks.unboundCallback === true ? { unboundCallback: true } : {};
 }
+
+const clientParams = {
+  type: 'object',
+  required: ['name', 'id'],
+  properties: { name: nameParams.properties.name, id: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
 
 export async function providerRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   // The redirect URI to register at the provider (it depends on RFC 9207 support, see oauth/authorization.ts).
@@ -50,6 +56,23 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
       const provider = await core.providers.update(request.params.name, request.body);
       await core.audit.admin('provider.update', { detail: { provider: provider.name, ...bindingDetail(provider) } });
       return shown(provider);
+    },
+  );
+
+  // The provider's OAuth clients (never a secret): the default one and those imported grants were minted with.
+  app.get<{ Params: { name: string } }>('/v1/providers/:name/clients', { schema: { params: nameParams } }, async (request) =>
+    core.providers.listClients(request.params.name),
+  );
+
+  app.patch<{ Params: { name: string; id: string }; Body: ClientSecretInput }>(
+    '/v1/providers/:name/clients/:id',
+    { schema: { params: clientParams, body: updateProviderClientBody } },
+    async (request) => {
+      const client = await core.providers.updateClient(request.params.name, request.params.id, request.body);
+      await core.audit.admin('provider.update', {
+        detail: { provider: request.params.name, client: client.id, clientId: client.clientId },
+      });
+      return client;
     },
   );
 
