@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { CAPABILITY_NAME_PATTERN, CAPABILITY_NAME_RULE, CONNECTION_NAME_PATTERN, CONNECTION_NAME_RULE } from '../../api/index.js';
+import { FORWARDED_METHODS, CAPABILITY_NAME_PATTERN, CAPABILITY_NAME_RULE, CONNECTION_NAME_PATTERN, CONNECTION_NAME_RULE } from '../../api/index.js';
 import { proxyPathProblem } from '../../sdk/index.js';
 
 /** Shared argument schemas; the descriptions are what the model reads. */
-export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export const METHODS = FORWARDED_METHODS;
 
 export const connectionArg = z
   .string()
