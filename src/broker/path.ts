@@ -14,9 +14,13 @@ const MAX_DECODINGS = 3;
 const ESCAPE_RUN = /(?:%[0-9a-fA-F]{2})+/g;
 const ESCAPE = /%[0-9a-fA-F]{2}/;
 const BAD_ESCAPE = /%(?![0-9a-fA-F]{2})/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-/** Printable ASCII without "%", ";" and "\": a segment made of these needs only the plain dot test. */
+/** Printable ASCII without "%", ";" and "\": text made of these needs only the plain dot test. */
 const PLAIN = /^[\x21-\x24\x26-\x3a\x3c-\x5b\x5d-\x7e]*$/;
+/** A segment of dots only, in a PLAIN path. */
+const PLAIN_DOT_SEGMENT = /(?:^|\/)\.+(?:\/|$)/;
+/** A segment of dots only, maybe with trailing spaces (IIS trims them), in a decoded path without ";". */
+const DECODED_DOT_SEGMENT = /(?:^|\/)\.+\s*(?:\/|$)/;
+const SCHEME = /^\/[a-z][a-z0-9+.-]*:/i;
 
 /**
  * A dot segment as some server reads it: "." or ".." also with a `;param`
@@ -31,10 +35,14 @@ function isDotSegment(segment: string): boolean {
   return true;
 }
 
-/** One round of percent-decoding; undefined when the decoded bytes are not UTF-8 (overlong forms like %c0%ae included). */
+/**
+ * One round of percent-decoding of the valid escapes (a "%" that starts none
+ * is a literal after the first round); undefined when the decoded bytes are
+ * not UTF-8: decodeURIComponent refuses overlong forms such as %c0%ae.
+ */
 function decodeOnce(text: string): string | undefined {
   try {
-    return text.replace(ESCAPE_RUN, (run) => utf8.decode(Buffer.from(run.replaceAll('%', ''), 'hex')));
+    return text.replace(ESCAPE_RUN, decodeURIComponent);
   } catch {
     return undefined;
   }
@@ -49,7 +57,6 @@ function decodeOnce(text: string): string | undefined {
  */
 function segmentProblem(segment: string): string | undefined {
   if (PLAIN.test(segment)) return isDotSegment(segment) ? 'a dot segment' : undefined;
-  if (BAD_ESCAPE.test(segment)) return 'a "%" that is not followed by two hex digits';
   let text = segment;
   for (let depth = 0; ; depth += 1) {
     if (isDotSegment(text)) return 'a dot segment (perhaps encoded)';
@@ -75,13 +82,30 @@ function segmentProblem(segment: string): string | undefined {
 export function checkAgentPath(raw: string): string {
   const path = raw === '' ? '/' : raw;
   if (!path.startsWith('/')) throw new TargetNotAllowed('the path must start with "/"');
+  // Most paths are plain ASCII without escapes: three tests of the whole path, no per-segment work.
+  if (PLAIN.test(path) && !path.includes('@') && !path.includes('//') && !PLAIN_DOT_SEGMENT.test(path) && !SCHEME.test(path)) return path;
   if (/[\\@\s]/.test(path) || hasControl(path)) throw new TargetNotAllowed('the path contains a character that is not allowed (@, \\, space or control)');
   if (/%(2f|5c|00)/i.test(path)) throw new TargetNotAllowed('the path contains an encoded slash, backslash or NUL');
   if (path.includes('//')) throw new TargetNotAllowed('the path contains an empty segment ("//")');
+  if (BAD_ESCAPE.test(path)) throw new TargetNotAllowed('the path contains a "%" that is not followed by two hex digits');
+  // Encoded once, as most escaped paths are: one decoding of the whole path tells (%2f is refused above,
+  // so decoded segments are the raw ones); deeper encodings and ";params" are checked segment by segment.
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    throw new TargetNotAllowed('the path contains percent-encoded bytes that are not UTF-8 (such as an overlong %c0%ae)');
+  }
+  if (!decoded.includes('%') && !decoded.includes(';')) {
+    if (hasControl(decoded)) throw new TargetNotAllowed('the path contains an encoded control character');
+    if (DECODED_DOT_SEGMENT.test(decoded)) throw new TargetNotAllowed('the path contains a dot segment (perhaps encoded)');
+    if (SCHEME.test(path)) throw new TargetNotAllowed('the path may not be an absolute URL');
+    return path;
+  }
   for (const segment of path.slice(1).split('/')) {
     const problem = segmentProblem(segment);
     if (problem !== undefined) throw new TargetNotAllowed(`the path contains ${problem}`);
   }
-  if (/^\/[a-z][a-z0-9+.-]*:/i.test(path)) throw new TargetNotAllowed('the path may not be an absolute URL');
+  if (SCHEME.test(path)) throw new TargetNotAllowed('the path may not be an absolute URL');
   return path;
 }
