@@ -1,1 +1,3 @@
 export * from './schemas.js';
+export * from './names.js';
+export * from './methods.js';

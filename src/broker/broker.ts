@@ -75,7 +75,7 @@ export function createBroker(deps: BrokerDeps) {
 
   /** Records a refusal (policy, target, unknown connection) as `auth.denied`, then rethrows it. */
   async function denied(agent: AuthenticatedAgent, connection: string, err: unknown, detail: Record<string, string>): Promise<never> {
-    if (err instanceof LatchkeyError && ['forbidden', 'not_found', 'target_not_allowed', 'invalid_request'].includes(err.code)) {
+    if (err instanceof LatchkeyError && ['forbidden', 'not_found', 'target_not_allowed', 'invalid_request', 'method_not_allowed'].includes(err.code)) {
       await audit.record({
         actor: agentActor(agent),
         action: 'auth.denied',

@@ -17,6 +17,28 @@ const HOP_BY_HOP = new Set([
 /** The agent's own credentials never travel upstream. */
 const AGENT_CREDENTIALS = new Set(['authorization', 'cookie', 'cookie2']);
 
+/**
+ * Headers that make an upstream act on another method or path than the one
+ * the policy judged (method overrides, IIS/Symfony URL rewrites), or that
+ * claim a client address or proxy chain the agent made up. Also every
+ * `X-Forwarded-*` header.
+ */
+const OVERRIDES_AND_FORWARDING = new Set([
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-method',
+  'x-original-url',
+  'x-rewrite-url',
+  'forwarded',
+  'via',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'x-cluster-client-ip',
+  'x-originating-ip',
+]);
+
 /** Response headers that carry or ask for credentials; invoke strips them. */
 const AUTH_RESPONSE_HEADERS = new Set(['set-cookie', 'set-cookie2', 'authorization', 'www-authenticate', 'proxy-authenticate']);
 
@@ -34,7 +56,8 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders | Record<st
   for (const [name, value] of Object.entries(incoming)) {
     const lower = name.toLowerCase();
     if (value === undefined || HOP_BY_HOP.has(lower) || AGENT_CREDENTIALS.has(lower) || named.has(lower)) continue;
-    if (lower.startsWith('proxy-') || lower.startsWith('latchkey-')) continue;
+    if (lower.startsWith('proxy-') || lower.startsWith('latchkey-') || lower.startsWith('x-forwarded-')) continue;
+    if (OVERRIDES_AND_FORWARDING.has(lower)) continue;
     out[lower] = value;
   }
   out.authorization = authorization;

@@ -3,6 +3,7 @@ import { underPrefix } from '../agents/index.js';
 import { Forbidden, InvalidRequest, NotFound, TargetNotAllowed } from '../errors.js';
 import { hostKey } from '../providers/index.js';
 import type { Broker, BrokeredResponse, BrokerDeps } from './broker.js';
+import { checkMethod } from './method.js';
 import { allowedHostsFor, checkAgentPath, checkScheme, resolveTarget } from './target.js';
 
 /** `POST /v1/invoke/{connection}/{capability}` body. */
@@ -22,8 +23,10 @@ export function invokeCapability(deps: BrokerDeps, broker: Broker) {
     input: InvokeInput,
   ): Promise<BrokeredResponse> {
     let prepared;
+    // A JSON field, not a request line: normalised to upper case like capability and policy methods.
     const method = (input.method ?? '').toUpperCase();
     try {
+      const query = new URLSearchParams(input.query ?? {}).toString();
       const connection = await broker.visibleConnection(agent, connectionName);
       const provider = await broker.providerById(connection.providerId);
       const capability = provider.capabilities.find((c) => c.name === capabilityName);
@@ -31,6 +34,7 @@ export function invokeCapability(deps: BrokerDeps, broker: Broker) {
         throw new NotFound(`provider "${provider.name}" has no capability "${capabilityName}"`);
       }
       const chosenMethod = method === '' ? (capability.methods[0] as string) : method;
+      checkMethod(chosenMethod, query);
       if (!capability.methods.includes(chosenMethod)) {
         throw new Forbidden(`capability "${capabilityName}" does not allow ${chosenMethod}`);
       }
@@ -48,7 +52,6 @@ export function invokeCapability(deps: BrokerDeps, broker: Broker) {
       const base = new URL(`${apiBase.protocol}//${host}`);
       checkScheme(base, deps.allowHttpLoopback);
       if (!allowedHostsFor(provider, connection.apiBaseUrl).has(hostKey(base))) throw new TargetNotAllowed(`host ${host} is not allowed for "${provider.name}"`);
-      const query = new URLSearchParams(input.query ?? {}).toString();
       const target = resolveTarget(base, path, query);
       broker.checkPolicy(agent, provider, connection.apiBaseUrl, {
         connection: connection.name,

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { AuthenticatedAgent } from '../agents/index.js';
 import type { Broker, BrokeredResponse, BrokerDeps } from './broker.js';
+import { checkMethod } from './method.js';
 import { resolveBase, resolveTarget } from './target.js';
 
 /** One agent request to `ANY /v1/proxy/{connection}/{path...}`, as it arrived. */
@@ -23,9 +24,11 @@ function single(value: string | string[] | undefined): string | undefined {
 
 export function proxyRequest(deps: BrokerDeps, broker: Broker) {
   return async function proxy(agent: AuthenticatedAgent, p: ProxyRequest): Promise<BrokeredResponse> {
-    const method = p.method.toUpperCase();
+    // As sent: HTTP methods are case-sensitive, and Node's parser already refuses "get".
+    const method = p.method;
     let prepared;
     try {
+      checkMethod(method, p.rawQuery);
       const connection = await broker.visibleConnection(agent, p.connection);
       const provider = await broker.providerById(connection.providerId);
       const base = resolveBase(provider, single(p.headers['latchkey-base-url']), deps.allowHttpLoopback, connection.apiBaseUrl);

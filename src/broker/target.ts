@@ -1,5 +1,8 @@
 import { TargetNotAllowed } from '../errors.js';
 import { hostKey, isLoopbackHost, normaliseAllowedHost, type Provider } from '../providers/index.js';
+import { checkAgentPath, hasControl } from './path.js';
+
+export { checkAgentPath };
 
 /** Where a brokered request goes. `path` is what the agent asked for; `upstreamPath` includes the base path. */
 export interface Target {
@@ -77,55 +80,58 @@ export function resolveBase(
   return base;
 }
 
+function parseBase(raw: string, what: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new TargetNotAllowed(`${what} is not a valid URL`);
+  }
+}
+
 function checkBase(provider: Provider, connectionBase: string | null, override: string | undefined, allowHttpLoopback: boolean): URL {
-  const raw = override ?? connectionBase ?? provider.apiBaseUrl;
-  if (raw === null || raw === undefined || raw === '') {
+  if (override !== undefined) return checkOverride(provider, connectionBase, override, allowHttpLoopback);
+  const raw = connectionBase ?? provider.apiBaseUrl;
+  if (raw === null || raw === '') {
     throw new TargetNotAllowed(`provider "${provider.name}" has no apiBaseUrl to send requests to`);
   }
-  let base: URL;
-  try {
-    base = new URL(raw);
-  } catch {
-    throw new TargetNotAllowed('Latchkey-Base-Url is not a valid URL');
+  const base = parseBase(raw, 'the API base URL');
+  checkScheme(base, allowHttpLoopback);
+  if (!allowedHostsFor(provider, connectionBase).has(hostKey(base))) {
+    throw new TargetNotAllowed(`host ${base.host} is not in the allowed hosts of provider "${provider.name}"`);
   }
-  if (base.username !== '' || base.password !== '' || base.search !== '' || base.hash !== '') {
-    throw new TargetNotAllowed('the base URL may not carry credentials, a query or a fragment');
+  return base;
+}
+
+const trimSlashes = (path: string): string => path.replace(/\/+$/, '');
+
+/**
+ * Latchkey-Base-Url chooses an origin among the allowed hosts, never a path:
+ * policy paths are relative to the API base, so a header carrying a path
+ * (`https://api.example.com/admin/secret`) would have `/public/**` judged
+ * against `/admin/secret/public/…`. On the API base's own origin the base
+ * keeps its path (the header may repeat it); on another allowed origin the
+ * path is "/" and policy paths are that host's absolute paths.
+ */
+function checkOverride(provider: Provider, connectionBase: string | null, override: string, allowHttpLoopback: boolean): URL {
+  const base = parseBase(override, 'Latchkey-Base-Url');
+  if (base.username !== '' || base.password !== '' || base.search !== '' || base.hash !== '' || override.includes('?') || override.includes('#')) {
+    throw new TargetNotAllowed('Latchkey-Base-Url may not carry credentials, a query or a fragment');
   }
   checkScheme(base, allowHttpLoopback);
   if (!allowedHostsFor(provider, connectionBase).has(hostKey(base))) {
     throw new TargetNotAllowed(`host ${base.host} is not in the allowed hosts of provider "${provider.name}"`);
   }
-  if (override !== undefined) checkAgentPath(base.pathname === '/' ? '' : base.pathname.replace(/\/+$/, ''));
+  const ownRaw = connectionBase ?? provider.apiBaseUrl;
+  const own = ownRaw === null ? null : resolveBase(provider, undefined, allowHttpLoopback, connectionBase);
+  if (own !== null && own.origin === base.origin) {
+    const path = trimSlashes(base.pathname);
+    if (path !== '' && path !== trimSlashes(own.pathname)) {
+      throw new TargetNotAllowed(`Latchkey-Base-Url may name an origin only, not a path other than the API base's (${own.pathname})`);
+    }
+    return own;
+  }
+  if (base.pathname !== '/') throw new TargetNotAllowed('Latchkey-Base-Url may name an origin only (scheme, host and port), not a path');
   return base;
-}
-
-function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
-
-/**
- * Checks the (still percent-encoded) path an agent asked for. Anything that
- * could climb out of the base path or change the authority is refused rather
- * than "cleaned": dot segments (also encoded), encoded slashes and
- * backslashes, empty segments (`//host`), `@`, backslashes, control
- * characters and a scheme in the first segment.
- */
-export function checkAgentPath(raw: string): string {
-  const path = raw === '' ? '/' : raw;
-  if (!path.startsWith('/')) throw new TargetNotAllowed('the path must start with "/"');
-  if (/[\\@\s]/.test(path) || hasControl(path)) throw new TargetNotAllowed('the path contains a character that is not allowed (@, \\, space or control)');
-  if (/%(2f|5c|00)/i.test(path)) throw new TargetNotAllowed('the path contains an encoded slash, backslash or NUL');
-  if (path.includes('//')) throw new TargetNotAllowed('the path contains an empty segment ("//")');
-  for (const segment of path.split('/')) {
-    const decoded = segment.replace(/%2e/gi, '.');
-    if (decoded === '.' || decoded === '..') throw new TargetNotAllowed('the path contains a dot segment');
-  }
-  if (/^\/[a-z][a-z0-9+.-]*:/i.test(path)) throw new TargetNotAllowed('the path may not be an absolute URL');
-  return path;
 }
 
 /** Builds the upstream target and checks, once more on the parsed URL, that it stayed on the base. */

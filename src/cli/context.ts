@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { readAdminToken } from '../config/index.js';
-import { LatchkeyAdmin, LatchkeyApiError, LatchkeyConnectionError } from '../sdk/index.js';
+import { LatchkeyAdmin, LatchkeyApiError, LatchkeyConnectionError, LatchkeyRequestError } from '../sdk/index.js';
 
 /** A failed operation: exit status 1 with the message on stderr. */
 export class CliFailure extends Error {}
@@ -45,7 +45,7 @@ export function exitCodeFor(err: unknown): { code: number; message: string | und
     return { code: 2, message: undefined };
   }
   if (err instanceof UsageError) return { code: 2, message: err.message };
-  if (err instanceof LatchkeyApiError) return { code: 1, message: `${err.message} (${err.code})` };
+  if (err instanceof LatchkeyApiError || err instanceof LatchkeyRequestError) return { code: 1, message: `${err.message} (${err.code})` };
   if (err instanceof LatchkeyConnectionError || err instanceof CliFailure) return { code: 1, message: err.message };
   if (err instanceof Error) return { code: 1, message: err.message };
   return { code: 1, message: String(err) };

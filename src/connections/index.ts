@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { CONNECTION_NAME_RULE, isConnectionName } from '../api/index.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Provider, ProviderRegistry } from '../providers/index.js';
@@ -68,7 +69,6 @@ export function fromRow(row: ConnectionRow): Connection {
   return { ...rest, status: row.status as ConnectionStatus, grantType: row.grantType as GrantType, sealedTokens: tokens };
 }
 
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
 const ENV_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export interface NewConnection {
@@ -102,9 +102,7 @@ export interface ListFilter {
 }
 
 export function checkConnectionName(name: string): string {
-  if (!NAME_PATTERN.test(name)) {
-    throw new InvalidRequest('connection name must be letters, digits, ".", "_" or "-" (at most 128 characters)');
-  }
+  if (!isConnectionName(name)) throw new InvalidRequest(CONNECTION_NAME_RULE);
   if (/^conn_/.test(name)) throw new InvalidRequest('connection names may not start with "conn_" (reserved for ids)');
   return name;
 }
@@ -141,12 +139,14 @@ export function connectionRegistry(deps: { store: Store; clock: Clock; providers
       }
       return requested;
     }
-    const stem = subject === null ? provider.name : `${provider.name}-${subject.replace(/[^a-zA-Z0-9._-]/g, '-')}`;
+    // Cut before the uniqueness check (and leave room for "-999" or "-" and 8 id characters), so the
+    // name checked for being free is the one stored, and a long subject still makes a valid name.
+    const stem = (subject === null ? provider.name : `${provider.name}-${subject.replace(/[^a-zA-Z0-9._-]/g, '-')}`).slice(0, 119);
     for (let n = 1; n < 1000; n += 1) {
       const candidate = n === 1 ? stem : `${stem}-${n}`;
-      if ((await store.connections.findByName(candidate)) === undefined) return candidate.slice(0, 128);
+      if ((await store.connections.findByName(candidate)) === undefined) return checkConnectionName(candidate);
     }
-    return `${stem}-${newId('x').slice(2, 10)}`;
+    return checkConnectionName(`${stem}-${newId('x').slice(2, 10)}`);
   }
 
   async function create(input: NewConnection): Promise<Connection> {

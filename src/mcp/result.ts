@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { LatchkeyApiError, LatchkeyConnectionError } from '../sdk/index.js';
+import { LatchkeyApiError, LatchkeyConnectionError, LatchkeyRequestError } from '../sdk/index.js';
 
 /** Removes known secrets from text bound for the MCP host (tool results, stderr). */
 export type Redact = (text: string) => string;
@@ -122,7 +122,7 @@ function refusal(code: string, message: string, status?: number, lead = 'Latchke
 export function errorResult(err: unknown, redact: Redact): CallToolResult {
   let result: CallToolResult;
   if (err instanceof LatchkeyApiError) result = refusal(err.code, err.message, err.status);
-  else if (err instanceof ToolInputError) result = refusal('invalid_request', err.message, undefined, 'The request was not sent');
+  else if (err instanceof ToolInputError || err instanceof LatchkeyRequestError) result = refusal('invalid_request', err.message, undefined, 'The request was not sent');
   else if (err instanceof LatchkeyConnectionError) result = refusal('unreachable', `${err.message}. Try again later.`, undefined, 'The request could not be made');
   else result = refusal('internal_error', err instanceof Error ? err.message : String(err), undefined, 'The request failed');
   return { ...result, content: result.content.map((c) => (c.type === 'text' ? { ...c, text: redact(c.text) } : c)) };

@@ -1,3 +1,4 @@
+import { isCapabilityName } from '../api/index.js';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/index.js';
 import { Conflict, InvalidIssuer, InvalidRequest, NotFound } from '../errors.js';
@@ -382,7 +383,7 @@ function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
   p.allowedHosts = [...new Set(p.allowedHosts.map(normaliseAllowedHost))];
   p.scopes = [...new Set(p.scopes.map((s) => s.trim()).filter(Boolean))];
   for (const cap of p.capabilities) {
-    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(cap.name)) throw new InvalidRequest(`capability name "${cap.name}" is not valid`);
+    if (!isCapabilityName(cap.name)) throw new InvalidRequest(`capability name "${cap.name}" is not valid`);
     if (cap.methods.length === 0 || cap.pathPrefixes.length === 0) {
       throw new InvalidRequest(`capability "${cap.name}" needs at least one method and one path prefix`);
     }

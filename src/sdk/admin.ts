@@ -1,4 +1,5 @@
-import { HttpClient, enc, type ClientOptions } from './http.js';
+import { HttpClient, type ClientOptions } from './http.js';
+import { enc } from './paths.js';
 import type {
   AuthorizationStartView,
   ConnectRequest,
@@ -32,10 +33,10 @@ export class LatchkeyAdmin {
   readonly providers = {
     create: (body: ProviderCreate): Promise<ProviderView> => this.http.json('POST', '/v1/providers', { body }),
     list: (): Promise<ProviderView[]> => this.http.json('GET', '/v1/providers'),
-    get: (name: string): Promise<ProviderView> => this.http.json('GET', `/v1/providers/${enc(name)}`),
-    update: (name: string, body: Partial<ProviderCreate>): Promise<ProviderView> =>
+    get: async (name: string): Promise<ProviderView> => this.http.json('GET', `/v1/providers/${enc(name)}`),
+    update: async (name: string, body: Partial<ProviderCreate>): Promise<ProviderView> =>
       this.http.json('PATCH', `/v1/providers/${enc(name)}`, { body }),
-    remove: (name: string, options: { force?: boolean } = {}): Promise<{ deleted: boolean }> =>
+    remove: async (name: string, options: { force?: boolean } = {}): Promise<{ deleted: boolean }> =>
       this.http.json('DELETE', `/v1/providers/${enc(name)}`, { query: { force: options.force ? 'true' : undefined } }),
     clients: (name: string): Promise<ProviderClientView[]> => this.http.json('GET', `/v1/providers/${enc(name)}/clients`),
     updateClient: (
@@ -50,13 +51,13 @@ export class LatchkeyAdmin {
       this.http.json('POST', '/v1/connections/import', { body }),
     list: (filter: ConnectionFilter = {}): Promise<ConnectionView[]> =>
       this.http.json('GET', '/v1/connections', { query: { ...filter } }),
-    get: (idOrName: string): Promise<ConnectionView> => this.http.json('GET', `/v1/connections/${enc(idOrName)}`),
-    refresh: (idOrName: string): Promise<ConnectionView> =>
+    get: async (idOrName: string): Promise<ConnectionView> => this.http.json('GET', `/v1/connections/${enc(idOrName)}`),
+    refresh: async (idOrName: string): Promise<ConnectionView> =>
       this.http.json('POST', `/v1/connections/${enc(idOrName)}/refresh`),
-    remove: (idOrName: string): Promise<{ deleted: boolean; revokedAtProvider: boolean }> =>
+    remove: async (idOrName: string): Promise<{ deleted: boolean; revokedAtProvider: boolean }> =>
       this.http.json('DELETE', `/v1/connections/${enc(idOrName)}`),
     /** The operator's own read of a valid access token (refreshed first if needed; audited). */
-    token: (idOrName: string): Promise<ConnectionTokenView> =>
+    token: async (idOrName: string): Promise<ConnectionTokenView> =>
       this.http.json('GET', `/v1/connections/${enc(idOrName)}/token`),
   };
 
@@ -65,17 +66,17 @@ export class LatchkeyAdmin {
     create: (body: WebhookCreate): Promise<WebhookView & { secret: string }> =>
       this.http.json('POST', '/v1/webhooks', { body }),
     list: (): Promise<WebhookView[]> => this.http.json('GET', '/v1/webhooks'),
-    deliveries: (id: string): Promise<WebhookDeliveryView[]> => this.http.json('GET', `/v1/webhooks/${enc(id)}/deliveries`),
-    remove: (id: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/webhooks/${enc(id)}`),
+    deliveries: async (id: string): Promise<WebhookDeliveryView[]> => this.http.json('GET', `/v1/webhooks/${enc(id)}/deliveries`),
+    remove: async (id: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/webhooks/${enc(id)}`),
   };
 
   /** The ways a connection is born (authorization code, device, client credentials). */
   readonly connect = {
-    authorizationCode: (provider: string, body: ConnectRequest = {}): Promise<AuthorizationStartView> =>
+    authorizationCode: async (provider: string, body: ConnectRequest = {}): Promise<AuthorizationStartView> =>
       this.http.json('POST', `/v1/connect/${enc(provider)}`, { body }),
-    device: (provider: string, body: Omit<ConnectRequest, 'returnTo'> = {}): Promise<DeviceStartView> =>
+    device: async (provider: string, body: Omit<ConnectRequest, 'returnTo'> = {}): Promise<DeviceStartView> =>
       this.http.json('POST', `/v1/connect/${enc(provider)}/device`, { body }),
-    clientCredentials: (provider: string, body: Omit<ConnectRequest, 'returnTo' | 'subject'> = {}): Promise<ConnectionView> =>
+    clientCredentials: async (provider: string, body: Omit<ConnectRequest, 'returnTo' | 'subject'> = {}): Promise<ConnectionView> =>
       this.http.json('POST', `/v1/connect/${enc(provider)}/client-credentials`, { body }),
   };
 

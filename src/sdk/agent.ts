@@ -1,5 +1,6 @@
 import type { CapabilityView } from './types.js';
-import { HttpClient, LatchkeyApiError, LatchkeyConnectionError, enc } from './http.js';
+import { HttpClient, LatchkeyApiError, LatchkeyConnectionError } from './http.js';
+import { LatchkeyRequestError, capabilitySegment, connectionSegment, enc, proxyPathProblem, urlUnder } from './paths.js';
 
 /** The API's error codes (api.md, "Errors"); `LatchkeyApiError.code` is one of these. */
 export type ApiErrorCode =
@@ -92,9 +93,13 @@ export class Latchkey {
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${this.#agentKey}`);
     const suffix = path === '' ? '' : path.startsWith('/') ? path : `/${path}`;
+    const problem = proxyPathProblem(suffix);
+    if (problem !== undefined) throw new LatchkeyRequestError(problem);
+    const prefix = `/v1/proxy/${connectionSegment(connection)}`;
+    const url = urlUnder(this.http.url, `${prefix}${suffix}`, prefix);
     let response: Response;
     try {
-      response = await this.#fetch(`${this.http.url}/v1/proxy/${enc(connection)}${suffix}`, { ...init, headers, redirect: 'manual' });
+      response = await this.#fetch(url, { ...init, headers, redirect: 'manual' });
     } catch (cause) {
       throw new LatchkeyConnectionError(this.http.url, { cause });
     }
@@ -104,7 +109,7 @@ export class Latchkey {
 
   /** Calls a capability by name; resolves to the upstream's JSON (or text) body. */
   async invoke<T = unknown>(connection: string, capability: string, options: InvokeOptions = {}): Promise<T> {
-    const response = await this.http.raw('POST', `/v1/invoke/${enc(connection)}/${enc(capability)}`, { body: options });
+    const response = await this.http.raw('POST', `/v1/invoke/${connectionSegment(connection)}/${capabilitySegment(capability)}`, { body: options });
     if (!response.headers.has('latchkey-connection')) {
       if (!response.ok) throw await apiError(response);
     }
@@ -126,7 +131,7 @@ export class Latchkey {
    * (policy, target, audit) throw LatchkeyApiError, as with fetch().
    */
   async invokeResponse(connection: string, capability: string, options: InvokeOptions = {}): Promise<Response> {
-    const response = await this.http.raw('POST', `/v1/invoke/${enc(connection)}/${enc(capability)}`, { body: options });
+    const response = await this.http.raw('POST', `/v1/invoke/${connectionSegment(connection)}/${capabilitySegment(capability)}`, { body: options });
     if (!response.ok && !response.headers.has('latchkey-connection')) throw await apiError(response);
     return response;
   }
@@ -137,8 +142,8 @@ export class Latchkey {
   }
 
   /** Ends a lease; `rotate` also revokes the leased token at the provider. */
-  endLease(leaseId: string, options: { rotate?: boolean } = {}): Promise<{ ended: boolean; revokedAtProvider: boolean; refreshed: boolean | null; refreshError: string | null }> {
-    return this.http.json('DELETE', `/v1/leases/${enc(leaseId)}`, { query: { rotate: options.rotate ? 'true' : undefined } });
+  async endLease(leaseId: string, options: { rotate?: boolean } = {}): Promise<{ ended: boolean; revokedAtProvider: boolean; refreshed: boolean | null; refreshError: string | null }> {
+    return this.http.json('DELETE', `/v1/leases/${enc(leaseId, 'lease id')}`, { query: { rotate: options.rotate ? 'true' : undefined } });
   }
 
   me(): Promise<AgentIdentity> {

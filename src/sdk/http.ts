@@ -1,3 +1,5 @@
+import { urlUnder } from './paths.js';
+
 /** An error answered by the Latchkey API, carrying its stable `error` code. */
 export class LatchkeyApiError extends Error {
   readonly status: number;
@@ -43,7 +45,8 @@ export class HttpClient {
 
   /** Sends a request and returns the raw response (any status). */
   async raw(method: string, path: string, init: { body?: unknown; query?: Query; headers?: Record<string, string> } = {}): Promise<Response> {
-    const target = new URL(this.url + path);
+    // `path` is a route built from encoded segments: it must resolve to itself, not to another route.
+    const target = urlUnder(this.url, path, path.split('?', 1)[0] ?? '');
     for (const [k, v] of Object.entries(init.query ?? {})) {
       if (v !== undefined) target.searchParams.set(k, String(v));
     }
@@ -78,8 +81,4 @@ export class HttpClient {
     }
     return parsed as T;
   }
-}
-
-export function enc(segment: string): string {
-  return encodeURIComponent(segment);
 }

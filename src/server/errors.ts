@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { BodyTooLarge, LatchkeyError, ProviderMisconfigured, ProviderUnavailable, RateLimited, type ErrorCode } from '../errors.js';
+import { FORWARDED_METHODS } from '../api/index.js';
+import { BodyTooLarge, LatchkeyError, MethodNotAllowed, ProviderMisconfigured, ProviderUnavailable, RateLimited, type ErrorCode } from '../errors.js';
 
 /** The one place an error code becomes an HTTP status. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -34,6 +35,7 @@ export function errorBody(err: unknown): { status: number; body: ErrorBody; head
     if (err instanceof ProviderUnavailable || err instanceof RateLimited || err instanceof ProviderMisconfigured) {
       headers['retry-after'] = String(err.retryAfterSeconds);
     }
+    if (err instanceof MethodNotAllowed) headers.allow = FORWARDED_METHODS.join(', ');
     return { status: err instanceof BodyTooLarge ? 413 : STATUS_BY_CODE[err.code], body: { ...err.details, error: err.code, message: err.message }, headers };
   }
   const fe = err as Partial<FastifyError> & { validation?: unknown };

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CONNECTION_NAME_RULE, isConnectionName } from '../api/index.js';
 import { InvalidRequest, LatchkeyError, NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
@@ -22,6 +23,8 @@ export function splitProxyUrl(rawUrl: string): { connection: string; rawPath: st
   } catch {
     throw new InvalidRequest('the connection name is not valid');
   }
+  // Refuses "..", "." and "%2e%2e" here too: a client that resolves dot segments would have sent another route.
+  if (connection !== '' && !isConnectionName(connection)) throw new InvalidRequest(`the connection segment is not a connection name: ${CONNECTION_NAME_RULE}`);
   return { connection, rawPath: slash === -1 ? '' : rest.slice(slash), rawQuery: q === -1 ? '' : rawUrl.slice(q + 1) };
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { InvokeOptions } from '../../sdk/index.js';
 import { queryStrings, runTool, type ToolContext } from '../context.js';
 import { httpResult, ToolInputError } from '../result.js';
-import { METHODS, bodyArg, checkPath, connectionArg, queryArg } from './schemas.js';
+import { METHODS, bodyArg, capabilityArg, checkPath, connectionArg, queryArg } from './schemas.js';
 
 export function registerInvokeCapability(server: McpServer, ctx: ToolContext): void {
   server.registerTool(
@@ -18,7 +18,7 @@ export function registerInvokeCapability(server: McpServer, ctx: ToolContext): v
         'If Latchkey refuses (e.g. forbidden, needs_reauth) the result is an error naming the reason.',
       inputSchema: {
         connection: connectionArg,
-        capability: z.string().min(1).max(200).describe('The capability name, e.g. "repos".'),
+        capability: capabilityArg,
         method: z.enum(METHODS).optional().describe("HTTP method; default: the capability's first method."),
         path: z.string().min(1).max(4096).optional().describe("Path relative to the API base, e.g. \"/user/repos\"; default: the capability's first path prefix."),
         query: queryArg,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../agents/index.js';
+import { CAPABILITY_NAME_PATTERN, CONNECTION_NAME_PATTERN } from '../../api/index.js';
 import { grantedCapabilities, mayUseConnection } from '../../agents/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
 import { Unauthorized } from '../../errors.js';
@@ -15,6 +16,15 @@ const invokeBody = {
   type: 'object',
   additionalProperties: false,
   properties: { method: str, path: str, query: stringMap, headers: stringMap, body: {} },
+} as const;
+/** Names by the shared rules, so a "..", "." or "a/b" segment is a 400 before any lookup. */
+const invokeParams = {
+  type: 'object',
+  required: ['connection', 'capability'],
+  properties: {
+    connection: { type: 'string', pattern: CONNECTION_NAME_PATTERN },
+    capability: { type: 'string', pattern: CAPABILITY_NAME_PATTERN },
+  },
 } as const;
 const leaseBody = {
   type: 'object',
@@ -48,7 +58,7 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
 
     api.post<{ Params: { connection: string; capability: string }; Body: InvokeInput | undefined }>(
       '/v1/invoke/:connection/:capability',
-      { schema: { body: invokeBody } },
+      { schema: { params: invokeParams, body: invokeBody } },
       async (request, reply) => {
         const { connection, capability } = request.params;
         return send(reply, await core.broker.invoke(agentOf(request), connection, capability, request.body ?? {}));
