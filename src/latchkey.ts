@@ -8,6 +8,7 @@ import { AuditRetention, SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/i
 import { Forwarder, UPSTREAM_TIMEOUTS, brokerService, type BrokerService } from './broker/index.js';
 import { eventOutbox, safeEmit, webhookRegistry, WebhookDelivery, type EmitEvent, type WebhookRegistry } from './events/index.js';
 import { createLogger, type Logger } from './log.js';
+import { Outbound, type OutboundOptions } from './net/index.js';
 import { oauthService, type OAuthService } from './oauth/index.js';
 import { providerRegistry, type ProviderRegistry } from './providers/index.js';
 import { SEALED_COLUMNS, migrate, openStore, type Store } from './store/index.js';
@@ -40,6 +41,8 @@ export interface Latchkey {
   retention: AuditRetention;
   /** The webhook outbox: `emit` records an event, `delivery` sends it, `webhooks` are the subscriptions. */
   events: { emit: EmitEvent; webhooks: WebhookRegistry; delivery: WebhookDelivery };
+  /** The address guard every outbound connection dials through. */
+  outbound: Outbound;
   adminToken: string;
   /** Set only on the start that created the admin token, so it can be shown once. */
   newAdminToken: string | undefined;
@@ -50,6 +53,10 @@ export interface Latchkey {
 export interface LatchkeyOptions {
   clock?: Clock;
   logger?: Logger;
+  /** How outbound host names resolve (default: the system resolver); tests point made-up names here. */
+  lookup?: OutboundOptions['lookup'];
+  /** Sees each address an outbound connection dials; tests use it as a tripwire against leaving loopback. */
+  onDial?: OutboundOptions['onDial'];
 }
 
 /**
@@ -73,10 +80,16 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       keyring = await Keyring.load(masterKey, store.keys, now);
     }
     const { token: adminToken, created } = resolveAdminToken(config);
-    const providers = providerRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
+    // One address guard for every outbound call: proxy, provider endpoints, discovery, webhooks.
+    const outbound = new Outbound({
+      allowLoopback: config.allowHttpLoopback,
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+      ...(options.onDial === undefined ? {} : { onDial: options.onDial }),
+    });
+    const providers = providerRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback, fetch: outbound.fetch });
     const connections = connectionRegistry({ store, clock, providers });
     const webhooks = webhookRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
-    const delivery = new WebhookDelivery({ store, webhooks, clock, logger }, { intervalSeconds: config.webhookIntervalSeconds });
+    const delivery = new WebhookDelivery({ store, webhooks, clock, logger, fetch: outbound.fetch }, { intervalSeconds: config.webhookIntervalSeconds });
     const emit = safeEmit(eventOutbox({ store, clock, logger, onAppended: () => delivery.nudge() }), logger);
     const audit = auditLog({ store: store.audit, clock, logger });
     const oauth = oauthService({
@@ -89,6 +102,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       connections,
       sealTokens: (connectionId, tokens) => sealTokens(keyring, connectionId, tokens),
       emit,
+      fetch: outbound.fetch,
     }, {
       devicePoller: {
         onFinished: async (connectionId, outcome) => {
@@ -116,6 +130,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         claimTtlSeconds: config.refreshClaimTtlSeconds,
         tokenTimeoutSeconds: config.tokenRequestTimeoutSeconds,
         allowHttpLoopback: config.allowHttpLoopback,
+        fetch: outbound.fetch,
         backoff: { baseSeconds: 2, maxSeconds: 300 },
         publicUrl: () => config.publicUrl,
       },
@@ -134,7 +149,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     const retention = new AuditRetention({ prune: (before) => audit.prune(before), clock, logger }, config.auditRetentionSeconds);
     retention.start();
     const agents = agentRegistry({ store, clock });
-    const forwarder = new Forwarder({ bodyLimit: config.bodyLimit, ...UPSTREAM_TIMEOUTS });
+    const forwarder = new Forwarder({ bodyLimit: config.bodyLimit, ...UPSTREAM_TIMEOUTS }, outbound);
     const broker = brokerService({
       connections,
       providers,
@@ -163,6 +178,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       refresher,
       retention,
       events: { emit, webhooks, delivery },
+      outbound,
       adminToken,
       newAdminToken: created ? adminToken : undefined,
       rotateKeys: () =>
@@ -177,6 +193,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         await delivery.stop();
         await oauth.devicePoller.stop();
         await broker.close();
+        await outbound.close();
         // Events still queued for the next group commit are written before the store closes.
         await audit.flush();
         await store.close();

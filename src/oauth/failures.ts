@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { LatchkeyError, InvalidRequest, UpstreamError } from '../errors.js';
+import { addressRefusal } from '../net/index.js';
 
 /** Provider-chosen text is shown to people; keep it short and on one line. */
 function tidy(text: string): string {
@@ -12,6 +13,8 @@ function tidy(text: string): string {
  * code, verifier or tokens, and we do not add request bodies.
  */
 export function describeFailure(err: unknown): string {
+  const refused = addressRefusal(err);
+  if (refused !== undefined) return refused.message;
   if (err instanceof LatchkeyError) return err.message;
   if (err instanceof oidc.ResponseBodyError) {
     const description = err.error_description ? `: ${tidy(err.error_description)}` : '';
@@ -28,6 +31,8 @@ export function describeFailure(err: unknown): string {
 
 /** The typed error for a failed token endpoint call. */
 export function tokenEndpointError(err: unknown, what: string): LatchkeyError {
+  const refused = addressRefusal(err);
+  if (refused !== undefined) return refused;
   if (err instanceof LatchkeyError) return err;
   if (err instanceof oidc.ResponseBodyError && err.status < 500) {
     return new InvalidRequest(`${what} failed: ${describeFailure(err)}`, { cause: err });

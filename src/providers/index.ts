@@ -9,5 +9,5 @@ export {
   type PublicProvider,
 } from './registry.js';
 export { discover, type DiscoveredMetadata } from './discovery.js';
-export { checkApiBaseUrl, checkEndpointUrl, instanceApiBase, isLoopbackHost, normaliseAllowedHost, hostKey } from './urls.js';
+export { checkAllowedHost, checkApiBaseUrl, checkEndpointUrl, checkHostAddress, instanceApiBase, isLoopbackHost, normaliseAllowedHost, hostKey } from './urls.js';
 export { providerConfiguration, quirkFetch, normaliseTokenResponse, type ProviderClientOptions } from './oauth-client.js';

@@ -1,3 +1,4 @@
+import type { CustomFetch } from 'openid-client';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/index.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
@@ -6,7 +7,7 @@ import { isUniqueViolation, type Json, type ProviderRow, type Store } from '../s
 import { discover, type DiscoveredMetadata } from './discovery.js';
 import { findPreset } from './presets.js';
 import type { Capability, ProviderQuirks, TokenEndpointAuthMethod } from './types.js';
-import { checkApiBaseUrl, checkEndpointUrl, normaliseAllowedHost } from './urls.js';
+import { checkAllowedHost, checkApiBaseUrl, checkEndpointUrl } from './urls.js';
 
 /** What a caller may send to create or change a provider. */
 export interface ProviderInput {
@@ -98,6 +99,8 @@ export interface ProviderRegistryDeps {
   keyring: Keyring;
   clock: Clock;
   allowHttpLoopback: boolean;
+  /** Outbound fetch for discovery: the address-guarded one (net/). */
+  fetch: CustomFetch;
   /** Discovery is injectable so unit tests need no network. */
   discover?: typeof discover;
 }
@@ -155,7 +158,7 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     // Discovery runs only when asked for explicitly, so presets never hit the network on create.
     if (input.issuer !== undefined) {
       checkEndpointUrl('issuer', input.issuer, deps.allowHttpLoopback);
-      const metadata = await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback });
+      const metadata = await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback, fetch: deps.fetch });
       base = { ...base, ...fromDiscovery(metadata) };
     }
     const now = clock.now().toISOString();
@@ -210,7 +213,7 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     let discovered: Partial<Provider> = {};
     if (input.issuer !== undefined && input.issuer !== current.issuer) {
       checkEndpointUrl('issuer', input.issuer, deps.allowHttpLoopback);
-      discovered = fromDiscovery(await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback }));
+      discovered = fromDiscovery(await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback, fetch: deps.fetch }));
     }
     const next = normalise(
       { ...current, ...discovered, ...explicitFields(input), updatedAt: clock.now().toISOString() },
@@ -310,7 +313,7 @@ function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
     throw new InvalidRequest('tokenEndpoint is required: give it, a preset, or an issuer to discover it from');
   }
   if (p.apiBaseUrl !== null) p.apiBaseUrl = checkApiBaseUrl('apiBaseUrl', p.apiBaseUrl, allowHttpLoopback);
-  p.allowedHosts = [...new Set(p.allowedHosts.map(normaliseAllowedHost))];
+  p.allowedHosts = [...new Set(p.allowedHosts.map((h) => checkAllowedHost(h, allowHttpLoopback)))];
   p.scopes = [...new Set(p.scopes.map((s) => s.trim()).filter(Boolean))];
   for (const cap of p.capabilities) {
     if (!/^[a-z0-9][a-z0-9._-]*$/i.test(cap.name)) throw new InvalidRequest(`capability name "${cap.name}" is not valid`);
@@ -321,7 +324,7 @@ function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
     for (const prefix of cap.pathPrefixes) {
       if (!prefix.startsWith('/')) throw new InvalidRequest(`capability "${cap.name}": path prefixes start with "/"`);
     }
-    if (cap.hosts !== undefined) cap.hosts = cap.hosts.map(normaliseAllowedHost);
+    if (cap.hosts !== undefined) cap.hosts = cap.hosts.map((h) => checkAllowedHost(h, allowHttpLoopback));
   }
   if (new Set(p.capabilities.map((c) => c.name)).size !== p.capabilities.length) {
     throw new InvalidRequest('capability names must be unique');
