@@ -87,12 +87,14 @@ export function addressKind(address: string): AddressKind {
   if (!isIPv6(plain)) return 'reserved';
   const bits = v6Bits(plain);
   const low32 = bits & 0xffffffffn;
-  // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) reach the IPv4 address they carry.
-  if (bits >> 32n === 0xffffn || bits >> 32n === 0x64ff9b0000000000000000n) return kindOfV4(low32);
-  // 6to4 (2002:aabb:ccdd::/48) tunnels to the IPv4 address in bits 16..48.
-  if (bits >> 112n === 0x2002n) {
-    const embedded = kindOfV4((bits >> 80n) & 0xffffffffn);
-    if (embedded !== 'public') return embedded;
+  // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address itself.
+  if (bits >> 32n === 0xffffn) return kindOfV4(low32);
+  // NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::/48) reach the IPv4 address they carry, through a
+  // gateway: a special one stays refused, and "loopback" there is the gateway's, never ours.
+  const carried = bits >> 32n === 0x64ff9b0000000000000000n ? low32 : bits >> 112n === 0x2002n ? (bits >> 80n) & 0xffffffffn : undefined;
+  if (carried !== undefined) {
+    const embedded = kindOfV4(carried);
+    return embedded === 'loopback' ? 'reserved' : embedded;
   }
   const special = match(bits, 128, V6_RANGES);
   if (special !== undefined) return special;
