@@ -81,6 +81,28 @@ async function startUpstream(): Promise<FakeApi> {
   });
 }
 
+/**
+ * A provider with its token endpoint on host `auth` and its API on `api` (as `origin` spells them), one
+ * connection of the same name with tokens expiring at `expiresAt`, and an agent `<name>-bot` allowed to use it.
+ */
+async function addProvider(lk: InProcess, name: string, origin: (host: string) => string, expiresAt: Date): Promise<string> {
+  const p = await lk.admin('POST', '/v1/providers', {
+    name,
+    tokenEndpoint: `${origin('auth')}/token`,
+    clientId: 'latchkey-guard-test',
+    apiBaseUrl: origin('api'),
+  });
+  assert.equal(p.status, 201, JSON.stringify(p.body));
+  await importTokens(lk, {
+    name,
+    provider: name,
+    accessToken: `guard-${name}-access-token-0123456789`,
+    refreshToken: `guard-${name}-refresh-token-0123456789`,
+    expiresAt: expiresAt.toISOString(),
+  });
+  return (await createAgent(lk, { name: `${name}-bot`, policy: { rules: [{ connections: [name] }] } })).apiKey;
+}
+
 interface DeliveryView {
   status: string;
   attempts: number;
@@ -106,21 +128,7 @@ describe('address guard through the real server, LATCHKEY_ALLOW_HTTP_LOOPBACK on
     });
     dns.set('api.localhost', ['127.0.0.1']);
     dns.set('auth.localhost', ['127.0.0.1']);
-    const p = await lk.admin('POST', '/v1/providers', {
-      name: 'guarded',
-      tokenEndpoint: `http://auth.localhost:${port}/token`,
-      clientId: 'latchkey-guard-test',
-      apiBaseUrl: `http://api.localhost:${port}`,
-    });
-    assert.equal(p.status, 201, JSON.stringify(p.body));
-    await importTokens(lk, {
-      name: 'guarded',
-      provider: 'guarded',
-      accessToken: 'guard-access-token-0123456789',
-      refreshToken: 'guard-refresh-token-0123456789',
-      expiresAt: new Date(clock.now().getTime() + 3600_000).toISOString(),
-    });
-    agentKey = (await createAgent(lk, { name: 'guard-bot', policy: { rules: [{ connections: ['guarded'] }] } })).apiKey;
+    agentKey = await addProvider(lk, 'guarded', (host) => `http://${host}.localhost:${port}`, new Date(clock.now().getTime() + 3600_000));
   });
 
   after(async () => {
@@ -151,7 +159,7 @@ describe('address guard through the real server, LATCHKEY_ALLOW_HTTP_LOOPBACK on
     }
     assert.equal(upstream.seen.length, seen, 'nothing reached the upstream');
     assert.equal(dns.dials.length, dials, 'nothing was dialled');
-    const denied = await auditEvents(lk, '?action=proxy.request&agent=guard-bot');
+    const denied = await auditEvents(lk, '?action=proxy.request&agent=guarded-bot');
     assert.ok(denied.some((e) => e.detail.error === 'target_not_allowed'), 'the refusal is audited');
   });
 
@@ -274,21 +282,8 @@ describe('address guard through the real server, LATCHKEY_ALLOW_HTTP_LOOPBACK of
     });
     // Names the operator allowed, which resolve to this machine.
     for (const name of ['api.test.example', 'auth.test.example', 'hooks.test.example']) dns.set(name, ['127.0.0.1']);
-    const p = await lk.admin('POST', '/v1/providers', {
-      name: 'named',
-      tokenEndpoint: `https://auth.test.example:${listener.port}/token`,
-      clientId: 'latchkey-guard-test',
-      apiBaseUrl: `https://api.test.example:${listener.port}`,
-    });
-    assert.equal(p.status, 201, JSON.stringify(p.body));
-    await importTokens(lk, {
-      name: 'named',
-      provider: 'named',
-      accessToken: 'guard-named-access-token-0123456789',
-      refreshToken: 'guard-named-refresh-token-0123456789',
-      expiresAt: new Date(clock.now().getTime() - 1000).toISOString(),
-    });
-    agentKey = (await createAgent(lk, { name: 'named-bot', policy: { rules: [{ connections: ['named'] }] } })).apiKey;
+    // The token has expired, so the first proxied call refreshes.
+    agentKey = await addProvider(lk, 'named', (host) => `https://${host}.test.example:${listener.port}`, new Date(clock.now().getTime() - 1000));
   });
 
   after(async () => {
