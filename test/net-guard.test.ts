@@ -234,6 +234,31 @@ describe('address guard through the real server, LATCHKEY_ALLOW_HTTP_LOOPBACK on
     assert.ok(!dns.dials.some((d) => d !== '127.0.0.1'));
   });
 
+  test('discovery and the consent flows go through the same guard', async () => {
+    const seen = upstream.seen.length;
+    dns.set('idp.localhost', ['169.254.169.254']);
+    const discovered = await lk.admin('POST', '/v1/providers', { name: 'discovered', issuer: `http://idp.localhost:${port}` });
+    assert.equal(discovered.status, 400, JSON.stringify(discovered.body));
+    assert.equal((discovered.body as { error: string }).error, 'target_not_allowed');
+    assert.match((discovered.body as { message: string }).message, /idp\.localhost resolves to a link-local address/);
+
+    dns.set('cc.localhost', ['10.0.0.1']);
+    const created = await lk.admin('POST', '/v1/providers', {
+      name: 'machine',
+      tokenEndpoint: `http://cc.localhost:${port}/token`,
+      clientId: 'latchkey-guard-test',
+      clientSecret: 'guard-client-secret-0123456789',
+      apiBaseUrl: `http://api.localhost:${port}`,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const granted = await lk.admin('POST', '/v1/connect/machine/client-credentials', { name: 'machine' });
+    assert.equal(granted.status, 400, JSON.stringify(granted.body));
+    assert.equal((granted.body as { error: string }).error, 'target_not_allowed');
+    assert.equal((await lk.admin('GET', '/v1/connections/machine')).status, 404, 'nothing was stored');
+    assert.equal(upstream.seen.length, seen, 'nothing was sent');
+    assert.ok(!dns.dials.some((d) => d !== '127.0.0.1'));
+  });
+
   test('registration: IP literals in special ranges are refused; loopback ones are accepted under the flag', async () => {
     const refused: Array<Record<string, unknown>> = [
       { name: 'meta', tokenEndpoint: 'https://169.254.169.254/token' },
