@@ -223,7 +223,7 @@ describe('address guard through the real server, LATCHKEY_ALLOW_HTTP_LOOPBACK on
     const [failed] = (await lk.admin('GET', `/v1/webhooks/${hook.id}/deliveries`)).body as DeliveryView[];
     assert.equal(failed?.status, 'pending');
     assert.equal(failed?.attempts, 1);
-    assert.match(failed?.lastError ?? '', /receiver refused: hooks\.localhost resolves to a link-local address/);
+    assert.match(failed?.lastError ?? '', /not sent: hooks\.localhost resolves to a link-local address/);
     assert.equal(upstream.seen.length, seen, 'nothing was sent');
     // The retry resolves afresh: the name now points at the receiver, and the delivery goes through.
     clock.advance(3600_000);

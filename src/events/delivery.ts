@@ -162,7 +162,7 @@ export class WebhookDelivery {
 /** Why a POST failed, without the URL's query or anything secret. */
 function describe(err: unknown): string {
   const refused = addressRefusal(err);
-  if (refused !== undefined) return `receiver refused: ${refused.message}`;
+  if (refused !== undefined) return `not sent: ${refused.message}`;
   for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth += 1) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return `receiver unreachable (${code})`;

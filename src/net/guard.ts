@@ -106,6 +106,7 @@ export class Outbound {
     const host = hostname.replace(/^\[|\]$/g, '');
     const family = isIP(host);
     const addresses = family !== 0 ? [{ address: host, family }] : await this.#lookup(host);
+    if (addresses.length === 0) throw Object.assign(new Error(`${host} has no addresses`), { code: 'ENOTFOUND' });
     const permitted = addresses.find((a) => isPermitted(addressKind(a.address), this.#options.allowLoopback));
     if (permitted === undefined) {
       throw new AddressNotAllowed(host, addressKind(addresses[0]?.address ?? ''), this.#options.allowLoopback);
