@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
 import { AddressNotAllowed, Outbound, addressKind } from '../src/net/index.js';
+import { instanceApiBase } from '../src/providers/index.js';
 import { auditEvents, createAgent, importTokens, json, rawRequest, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { FakeDns, connectionCounter } from './helpers/net-guard.js';
@@ -41,6 +42,14 @@ describe('address kinds (unit)', () => {
     assert.equal(addressKind('169.254.169.254'), 'link-local');
     assert.equal(addressKind('fd00::1'), 'private');
     assert.equal(addressKind('not an address'), 'reserved');
+  });
+
+  test("a token response's instance URL that is a special-range literal is not used", () => {
+    const quirks = { instanceUrlField: 'instance_url' };
+    assert.throws(() => instanceApiBase(quirks, { instance_url: 'https://169.254.169.254' }, true), /link-local address/);
+    assert.throws(() => instanceApiBase(quirks, { instance_url: 'https://[::ffff:10.1.1.1]/services' }, true), /private address/);
+    assert.throws(() => instanceApiBase(quirks, { instance_url: 'https://127.0.0.1' }, false), /loopback address/);
+    assert.equal(instanceApiBase(quirks, { instance_url: 'https://eu12.my.salesforce.com' }, false), 'https://eu12.my.salesforce.com');
   });
 
   test('a name resolving to several addresses is pinned to a permitted one; none permitted is refused by name', async () => {
