@@ -5,7 +5,7 @@ import { AddressNotAllowed, Outbound, addressKind } from '../src/net/index.js';
 import { instanceApiBase } from '../src/providers/index.js';
 import { auditEvents, createAgent, importTokens, json, rawRequest, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { FakeDns, connectionCounter } from './helpers/net-guard.js';
+import { FakeDns, connectionCounter, sniRecorder } from './helpers/net-guard.js';
 
 /** Addresses a provider-named host may resolve to that Latchkey must never dial (IPv4, IPv6 and the forms carrying IPv4). */
 const FORBIDDEN = [
@@ -152,6 +152,20 @@ describe('address guard through the real server, LATCHKEY_ALLOW_HTTP_LOOPBACK on
     assert.equal(res.status, 200, res.body);
     assert.equal(upstream.seen.at(-1)?.headers.host, `api.localhost:${port}`, 'Host stays the name');
     assert.deepEqual(dns.dials, ['127.0.0.1']);
+  });
+
+  test('proxy over https: the pinned address is dialled with the host name as TLS server name', async () => {
+    const tls = await sniRecorder();
+    try {
+      const key = await addProvider(lk, 'tls', (host) => `https://${host}.localhost:${tls.port}`, new Date(clock.now().getTime() + 3600_000));
+      const dials = dns.dials.length;
+      const res = await rawRequest(lk.url, { path: '/v1/proxy/tls/x', headers: { authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 502, 'the recorder ends every handshake');
+      assert.deepEqual(dns.dials.slice(dials), ['127.0.0.1']);
+      assert.deepEqual(tls.names, ['api.localhost']);
+    } finally {
+      await tls.close();
+    }
   });
 
   test('proxy: an allowed name resolving to a forbidden address is refused before any connection', async () => {

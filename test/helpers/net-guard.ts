@@ -1,4 +1,5 @@
 import { createServer, isIP, type AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { HostLookup, ResolvedAddress } from '../../src/net/index.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -51,6 +52,28 @@ export async function connectionCounter(): Promise<{ port: number; count(): numb
   return {
     port: (server.address() as AddressInfo).port,
     count: () => connections,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A TLS listener on 127.0.0.1 that records the server name (SNI) each client
+ * asks for and then ends the handshake: it shows which name a connection to
+ * a pinned address carried, without a certificate.
+ */
+export async function sniRecorder(): Promise<{ port: number; names: string[]; close(): Promise<void> }> {
+  const names: string[] = [];
+  const server = createTlsServer({
+    SNICallback: (name, done) => {
+      names.push(name);
+      done(new Error('this listener only records the server name'), undefined);
+    },
+  });
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    names,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
