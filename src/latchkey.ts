@@ -8,7 +8,7 @@ import { AuditRetention, SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/i
 import { Forwarder, UPSTREAM_TIMEOUTS, brokerService, type BrokerService } from './broker/index.js';
 import { eventOutbox, safeEmit, webhookRegistry, WebhookDelivery, type EmitEvent, type WebhookRegistry } from './events/index.js';
 import { createLogger, type Logger } from './log.js';
-import { Outbound, type OutboundOptions } from './net/index.js';
+import { Outbound, parseNetwork, type Network, type OutboundOptions } from './net/index.js';
 import { oauthService, type OAuthService } from './oauth/index.js';
 import { providerRegistry, type ProviderRegistry } from './providers/index.js';
 import { SEALED_COLUMNS, migrate, openStore, type Store } from './store/index.js';
@@ -83,6 +83,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     // One address guard for every outbound call: proxy, provider endpoints, discovery, webhooks.
     const outbound = new Outbound({
       allowLoopback: config.allowHttpLoopback,
+      privateNetworks: config.allowedPrivateNetworks.map((cidr) => parseNetwork(cidr) as Network),
       ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
       ...(options.onDial === undefined ? {} : { onDial: options.onDial }),
     });

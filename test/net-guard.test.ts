@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
-import { AddressNotAllowed, Outbound, addressKind } from '../src/net/index.js';
+import { ConfigError, loadConfig } from '../src/config/index.js';
+import { AddressNotAllowed, Outbound, addressKind, parseNetwork, type Network } from '../src/net/index.js';
 import { instanceApiBase } from '../src/providers/index.js';
 import { auditEvents, createAgent, importTokens, json, rawRequest, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
@@ -42,6 +43,32 @@ describe('address kinds (unit)', () => {
     assert.equal(addressKind('169.254.169.254'), 'link-local');
     assert.equal(addressKind('fd00::1'), 'private');
     assert.equal(addressKind('not an address'), 'reserved');
+  });
+
+  test('LATCHKEY_ALLOWED_PRIVATE_NETWORKS lets in private addresses of the listed networks, and nothing else', async () => {
+    const config = loadConfig({}, { LATCHKEY_ALLOWED_PRIVATE_NETWORKS: '10.20.0.0/16, fd12:3456::/32' });
+    assert.deepEqual(config.allowedPrivateNetworks, ['10.20.0.0/16', 'fd12:3456::/32']);
+    for (const bad of ['0.0.0.0/0', '169.254.0.0/16', '127.0.0.0/8', '8.8.8.0/24', '10.0.0.0', '10.0.0.0/33', 'fd00::/129']) {
+      assert.throws(() => loadConfig({}, { LATCHKEY_ALLOWED_PRIVATE_NETWORKS: bad }), ConfigError, bad);
+    }
+    const dns = new FakeDns();
+    const networks = config.allowedPrivateNetworks.map((c) => parseNetwork(c) as Network);
+    const guard = new Outbound({ allowLoopback: false, privateNetworks: networks, lookup: dns.lookup });
+    // Even a network written to cover everything lets in private addresses only.
+    const everything = new Outbound({ allowLoopback: false, privateNetworks: [parseNetwork('0.0.0.0/0') as Network, parseNetwork('::/0') as Network] });
+    try {
+      for (const inside of ['10.20.1.2', '::ffff:10.20.1.2', 'fd12:3456::1']) assert.equal(await guard.pin(inside), inside);
+      for (const outside of ['10.21.0.1', '192.168.1.1', 'fd12:3457::1', '127.0.0.1', '169.254.169.254']) {
+        await assert.rejects(guard.pin(outside), AddressNotAllowed, outside);
+      }
+      assert.equal(await everything.pin('192.168.1.1'), '192.168.1.1');
+      for (const special of ['127.0.0.1', '169.254.169.254', '::ffff:169.254.169.254', '0.0.0.0', 'fe80::1']) {
+        await assert.rejects(everything.pin(special), AddressNotAllowed, special);
+      }
+    } finally {
+      await guard.close();
+      await everything.close();
+    }
   });
 
   test("a token response's instance URL that is a special-range literal is not used", () => {
@@ -326,7 +353,12 @@ describe('address guard through the real server, LATCHKEY_ALLOW_HTTP_LOOPBACK of
       lookup: dns.lookup,
       onDial: dns.onDial,
       clock,
-      env: { LATCHKEY_ALLOW_HTTP_LOOPBACK: '0', LATCHKEY_REFRESHER_INTERVAL: '0', LATCHKEY_WEBHOOK_INTERVAL: '0' },
+      env: {
+        LATCHKEY_ALLOW_HTTP_LOOPBACK: '0',
+        LATCHKEY_ALLOWED_PRIVATE_NETWORKS: '10.20.0.0/16',
+        LATCHKEY_REFRESHER_INTERVAL: '0',
+        LATCHKEY_WEBHOOK_INTERVAL: '0',
+      },
     });
     // Names the operator allowed, which resolve to this machine.
     for (const name of ['api.test.example', 'auth.test.example', 'hooks.test.example']) dns.set(name, ['127.0.0.1']);
@@ -371,6 +403,21 @@ describe('address guard through the real server, LATCHKEY_ALLOW_HTTP_LOOPBACK of
 
     assert.equal(listener.count(), 0, 'no connection was made');
     assert.deepEqual(dns.dials, []);
+  });
+
+  test('an allowed private network is reached by name; other private addresses are still refused', async () => {
+    const dials = dns.dials.length;
+    dns.set('api.test.example', ['192.168.10.10']);
+    const outside = await rawRequest(lk.url, { path: '/v1/proxy/named-valid/x', headers: { authorization: `Bearer ${agentKey}` } });
+    assert.equal(outside.status, 400, outside.body);
+    assert.equal(json(outside.body).error, 'target_not_allowed');
+    assert.equal(dns.dials.length, dials);
+    // Inside LATCHKEY_ALLOWED_PRIVATE_NETWORKS the guard lets the dial happen; the test's tripwire stops it before a packet leaves.
+    dns.set('api.test.example', ['10.20.0.5']);
+    const inside = await rawRequest(lk.url, { path: '/v1/proxy/named-valid/x', headers: { authorization: `Bearer ${agentKey}` } });
+    assert.equal(inside.status, 502, inside.body);
+    assert.deepEqual(dns.dials.slice(dials), ['10.20.0.5']);
+    dns.set('api.test.example', ['127.0.0.1']);
   });
 
   test('registration: loopback literals and names are refused without the flag', async () => {

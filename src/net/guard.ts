@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 import { TargetNotAllowed } from '../errors.js';
-import { addressKind, isPermitted, type AddressKind } from './ranges.js';
+import { addressKind, inNetwork, isPermitted, type AddressKind, type Network } from './ranges.js';
 
 export interface ResolvedAddress {
   address: string;
@@ -17,6 +17,8 @@ export const systemLookup: HostLookup = (hostname) => dnsLookup(hostname, { all:
 export interface OutboundOptions {
   /** Loopback addresses are reachable only under LATCHKEY_ALLOW_HTTP_LOOPBACK. */
   allowLoopback: boolean;
+  /** LATCHKEY_ALLOWED_PRIVATE_NETWORKS: private addresses in these networks may be reached (on-premise APIs). */
+  privateNetworks?: readonly Network[];
   lookup?: HostLookup;
   /** Sees every address right before it is dialled; throwing stops the dial. Tests use it as a tripwire. */
   onDial?: (address: string, port: string) => void;
@@ -107,11 +109,18 @@ export class Outbound {
     const family = isIP(host);
     const addresses = family !== 0 ? [{ address: host, family }] : await this.#lookup(host);
     if (addresses.length === 0) throw Object.assign(new Error(`${host} has no addresses`), { code: 'ENOTFOUND' });
-    const permitted = addresses.find((a) => isPermitted(addressKind(a.address), this.#options.allowLoopback));
+    const permitted = addresses.find((a) => this.#permits(a.address));
     if (permitted === undefined) {
       throw new AddressNotAllowed(host, addressKind(addresses[0]?.address ?? ''), this.#options.allowLoopback);
     }
     return permitted.address;
+  }
+
+  #permits(address: string): boolean {
+    const kind = addressKind(address);
+    if (isPermitted(kind, this.#options.allowLoopback)) return true;
+    // Only private addresses can be let in: a listed network never opens loopback, link-local or the rest.
+    return kind === 'private' && (this.#options.privateNetworks ?? []).some((n) => inNetwork(address, n));
   }
 
   /** fetch over the guarded dispatcher; a refusal surfaces as AddressNotAllowed, not "fetch failed". */

@@ -1,4 +1,4 @@
-export { addressKind, isPermitted, type AddressKind } from './ranges.js';
+export { addressKind, inNetwork, isPermitted, parseNetwork, type AddressKind, type Network } from './ranges.js';
 export {
   AddressNotAllowed,
   Outbound,

@@ -106,3 +106,36 @@ export function addressKind(address: string): AddressKind {
 export function isPermitted(kind: AddressKind, allowLoopback: boolean): boolean {
   return kind === 'public' || (kind === 'loopback' && allowLoopback);
 }
+
+/** An operator-listed network (CIDR), in which private addresses may be reached. */
+export interface Network {
+  readonly v6: boolean;
+  readonly prefix: bigint;
+  readonly bits: number;
+}
+
+/** Parses `10.0.0.0/8` or `fd00::/8`; undefined when it is not a CIDR network. */
+export function parseNetwork(cidr: string): Network | undefined {
+  const match = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());
+  if (match === null) return undefined;
+  const [, address, size] = match as unknown as [string, string, string];
+  const bits = Number(size);
+  if (isIPv4(address) && bits <= 32) return { v6: false, prefix: v4Bits(address), bits };
+  if (isIPv6(address) && !address.includes('%') && bits <= 128) return { v6: true, prefix: v6Bits(address), bits };
+  return undefined;
+}
+
+/** Whether an address (IPv4-mapped forms as their IPv4 address) lies in a network. */
+export function inNetwork(address: string, network: Network): boolean {
+  const plain = address.replace(/^\[|\]$/g, '');
+  let v6 = isIPv6(plain);
+  let bits = v6 ? v6Bits(plain) : isIPv4(plain) ? v4Bits(plain) : undefined;
+  if (bits === undefined) return false;
+  if (v6 && bits >> 32n === 0xffffn) {
+    v6 = false;
+    bits &= 0xffffffffn;
+  }
+  if (v6 !== network.v6) return false;
+  const shift = BigInt((v6 ? 128 : 32) - network.bits);
+  return bits >> shift === network.prefix >> shift;
+}

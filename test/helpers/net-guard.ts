@@ -30,6 +30,7 @@ export class FakeDns {
     return answer.map((address): ResolvedAddress => ({ address, family: isIP(address) }));
   };
 
+  /** Records every dial; refuses (before any packet) all but loopback. */
   readonly onDial = (address: string): void => {
     this.dials.push(address);
     if (!LOOPBACK.has(address)) throw new Error(`test tripwire: the server tried to dial ${address}`);
