@@ -52,7 +52,12 @@ export class AddressNotAllowed extends TargetNotAllowed {
     readonly kind: AddressKind,
     allowLoopback: boolean,
   ) {
-    const hint = kind === 'loopback' && !allowLoopback ? ' (loopback is allowed only with LATCHKEY_ALLOW_HTTP_LOOPBACK=1)' : '';
+    const hint =
+      kind === 'loopback' && !allowLoopback
+        ? ' (loopback is allowed only with LATCHKEY_ALLOW_HTTP_LOOPBACK=1)'
+        : kind === 'private'
+          ? ' (unless its network is listed in LATCHKEY_ALLOWED_PRIVATE_NETWORKS)'
+          : '';
     super(`${host} resolves to a ${KIND_WORDS[kind]} address, which Latchkey does not connect to${hint}`);
     this.name = 'AddressNotAllowed';
   }
@@ -86,18 +91,24 @@ export class Outbound {
     this.#options = options;
     this.#lookup = options.lookup ?? systemLookup;
     this.#dial = buildConnector({});
+    const fail = (callback: buildConnector.Callback, err: unknown): void => callback(err instanceof Error ? err : new Error(String(err)), null);
     this.connect = (opts, callback) => {
       this.pin(opts.hostname).then(
         (address) => {
+          // Nothing thrown here may become an unhandled rejection: every failure goes to the callback, once.
           try {
             this.#options.onDial?.(address, opts.port);
           } catch (err) {
-            callback(err instanceof Error ? err : new Error(String(err)), null);
+            fail(callback, err);
             return;
           }
-          this.#dial({ ...opts, hostname: address }, callback);
+          try {
+            this.#dial({ ...opts, hostname: address }, callback);
+          } catch (err) {
+            fail(callback, err);
+          }
         },
-        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), null),
+        (err: unknown) => fail(callback, err),
       );
     };
     this.#agent = new Agent({ connect: this.connect });

@@ -43,7 +43,12 @@ export function checkHostAddress(field: string, hostname: string, allowHttpLoopb
   if (isIP(host) === 0 && !loopbackName) return;
   const kind = loopbackName ? 'loopback' : addressKind(host);
   if (isPermitted(kind, allowHttpLoopback)) return;
-  const hint = kind === 'loopback' ? ' (loopback is allowed only with LATCHKEY_ALLOW_HTTP_LOOPBACK=1)' : '';
+  const hint =
+    kind === 'loopback'
+      ? ' (loopback is allowed only with LATCHKEY_ALLOW_HTTP_LOOPBACK=1)'
+      : kind === 'private'
+        ? ' (a host in LATCHKEY_ALLOWED_PRIVATE_NETWORKS is given by name)'
+        : '';
   throw new InvalidRequest(`${field} points to a ${kind} address, which Latchkey does not connect to${hint}`);
 }
 
