@@ -8,6 +8,7 @@ import { AuditRetention, SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/i
 import { Forwarder, UPSTREAM_TIMEOUTS, brokerService, type BrokerService } from './broker/index.js';
 import { eventOutbox, safeEmit, webhookRegistry, WebhookDelivery, type EmitEvent, type WebhookRegistry } from './events/index.js';
 import { createLogger, type Logger } from './log.js';
+import { Outbound, parseNetwork, type Network, type OutboundOptions } from './net/index.js';
 import { oauthService, type OAuthService } from './oauth/index.js';
 import { providerRegistry, type ProviderRegistry } from './providers/index.js';
 import { SEALED_COLUMNS, migrate, openStore, type Store } from './store/index.js';
@@ -40,6 +41,8 @@ export interface Latchkey {
   retention: AuditRetention;
   /** The webhook outbox: `emit` records an event, `delivery` sends it, `webhooks` are the subscriptions. */
   events: { emit: EmitEvent; webhooks: WebhookRegistry; delivery: WebhookDelivery };
+  /** The address guard every outbound connection dials through. */
+  outbound: Outbound;
   /** Checks the admin token; the token itself is not kept. */
   adminCredential: AdminCredential;
   /** Set only on the start that created the admin token, so it can be shown once. */
@@ -51,6 +54,10 @@ export interface Latchkey {
 export interface LatchkeyOptions {
   clock?: Clock;
   logger?: Logger;
+  /** How outbound host names resolve (default: the system resolver); tests point made-up names here. */
+  lookup?: OutboundOptions['lookup'];
+  /** Sees each address an outbound connection dials; tests use it as a tripwire against leaving loopback. */
+  onDial?: OutboundOptions['onDial'];
 }
 
 /**
@@ -80,10 +87,17 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         'the admin token was kept in clear in the data directory; only its hash is kept now (admin-token.sha256). The token is unchanged: give it to the CLI as LATCHKEY_ADMIN_TOKEN, or make a new one with `latchkey admin-token reset`',
       );
     }
-    const providers = providerRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
+    // One address guard for every outbound call: proxy, provider endpoints, discovery, webhooks.
+    const outbound = new Outbound({
+      allowLoopback: config.allowHttpLoopback,
+      privateNetworks: config.allowedPrivateNetworks.map((cidr) => parseNetwork(cidr) as Network),
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+      ...(options.onDial === undefined ? {} : { onDial: options.onDial }),
+    });
+    const providers = providerRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback, fetch: outbound.fetch });
     const connections = connectionRegistry({ store, clock, providers });
     const webhooks = webhookRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
-    const delivery = new WebhookDelivery({ store, webhooks, clock, logger }, { intervalSeconds: config.webhookIntervalSeconds });
+    const delivery = new WebhookDelivery({ store, webhooks, clock, logger, fetch: outbound.fetch }, { intervalSeconds: config.webhookIntervalSeconds });
     const emit = safeEmit(eventOutbox({ store, clock, logger, onAppended: () => delivery.nudge() }), logger);
     const audit = auditLog({ store: store.audit, clock, logger });
     if (config.insecurePublicUrl && !config.publicUrl.startsWith('https:') && !isLoopbackOrigin(config.publicUrl)) {
@@ -100,6 +114,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       connections,
       sealTokens: (connectionId, tokens) => sealTokens(keyring, connectionId, tokens),
       emit,
+      fetch: outbound.fetch,
     }, {
       devicePoller: {
         onFinished: async (connectionId, outcome) => {
@@ -127,6 +142,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         claimTtlSeconds: config.refreshClaimTtlSeconds,
         tokenTimeoutSeconds: config.tokenRequestTimeoutSeconds,
         allowHttpLoopback: config.allowHttpLoopback,
+        fetch: outbound.fetch,
         backoff: { baseSeconds: 2, maxSeconds: 300 },
         publicUrl: () => config.publicUrl,
       },
@@ -145,7 +161,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     const retention = new AuditRetention({ prune: (before) => audit.prune(before), clock, logger }, config.auditRetentionSeconds);
     retention.start();
     const agents = agentRegistry({ store, clock });
-    const forwarder = new Forwarder({ bodyLimit: config.bodyLimit, ...UPSTREAM_TIMEOUTS });
+    const forwarder = new Forwarder({ bodyLimit: config.bodyLimit, ...UPSTREAM_TIMEOUTS }, outbound);
     const broker = brokerService({
       connections,
       providers,
@@ -174,6 +190,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       refresher,
       retention,
       events: { emit, webhooks, delivery },
+      outbound,
       adminCredential,
       newAdminToken: adminCredential.created,
       rotateKeys: () =>
@@ -188,6 +205,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         await delivery.stop();
         await oauth.devicePoller.stop();
         await broker.close();
+        await outbound.close();
         // Events still queued for the next group commit are written before the store closes.
         await audit.flush();
         await store.close();

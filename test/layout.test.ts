@@ -24,7 +24,7 @@ const DOMAIN_LEVEL: Record<string, number> = {
   broker: 7,
 };
 /** Top-level files anyone may use; they import nothing of ours but each other and config. */
-const SHARED = new Set(['clock', 'errors', 'ids', 'duration', 'backoff', 'log', 'config', 'api']);
+const SHARED = new Set(['clock', 'errors', 'ids', 'duration', 'backoff', 'log', 'config', 'api', 'net']);
 const SHELLS = new Set(['server', 'cli', 'mcp', 'ui', 'sdk']);
 
 function moduleOf(file: string): string {

@@ -152,6 +152,7 @@ describe('provider quirks come from preset data, not from the flow code', () => 
       ...server.core,
       sealTokens: (id, tokens) => sealTokens(server.core.keyring, id, tokens),
       emit: server.core.events.emit,
+      fetch: server.core.outbound.fetch,
     };
     // The injected clock stands still, so the background poller never finds this code due; the test polls.
     const first = await row();

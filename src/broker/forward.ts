@@ -1,6 +1,7 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { BodyTooLarge, InvalidRequest, UpstreamError, isLatchkeyError } from '../errors.js';
+import type { Outbound } from '../net/index.js';
 import type { HeaderMap } from './headers.js';
 
 export interface ForwarderOptions {
@@ -41,19 +42,22 @@ class BodyLimit extends Transform {
 /**
  * Sends requests upstream over one keep-alive undici Pool per origin.
  * Redirects are never followed: a 3xx goes back to the agent as it is.
+ * Every new connection dials through the address guard (`outbound.connect`).
  */
 export class Forwarder {
   readonly options: ForwarderOptions;
+  readonly #outbound: Outbound;
   readonly #pools = new Map<string, Pool>();
 
-  constructor(options: ForwarderOptions) {
+  constructor(options: ForwarderOptions, outbound: Outbound) {
     this.options = options;
+    this.#outbound = outbound;
   }
 
   #pool(origin: string): Pool {
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
-      pool = new Pool(origin, { keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
+      pool = new Pool(origin, { keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connect: this.#outbound.connect });
       this.#pools.set(origin, pool);
     }
     return pool;

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../duration.js';
+import { addressKind, parseNetwork } from '../net/index.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -21,6 +22,8 @@ export interface Config {
   masterKey: Buffer | undefined;
   allowedReturnOrigins: string[];
   allowHttpLoopback: boolean;
+  /** CIDR networks whose private addresses outbound connections may reach (LATCHKEY_ALLOWED_PRIVATE_NETWORKS). */
+  allowedPrivateNetworks: string[];
   refreshSkewSeconds: number;
   /** Seconds a refresh claim lasts before another process may take over (LATCHKEY_REFRESH_CLAIM_TTL). */
   refreshClaimTtlSeconds: number;
@@ -100,6 +103,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     masterKey: parseMasterKey(nonEmpty(env.LATCHKEY_MASTER_KEY)),
     allowedReturnOrigins: parseOrigins(env.LATCHKEY_ALLOWED_RETURN_ORIGINS),
     allowHttpLoopback: flags.allowHttpLoopback === true || parseBool(env.LATCHKEY_ALLOW_HTTP_LOOPBACK, 'LATCHKEY_ALLOW_HTTP_LOOPBACK'),
+    allowedPrivateNetworks: parsePrivateNetworks(env.LATCHKEY_ALLOWED_PRIVATE_NETWORKS),
     refreshSkewSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESH_SKEW, 60, 'LATCHKEY_REFRESH_SKEW'),
     refreshClaimTtlSeconds: parsePositiveInt(env.LATCHKEY_REFRESH_CLAIM_TTL, 60, 'LATCHKEY_REFRESH_CLAIM_TTL'),
     tokenRequestTimeoutSeconds: parsePositiveInt(env.LATCHKEY_TOKEN_TIMEOUT, 30, 'LATCHKEY_TOKEN_TIMEOUT'),
@@ -241,6 +245,20 @@ function parseOrigins(value: string | undefined): string[] {
       } catch {
         throw new ConfigError('LATCHKEY_ALLOWED_RETURN_ORIGINS', `"${origin}" is not an origin`);
       }
+    });
+}
+
+function parsePrivateNetworks(value: string | undefined): string[] {
+  return (nonEmpty(value) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((cidr) => {
+      const base = cidr.split('/')[0] ?? '';
+      if (parseNetwork(cidr) === undefined || addressKind(base) !== 'private') {
+        throw new ConfigError('LATCHKEY_ALLOWED_PRIVATE_NETWORKS', `"${cidr}" is not a private network such as 10.0.0.0/8 or fd00::/8`);
+      }
+      return cidr;
     });
 }
 

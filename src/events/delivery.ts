@@ -2,6 +2,7 @@ import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
+import { addressRefusal, type OutboundFetch } from '../net/index.js';
 import type { DueDelivery, Store } from '../store/index.js';
 import { signatureHeader } from './signature.js';
 import type { WebhookRegistry } from './webhooks.js';
@@ -31,6 +32,7 @@ export class WebhookDelivery {
   readonly #webhooks: WebhookRegistry;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #fetch: OutboundFetch;
   readonly #options: Required<DeliveryOptions>;
   readonly #owner = newId('dlv');
   #timer: NodeJS.Timeout | undefined;
@@ -39,11 +41,13 @@ export class WebhookDelivery {
   #stopped = false;
   #lastPrune = 0;
 
-  constructor(deps: { store: Store; webhooks: WebhookRegistry; clock: Clock; logger: Logger }, options: DeliveryOptions) {
+  /** `fetch`: the address-guarded one (net/), so a receiver's name cannot lead to an internal address. */
+  constructor(deps: { store: Store; webhooks: WebhookRegistry; clock: Clock; logger: Logger; fetch: OutboundFetch }, options: DeliveryOptions) {
     this.#store = deps.store;
     this.#webhooks = deps.webhooks;
     this.#clock = deps.clock;
     this.#logger = deps.logger;
+    this.#fetch = deps.fetch;
     this.#options = {
       intervalSeconds: options.intervalSeconds,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
@@ -124,7 +128,7 @@ export class WebhookDelivery {
       const webhook = await this.#webhooks.get(delivery.webhookId);
       const secret = await this.#webhooks.secretOf(webhook);
       const timestamp = Math.floor(this.#clock.now().getTime() / 1000);
-      const response = await fetch(webhook.url, {
+      const response = await this.#fetch(webhook.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -157,6 +161,8 @@ export class WebhookDelivery {
 
 /** Why a POST failed, without the URL's query or anything secret. */
 function describe(err: unknown): string {
+  const refused = addressRefusal(err);
+  if (refused !== undefined) return `not sent: ${refused.message}`;
   for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth += 1) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return `receiver unreachable (${code})`;

@@ -15,7 +15,7 @@ export type ClientCredentialsInput = Omit<ConnectInput, 'subject'>;
  * calls it when a client_credentials connection needs a new token.
  */
 export async function clientCredentialsGrant(
-  deps: Pick<OAuthDeps, 'providers' | 'config' | 'clock'>,
+  deps: Pick<OAuthDeps, 'providers' | 'config' | 'clock' | 'fetch'>,
   provider: Provider,
   scopes: string[],
   /** `timeout` in seconds (default 30); `fetch` for tests. */

@@ -8,7 +8,7 @@ import type { OAuthDeps } from './deps.js';
  * opened only when the request authenticates at the token endpoint.
  */
 export async function clientConfiguration(
-  deps: Pick<OAuthDeps, 'providers' | 'config'>,
+  deps: Pick<OAuthDeps, 'providers' | 'config' | 'fetch'>,
   provider: Provider,
   options: { withSecret: boolean; fetch?: oidc.CustomFetch; timeout?: number } = { withSecret: true },
 ): Promise<oidc.Configuration> {
@@ -19,7 +19,7 @@ export async function clientConfiguration(
   return providerConfiguration(provider, {
     clientSecret,
     allowHttpLoopback: deps.config.allowHttpLoopback,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    fetch: options.fetch ?? deps.fetch,
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
   });
 }

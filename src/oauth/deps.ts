@@ -1,3 +1,4 @@
+import type { CustomFetch } from 'openid-client';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { ConnectionRegistry } from '../connections/index.js';
@@ -30,6 +31,8 @@ export interface OAuthDeps {
   sealTokens(connectionId: string, tokens: GrantSecrets): Promise<string>;
   /** The webhook outbox: a flow that makes a connection active emits `connection.created`. */
   emit: EmitEvent;
+  /** Outbound fetch for every provider endpoint: the address-guarded one (net/). */
+  fetch: CustomFetch;
 }
 
 /** Input shared by every way of starting a connection. */

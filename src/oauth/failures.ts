@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { LatchkeyError, InvalidRequest, UpstreamError } from '../errors.js';
+import { addressRefusal } from '../net/index.js';
 
 /** Provider-chosen text is shown to people; keep it short and on one line. */
 function tidy(text: string): string {
@@ -12,6 +13,8 @@ function tidy(text: string): string {
  * code, verifier or tokens, and we do not add request bodies.
  */
 export function describeFailure(err: unknown): string {
+  const refused = addressRefusal(err);
+  if (refused !== undefined) return refused.message;
   const own = ownError(err);
   if (own !== undefined) return own.message;
   if (err instanceof oidc.ResponseBodyError) {
@@ -27,7 +30,6 @@ export function describeFailure(err: unknown): string {
   return 'the provider could not be reached';
 }
 
-/** The typed error for a failed token endpoint call. */
 /** Our own error, possibly wrapped by openid-client (a check in the quirk fetch refused the answer). */
 function ownError(err: unknown): LatchkeyError | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
@@ -36,7 +38,10 @@ function ownError(err: unknown): LatchkeyError | undefined {
   return undefined;
 }
 
+/** The typed error for a failed token endpoint call. */
 export function tokenEndpointError(err: unknown, what: string): LatchkeyError {
+  const refused = addressRefusal(err);
+  if (refused !== undefined) return refused;
   const own = ownError(err);
   if (own !== undefined) return own;
   if (err instanceof oidc.ResponseBodyError && err.status < 500) {

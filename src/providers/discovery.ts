@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { InvalidIssuer, InvalidRequest } from '../errors.js';
+import { addressRefusal } from '../net/index.js';
 
 /** The parts of RFC 8414 / OIDC discovery metadata Latchkey uses. */
 export interface DiscoveredMetadata {
@@ -21,7 +22,7 @@ const DISCOVERY_TIMEOUT_SECONDS = 10;
  * Fetches OIDC discovery metadata, falling back to RFC 8414, through
  * openid-client (which also checks that the document's `issuer` matches).
  */
-export async function discover(issuer: string, options: { allowHttp: boolean }): Promise<DiscoveredMetadata> {
+export async function discover(issuer: string, options: { allowHttp: boolean; fetch: oidc.CustomFetch }): Promise<DiscoveredMetadata> {
   let url: URL;
   try {
     url = new URL(issuer);
@@ -34,11 +35,14 @@ export async function discover(issuer: string, options: { allowHttp: boolean }):
       const config = await oidc.discovery(url, 'latchkey-discovery', undefined, undefined, {
         algorithm,
         timeout: DISCOVERY_TIMEOUT_SECONDS,
+        [oidc.customFetch]: options.fetch,
         ...(options.allowHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
       });
       return fromServerMetadata(checkPkceSupport(config.serverMetadata(), issuer));
     } catch (err) {
       if (err instanceof InvalidRequest) throw err;
+      const refused = addressRefusal(err);
+      if (refused !== undefined) throw refused;
       if (isIssuerMismatch(err)) {
         throw new InvalidIssuer(`the discovery document at ${url.origin} names a different issuer than ${issuer}`, {
           cause: err,

@@ -9,6 +9,6 @@ export {
   type PublicProvider,
 } from './registry.js';
 export { discover, type DiscoveredMetadata } from './discovery.js';
-export { checkApiBaseUrl, checkEndpointUrl, instanceApiBase, isLoopbackHost, normaliseAllowedHost, hostKey } from './urls.js';
+export { checkAllowedHost, checkApiBaseUrl, checkEndpointUrl, checkHostAddress, instanceApiBase, isLoopbackHost, normaliseAllowedHost, hostKey } from './urls.js';
 export { providerConfiguration, quirkFetch, normaliseTokenResponse, type ProviderClientOptions } from './oauth-client.js';
 export { type ClientChoice, type ClientSecretInput, type PublicProviderClient } from './clients.js';

@@ -17,8 +17,8 @@ export interface ProviderClientOptions {
   timeout?: number;
   /** Use the quirk's separate refresh endpoint as the token endpoint (Figma). */
   forRefresh?: boolean;
-  /** Outbound fetch, injectable for tests. */
-  fetch?: oidc.CustomFetch;
+  /** Outbound fetch: the address-guarded one (net/), or a stub in unit tests. */
+  fetch: oidc.CustomFetch;
 }
 
 export function providerConfiguration(provider: Provider, options: ProviderClientOptions): oidc.Configuration {
@@ -45,7 +45,7 @@ export function providerConfiguration(provider: Provider, options: ProviderClien
     clientAuthentication(provider, options.clientSecret),
   );
   config.timeout = options.timeout ?? 30;
-  config[oidc.customFetch] = quirkFetch(provider.quirks, options.fetch ?? fetch);
+  config[oidc.customFetch] = quirkFetch(provider.quirks, options.fetch);
   if (options.allowHttpLoopback && usesHttpLoopback(metadata)) oidc.allowInsecureRequests(config);
   return config;
 }

@@ -1,4 +1,5 @@
 import { isCapabilityName } from '../api/index.js';
+import type { CustomFetch } from 'openid-client';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/index.js';
 import { Conflict, InvalidIssuer, InvalidRequest, NotFound } from '../errors.js';
@@ -8,7 +9,7 @@ import { providerClients, sealContextOf, secretContext, type ClientChoice, type 
 import { discover, type DiscoveredMetadata } from './discovery.js';
 import { findPreset } from './presets.js';
 import type { Capability, ProviderQuirks, TokenEndpointAuthMethod } from './types.js';
-import { checkApiBaseUrl, checkEndpointUrl, normaliseAllowedHost } from './urls.js';
+import { checkAllowedHost, checkApiBaseUrl, checkEndpointUrl } from './urls.js';
 
 /** What a caller may send to create or change a provider. */
 export interface ProviderInput {
@@ -108,6 +109,8 @@ export interface ProviderRegistryDeps {
   keyring: Keyring;
   clock: Clock;
   allowHttpLoopback: boolean;
+  /** Outbound fetch for discovery: the address-guarded one (net/). */
+  fetch: CustomFetch;
   /** Discovery is injectable so unit tests need no network. */
   discover?: typeof discover;
 }
@@ -162,7 +165,7 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     // Discovery runs only when asked for explicitly, so presets never hit the network on create.
     if (input.issuer !== undefined) {
       checkEndpointUrl('issuer', input.issuer, deps.allowHttpLoopback);
-      const metadata = await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback });
+      const metadata = await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback, fetch: deps.fetch });
       base = { ...base, ...checkDiscoveredHosts(fromDiscovery(metadata), input) };
     }
     const now = clock.now().toISOString();
@@ -217,7 +220,10 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     let discovered: Partial<Provider> = {};
     if (input.issuer !== undefined && input.issuer !== current.issuer) {
       checkEndpointUrl('issuer', input.issuer, deps.allowHttpLoopback);
-      discovered = checkDiscoveredHosts(fromDiscovery(await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback })), input);
+      discovered = checkDiscoveredHosts(
+        fromDiscovery(await discoverMetadata(input.issuer, { allowHttp: deps.allowHttpLoopback, fetch: deps.fetch })),
+        input,
+      );
     }
     const next = normalise(
       { ...current, ...discovered, ...explicitFields(input), updatedAt: clock.now().toISOString() },
@@ -380,7 +386,7 @@ function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
     throw new InvalidRequest('tokenEndpoint is required: give it, a preset, or an issuer to discover it from');
   }
   if (p.apiBaseUrl !== null) p.apiBaseUrl = checkApiBaseUrl('apiBaseUrl', p.apiBaseUrl, allowHttpLoopback);
-  p.allowedHosts = [...new Set(p.allowedHosts.map(normaliseAllowedHost))];
+  p.allowedHosts = [...new Set(p.allowedHosts.map((h) => checkAllowedHost(h, allowHttpLoopback)))];
   p.scopes = [...new Set(p.scopes.map((s) => s.trim()).filter(Boolean))];
   for (const cap of p.capabilities) {
     if (!isCapabilityName(cap.name)) throw new InvalidRequest(`capability name "${cap.name}" is not valid`);
@@ -391,7 +397,7 @@ function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
     for (const prefix of cap.pathPrefixes) {
       if (!prefix.startsWith('/')) throw new InvalidRequest(`capability "${cap.name}": path prefixes start with "/"`);
     }
-    if (cap.hosts !== undefined) cap.hosts = cap.hosts.map(normaliseAllowedHost);
+    if (cap.hosts !== undefined) cap.hosts = cap.hosts.map((h) => checkAllowedHost(h, allowHttpLoopback));
   }
   if (new Set(p.capabilities.map((c) => c.name)).size !== p.capabilities.length) {
     throw new InvalidRequest('capability names must be unique');

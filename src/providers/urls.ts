@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { InvalidRequest } from '../errors.js';
+import { addressKind, isPermitted } from '../net/index.js';
 
 /** Loopback names and addresses: the only hosts plain http may reach, and only when allowed. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -22,12 +23,40 @@ export function checkEndpointUrl(field: string, value: string, allowHttpLoopback
     throw new InvalidRequest(`${field} is not a valid URL`);
   }
   if (url.username !== '' || url.password !== '') throw new InvalidRequest(`${field} must not carry credentials`);
+  if (url.protocol === 'https:' || url.protocol === 'http:') checkHostAddress(field, url.hostname, allowHttpLoopback);
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && allowHttpLoopback && isLoopbackHost(url.hostname)) return url;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) {
     throw new InvalidRequest(`${field} uses http: allowed for loopback hosts only with LATCHKEY_ALLOW_HTTP_LOOPBACK=1`);
   }
   throw new InvalidRequest(`${field} must be an https URL`);
+}
+
+/**
+ * Refuses, when a URL or host is registered, an IP literal in a special range
+ * (and a loopback name) that the address guard would refuse at connect time
+ * anyway. Names are judged again on every connection: DNS answers change.
+ */
+export function checkHostAddress(field: string, hostname: string, allowHttpLoopback: boolean): void {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const loopbackName = isIP(host) === 0 && isLoopbackHost(host);
+  if (isIP(host) === 0 && !loopbackName) return;
+  const kind = loopbackName ? 'loopback' : addressKind(host);
+  if (isPermitted(kind, allowHttpLoopback)) return;
+  const hint =
+    kind === 'loopback'
+      ? ' (loopback is allowed only with LATCHKEY_ALLOW_HTTP_LOOPBACK=1)'
+      : kind === 'private'
+        ? ' (a host in LATCHKEY_ALLOWED_PRIVATE_NETWORKS is given by name)'
+        : '';
+  throw new InvalidRequest(`${field} points to a ${kind} address, which Latchkey does not connect to${hint}`);
+}
+
+/** An allowedHosts entry, normalised, and refused if it is an IP literal Latchkey does not connect to. */
+export function checkAllowedHost(entry: string, allowHttpLoopback: boolean): string {
+  const host = normaliseAllowedHost(entry);
+  checkHostAddress(`allowedHosts entry "${entry}"`, new URL(`https://${host}`).hostname, allowHttpLoopback);
+  return host;
 }
 
 /** An API base URL: an endpoint URL without a query or fragment, kept without a trailing slash. */

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { LatchkeyError } from '../errors.js';
+import { addressRefusal } from '../net/index.js';
 
 /**
  * What a failed token endpoint call means for the connection:
@@ -19,6 +20,9 @@ export type TokenEndpointFailure =
 const REAUTH_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
 
 export function classifyTokenEndpointError(err: unknown): TokenEndpointFailure {
+  // The address guard stopped the call before anything was sent (openid-client wraps it in a ClientError).
+  const unreachable = addressRefusal(err);
+  if (unreachable !== undefined) return { kind: 'refused', description: `token endpoint not contacted: ${unreachable.message}` };
   // oauth/ wraps protocol errors in our own; what happened is in the cause.
   if (err instanceof LatchkeyError) {
     if (err.cause !== undefined) return classifyTokenEndpointError(err.cause);

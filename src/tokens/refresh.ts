@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { CustomFetch } from 'openid-client';
 import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/index.js';
@@ -21,6 +22,8 @@ export interface RefreshSettings {
   claimTtlSeconds: number;
   tokenTimeoutSeconds: number;
   allowHttpLoopback: boolean;
+  /** The address-guarded fetch (net/) every token endpoint call goes through. */
+  fetch: CustomFetch;
   backoff: BackoffPolicy;
   /** Read on every use: the public URL is only known after listen with --port 0. */
   publicUrl: () => string;
@@ -203,6 +206,7 @@ async function refreshClaimed(ctx: RefreshContext, id: string, owner: string, wa
         clientSecret: await ctx.providers.clientSecretOf(provider),
         allowHttpLoopback: settings.allowHttpLoopback,
         timeoutSeconds: requestTimeout(settings),
+        fetch: settings.fetch,
       });
       renewed = fromRefreshResponse(response, tokens, provider, clock.now());
       if (response.apiBaseUrlRejected !== undefined) {
@@ -272,7 +276,7 @@ async function renewClientCredentials(ctx: RefreshContext, provider: Provider, r
     allowHttpLoopback: ctx.settings.allowHttpLoopback,
     refreshSkewSeconds: ctx.settings.skewSeconds,
   };
-  const granted = await clientCredentialsGrant({ providers: ctx.providers, clock: ctx.clock, config }, provider, scopes);
+  const granted = await clientCredentialsGrant({ providers: ctx.providers, clock: ctx.clock, config, fetch: ctx.settings.fetch }, provider, scopes);
   return {
     tokens: granted.tokens,
     tokenType: granted.tokenType,

@@ -1,3 +1,4 @@
+import type { CustomFetch } from 'openid-client';
 import type { Connection } from '../connections/index.js';
 import type { Logger } from '../log.js';
 import type { ProviderRegistry } from '../providers/index.js';
@@ -12,6 +13,7 @@ export interface RevokeDeps {
   logger: Logger;
   allowHttpLoopback: boolean;
   timeoutSeconds: number;
+  fetch: CustomFetch;
 }
 
 /**
@@ -37,6 +39,7 @@ export async function revokeAtProvider(
       clientSecret: await deps.providers.clientSecretOf(provider),
       allowHttpLoopback: deps.allowHttpLoopback,
       timeoutSeconds: deps.timeoutSeconds,
+      fetch: deps.fetch,
     });
     deps.logger.info({ connection: connection.name, tokenType: which }, 'token revoked at the provider');
     return true;

@@ -36,6 +36,7 @@ export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanc
     logger: ctx.logger,
     allowHttpLoopback: ctx.settings.allowHttpLoopback,
     timeoutSeconds: ctx.settings.tokenTimeoutSeconds,
+    fetch: ctx.settings.fetch,
   };
 
   const obtain = (key: string, id: string, want: Want): Promise<AccessGrant> =>

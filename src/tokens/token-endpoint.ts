@@ -22,6 +22,8 @@ export interface TokenEndpointOptions {
   clientSecret: string | undefined;
   allowHttpLoopback: boolean;
   timeoutSeconds: number;
+  /** The address-guarded fetch (net/). */
+  fetch: oidc.CustomFetch;
 }
 
 /** RFC 6749 section 6, through openid-client (quirks repaired by providerConfiguration). */
@@ -52,6 +54,7 @@ function configurationFor(provider: Provider, options: TokenEndpointOptions, for
     allowHttpLoopback: options.allowHttpLoopback,
     timeout: options.timeoutSeconds,
     forRefresh,
+    fetch: options.fetch,
   });
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Clock } from '../../src/clock.js';
+import type { LatchkeyOptions } from '../../src/latchkey.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
@@ -31,7 +32,7 @@ export interface InProcess extends RunningServer {
 
 /** A real listening server in this process, with an injectable clock and captured logs. */
 export async function startInProcess(
-  options: { env?: Record<string, string>; databaseUrl?: string; dataDir?: string; clock?: Clock } = {},
+  options: { env?: Record<string, string>; databaseUrl?: string; dataDir?: string; clock?: Clock } & Pick<LatchkeyOptions, 'lookup' | 'onDial'> = {},
 ): Promise<InProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'latchkey-inproc-'));
   const config = loadConfig(
@@ -42,6 +43,8 @@ export async function startInProcess(
   const server = await startServer(config, {
     logger: createLogger(config.logLevel, logs),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(options.onDial ? { onDial: options.onDial } : {}),
   });
   const admin: InProcess['admin'] = adminClient(server.url, ADMIN);
   return { ...server, logs, config, admin };
