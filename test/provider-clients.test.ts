@@ -8,7 +8,7 @@ import { startAuthorizationServer, type AuthorizationServer, type ClientCall } f
 import { auditEvents, createAgent, rawRequest } from './helpers/broker-setup.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { runCli } from './helpers/latchkey-process.js';
-import { BACKENDS, visit } from './helpers/oauth-flows.js';
+import { BACKENDS, openLink, visit } from './helpers/oauth-flows.js';
 import { addProvider, assertNoSecret, fixtureTokens } from './helpers/token-lifecycle.js';
 
 const QUIET = { LATCHKEY_REFRESHER_INTERVAL: '0', LATCHKEY_WEBHOOK_INTERVAL: '0' };
@@ -249,7 +249,7 @@ for (const backend of BACKENDS) {
 
       const started = await lk.admin('POST', '/v1/connect/fixture', { name: 'erin' });
       assert.equal(started.status, 201, JSON.stringify(started.body));
-      const location = await as.approve((started.body as { authorizationUrl: string }).authorizationUrl);
+      const location = await as.approve(await openLink((started.body as { authorizationUrl: string }).authorizationUrl));
       const landed = await visit(location);
       assert.equal(landed.status, 200, landed.body);
       await refreshesWith('erin', as.confidentialClient.clientId);
