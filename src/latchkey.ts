@@ -117,6 +117,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         tokenTimeoutSeconds: config.tokenRequestTimeoutSeconds,
         allowHttpLoopback: config.allowHttpLoopback,
         backoff: { baseSeconds: 2, maxSeconds: 300 },
+        unauthorizedCooldownSeconds: config.unauthorizedRefreshCooldownSeconds,
         publicUrl: () => config.publicUrl,
       },
     });

@@ -26,6 +26,8 @@ export interface Config {
   refreshClaimTtlSeconds: number;
   /** Seconds a token endpoint request may take (LATCHKEY_TOKEN_TIMEOUT); always shorter than the claim. */
   tokenRequestTimeoutSeconds: number;
+  /** At most one refresh an upstream 401 asks for per connection in this many seconds (LATCHKEY_UNAUTHORIZED_REFRESH_COOLDOWN). */
+  unauthorizedRefreshCooldownSeconds: number;
   /** Seconds between background refresher passes; 0 switches it off (LATCHKEY_REFRESHER_INTERVAL). */
   refresherIntervalSeconds: number;
   /** The background refresher renews tokens expiring within this many seconds (LATCHKEY_REFRESHER_LEAD). */
@@ -90,6 +92,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     refreshSkewSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESH_SKEW, 60, 'LATCHKEY_REFRESH_SKEW'),
     refreshClaimTtlSeconds: parsePositiveInt(env.LATCHKEY_REFRESH_CLAIM_TTL, 60, 'LATCHKEY_REFRESH_CLAIM_TTL'),
     tokenRequestTimeoutSeconds: parsePositiveInt(env.LATCHKEY_TOKEN_TIMEOUT, 30, 'LATCHKEY_TOKEN_TIMEOUT'),
+    unauthorizedRefreshCooldownSeconds: parseNonNegativeInt(
+      env.LATCHKEY_UNAUTHORIZED_REFRESH_COOLDOWN,
+      60,
+      'LATCHKEY_UNAUTHORIZED_REFRESH_COOLDOWN',
+    ),
     refresherIntervalSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESHER_INTERVAL, 30, 'LATCHKEY_REFRESHER_INTERVAL'),
     refresherLeadSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESHER_LEAD, 300, 'LATCHKEY_REFRESHER_LEAD'),
     refresherConcurrency: parsePositiveInt(env.LATCHKEY_REFRESHER_CONCURRENCY, 4, 'LATCHKEY_REFRESHER_CONCURRENCY'),

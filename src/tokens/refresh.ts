@@ -14,6 +14,7 @@ import { isFresh, isUnexpired, secondsUntil } from './expiry.js';
 import { fingerprintOf, parseIntent, type RefreshIntent } from './intent.js';
 import { refreshTokenGrant, type TokenResponse } from './token-endpoint.js';
 import type { AccessGrant } from './types.js';
+import { claimAfterUnauthorized } from './unauthorized.js';
 import { openTokens, sealTokens, type TokenSet } from './vault.js';
 
 export interface RefreshSettings {
@@ -22,6 +23,8 @@ export interface RefreshSettings {
   tokenTimeoutSeconds: number;
   allowHttpLoopback: boolean;
   backoff: BackoffPolicy;
+  /** At most one refresh an upstream 401 asks for per connection in this many seconds. */
+  unauthorizedCooldownSeconds: number;
   /** Read on every use: the public URL is only known after listen with --port 0. */
   publicUrl: () => string;
 }
@@ -103,7 +106,11 @@ export async function obtainToken(ctx: RefreshContext, id: string, want: Want): 
 
     const owner = `${ctx.instanceId}.${newId('claim').slice(6, 14)}`;
     const until = new Date(now.getTime() + settings.claimTtlSeconds * 1000).toISOString();
-    if (await store.connections.claimRefresh(id, owner, now.toISOString(), until)) {
+    const claimed =
+      want.kind === 'replace'
+        ? await claimAfterUnauthorized(ctx, row, owner, now, until)
+        : await store.connections.claimRefresh(id, owner, now.toISOString(), until);
+    if (claimed) {
       return refreshClaimed(ctx, id, owner, want);
     }
 

@@ -6,6 +6,7 @@ import { isFresh, isUnexpired } from './expiry.js';
 import { obtainToken, type RefreshContext, type Want } from './refresh.js';
 import { revokeAtProvider, revokeConnection } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
+import { WithinUnauthorizedCooldown } from './unauthorized.js';
 import type { AccessGrant, TokenService } from './types.js';
 import { openTokens, type TokenSet } from './vault.js';
 
@@ -88,9 +89,14 @@ export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanc
     return obtain('fresh', connection.id, { kind: 'fresh' });
   }
 
-  async function reportUnauthorized(connection: Connection, rejectedAccessToken: string): Promise<AccessGrant> {
+  async function reportUnauthorized(connection: Connection, rejectedAccessToken: string): Promise<AccessGrant | undefined> {
     const key = `replace:${createHash('sha256').update(rejectedAccessToken).digest('hex').slice(0, 16)}`;
-    return obtain(key, connection.id, { kind: 'replace', rejected: rejectedAccessToken });
+    try {
+      return await obtain(key, connection.id, { kind: 'replace', rejected: rejectedAccessToken });
+    } catch (err) {
+      if (err instanceof WithinUnauthorizedCooldown) return undefined;
+      throw err;
+    }
   }
 
   async function forceRefresh(connection: Connection): Promise<AccessGrant> {
