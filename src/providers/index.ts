@@ -11,3 +11,11 @@ export {
 export { discover, type DiscoveredMetadata } from './discovery.js';
 export { checkApiBaseUrl, checkEndpointUrl, instanceApiBase, isLoopbackHost, normaliseAllowedHost, hostKey } from './urls.js';
 export { providerConfiguration, quirkFetch, normaliseTokenResponse, type ProviderClientOptions } from './oauth-client.js';
+export {
+  providerHealth,
+  statusView,
+  PROVIDER_CHECK_BACKOFF,
+  type ProviderFault,
+  type ProviderHealth,
+  type ProviderStatusView,
+} from './status.js';

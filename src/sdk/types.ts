@@ -38,6 +38,12 @@ export interface ProviderView {
   apiBaseUrl: string | null;
   allowedHosts: string[];
   capabilities: CapabilityView[];
+  /** `misconfigured` while the token endpoint refuses Latchkey's client (invalid_client, unauthorized_client). */
+  status: 'ok' | 'misconfigured';
+  statusReason: string | null;
+  statusSince: string | null;
+  /** When Latchkey next checks whether the provider accepts the client again. */
+  nextCheckAt: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -209,6 +209,15 @@ export function connectionStore(db: Db) {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    /** Lets go of the claim and the intent: the provider refused the client, so the refresh token was not used. */
+    async releaseClaimUnused(id: string, owner: string): Promise<void> {
+      await k
+        .updateTable('connections')
+        .set({ refreshClaimOwner: null, refreshClaimUntil: null, refreshIntent: null })
+        .where('id', '=', id)
+        .where('refreshClaimOwner', '=', owner)
+        .execute();
+    },
     /** Records, while holding the claim, which refresh token is about to be sent (JSON {owner, at, fingerprint}). */
     async recordRefreshIntent(id: string, owner: string, intent: string): Promise<boolean> {
       const result = await k

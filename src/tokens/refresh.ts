@@ -3,7 +3,7 @@ import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/index.js';
 import { NeedsReauth, NotFound, ProviderUnavailable, UpstreamError } from '../errors.js';
-import type { EmitEvent, EventType } from '../events/index.js';
+import type { ConnectionEventType, EmitEvent } from '../events/index.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { clientCredentialsGrant } from '../oauth/index.js';
@@ -14,6 +14,7 @@ import { isFresh, isUnexpired, secondsUntil } from './expiry.js';
 import { fingerprintOf, parseIntent, type RefreshIntent } from './intent.js';
 import { refreshTokenGrant, type TokenResponse } from './token-endpoint.js';
 import type { AccessGrant } from './types.js';
+import { clientRefused, misconfiguredGate } from './misconfigured.js';
 import { claimAfterUnauthorized } from './unauthorized.js';
 import { openTokens, sealTokens, type TokenSet } from './vault.js';
 
@@ -103,6 +104,9 @@ export async function obtainToken(ctx: RefreshContext, id: string, want: Want): 
         secondsUntil(row.nextAttemptAt, now),
       );
     }
+
+    const served = await misconfiguredGate(ctx, row, tokens, want);
+    if (served !== undefined) return served;
 
     const owner = `${ctx.instanceId}.${newId('claim').slice(6, 14)}`;
     const until = new Date(now.getTime() + settings.claimTtlSeconds * 1000).toISOString();
@@ -278,7 +282,8 @@ async function renewClientCredentials(ctx: RefreshContext, provider: Provider, r
     allowHttpLoopback: ctx.settings.allowHttpLoopback,
     refreshSkewSeconds: ctx.settings.skewSeconds,
   };
-  const granted = await clientCredentialsGrant({ providers: ctx.providers, clock: ctx.clock, config }, provider, scopes);
+  const { providers, clock, store, logger, emit } = ctx;
+  const granted = await clientCredentialsGrant({ providers, clock, store, logger, emit, config }, provider, scopes);
   return {
     tokens: granted.tokens,
     tokenType: granted.tokenType,
@@ -363,6 +368,7 @@ async function handleFailure(
   lostAnswer: RefreshIntent | undefined,
 ): Promise<AccessGrant> {
   const { store, clock, logger, settings } = ctx;
+  if (failure.kind === 'client_rejected') return clientRefused(ctx, row, tokens, owner, provider, want, failure);
   if (failure.kind === 'rejected_grant') {
     const reason =
       lostAnswer === undefined
@@ -409,7 +415,7 @@ async function giveUp(ctx: RefreshContext, row: ConnectionRow, owner: string, pr
 
 async function emitFor(
   ctx: RefreshContext,
-  type: EventType,
+  type: ConnectionEventType,
   row: ConnectionRow,
   provider: Provider,
   extra: { status: string; lastError: string | null; failureCount?: number; nextAttemptAt?: string },

@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { createProviderBody, forceQuery, nameParams, updateProviderBody } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
-import { PRESETS, toPublicProvider, type ProviderInput } from '../../providers/index.js';
+import { PRESETS, providerHealth, statusView, toPublicProvider, type Provider, type ProviderFault, type ProviderInput } from '../../providers/index.js';
 
 export async function providerRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
+  const health = providerHealth(core);
+  const view = (provider: Provider, fault: ProviderFault | undefined) => ({ ...toPublicProvider(provider), ...statusView(fault) });
+  const viewOne = async (provider: Provider) => view(provider, await health.find(provider.id));
+
   app.get('/v1/presets', async () =>
     PRESETS.map((p) => ({
       name: p.name,
@@ -26,13 +30,16 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
     const provider = await core.providers.create(request.body);
     request.log.info({ provider: provider.name }, 'provider created');
     await core.audit.admin('provider.create', { detail: { provider: provider.name } });
-    return reply.code(201).send(toPublicProvider(provider));
+    return reply.code(201).send(await viewOne(provider));
   });
 
-  app.get('/v1/providers', async () => (await core.providers.list()).map(toPublicProvider));
+  app.get('/v1/providers', async () => {
+    const faults = await health.list();
+    return (await core.providers.list()).map((p) => view(p, faults.get(p.id)));
+  });
 
   app.get<{ Params: { name: string } }>('/v1/providers/:name', { schema: { params: nameParams } }, async (request) =>
-    toPublicProvider(await core.providers.get(request.params.name)),
+    viewOne(await core.providers.get(request.params.name)),
   );
 
   app.patch<{ Params: { name: string }; Body: ProviderInput }>(
@@ -41,7 +48,7 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
     async (request) => {
       const provider = await core.providers.update(request.params.name, request.body);
       await core.audit.admin('provider.update', { detail: { provider: provider.name } });
-      return toPublicProvider(provider);
+      return viewOne(provider);
     },
   );
 
