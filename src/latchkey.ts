@@ -11,7 +11,7 @@ import { createLogger, type Logger } from './log.js';
 import { oauthService, type OAuthService } from './oauth/index.js';
 import { providerRegistry, type ProviderRegistry } from './providers/index.js';
 import { SEALED_COLUMNS, migrate, openStore, type Store } from './store/index.js';
-import { BackgroundRefresher, sealTokens, tokenService, type LatchkeyTokens } from './tokens/index.js';
+import { BackgroundRefresher, RevocationWorker, sealTokens, tokenService, type LatchkeyTokens } from './tokens/index.js';
 
 /** Everything the shells (server, cli, mcp) use, built from one config. */
 export interface Latchkey {
@@ -34,6 +34,8 @@ export interface Latchkey {
   leases: LeaseService;
   /** The token lifecycle: valid tokens, single-flight refresh, revocation. */
   tokens: LatchkeyTokens;
+  /** Deletes connections with durable revocation at the provider, and retries what failed (started here, stopped by close()). */
+  revocations: RevocationWorker;
   /** Refreshes tokens ahead of expiry (started here, stopped by close()). */
   refresher: BackgroundRefresher;
   /** Prunes the audit log past LATCHKEY_AUDIT_RETENTION, when set (started here, stopped by close()). */
@@ -131,6 +133,25 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       },
     );
     refresher.start();
+    const revocations = new RevocationWorker(
+      {
+        store,
+        keyring,
+        providers,
+        clock,
+        logger,
+        emit,
+        settings: {
+          maxAttempts: config.revocationMaxAttempts,
+          maxAgeSeconds: config.revocationMaxAgeSeconds,
+          backoff: { baseSeconds: 30, maxSeconds: 3600 },
+          allowHttpLoopback: config.allowHttpLoopback,
+          timeoutSeconds: config.tokenRequestTimeoutSeconds,
+        },
+      },
+      { intervalSeconds: config.revocationIntervalSeconds },
+    );
+    revocations.start();
     delivery.start();
     const retention = new AuditRetention({ prune: (before) => audit.prune(before), clock, logger }, config.auditRetentionSeconds);
     retention.start();
@@ -162,6 +183,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       leases,
       tokens,
       refresher,
+      revocations,
       retention,
       events: { emit, webhooks, delivery },
       adminToken,
@@ -175,6 +197,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       close: async () => {
         await retention.stop();
         await refresher.stop();
+        await revocations.stop();
         await delivery.stop();
         await oauth.devicePoller.stop();
         await broker.close();

@@ -13,6 +13,7 @@ import { invokeCommand } from './commands/invoke.js';
 import { leaseCommand } from './commands/lease.js';
 import { auditCommand } from './commands/audit.js';
 import { webhooksCommand } from './commands/webhooks.js';
+import { revocationsCommand } from './commands/revocations.js';
 import { mcpCommand } from './commands/mcp.js';
 
 const program = new Command('latchkey')
@@ -38,6 +39,7 @@ invokeCommand(program, globals);
 leaseCommand(program, globals);
 auditCommand(program, globals);
 webhooksCommand(program, globals);
+revocationsCommand(program, globals);
 mcpCommand(program, globals);
 
 // Sub-commands exit through our handler too, so usage errors exit 2.

@@ -34,6 +34,12 @@ export interface Config {
   refresherLeadSeconds: number;
   /** Background refreshes running at once per provider (LATCHKEY_REFRESHER_CONCURRENCY). */
   refresherConcurrency: number;
+  /** Seconds between passes over pending revocation jobs; 0 switches the loop off (LATCHKEY_REVOCATION_INTERVAL). */
+  revocationIntervalSeconds: number;
+  /** A revocation job is given up after this many attempts (LATCHKEY_REVOCATION_MAX_ATTEMPTS). */
+  revocationMaxAttempts: number;
+  /** ... or this many seconds after the connection was deleted (LATCHKEY_REVOCATION_MAX_AGE). */
+  revocationMaxAgeSeconds: number;
   /** Seconds between webhook outbox passes; 0 switches delivery off (LATCHKEY_WEBHOOK_INTERVAL). */
   webhookIntervalSeconds: number;
   logLevel: LogLevel;
@@ -100,12 +106,24 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     refresherIntervalSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESHER_INTERVAL, 30, 'LATCHKEY_REFRESHER_INTERVAL'),
     refresherLeadSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESHER_LEAD, 300, 'LATCHKEY_REFRESHER_LEAD'),
     refresherConcurrency: parsePositiveInt(env.LATCHKEY_REFRESHER_CONCURRENCY, 4, 'LATCHKEY_REFRESHER_CONCURRENCY'),
+    revocationIntervalSeconds: parseNonNegativeInt(env.LATCHKEY_REVOCATION_INTERVAL, 30, 'LATCHKEY_REVOCATION_INTERVAL'),
+    revocationMaxAttempts: parsePositiveInt(env.LATCHKEY_REVOCATION_MAX_ATTEMPTS, 10, 'LATCHKEY_REVOCATION_MAX_ATTEMPTS'),
+    revocationMaxAgeSeconds: parseMaxAge(nonEmpty(env.LATCHKEY_REVOCATION_MAX_AGE)),
     webhookIntervalSeconds: parseNonNegativeInt(env.LATCHKEY_WEBHOOK_INTERVAL, 2, 'LATCHKEY_WEBHOOK_INTERVAL'),
     logLevel: parseLogLevel(pick(flags.logLevel, env.LATCHKEY_LOG_LEVEL)),
     metricsPublic: parseBool(env.LATCHKEY_METRICS_PUBLIC, 'LATCHKEY_METRICS_PUBLIC'),
     bodyLimit: parseNonNegativeInt(env.LATCHKEY_BODY_LIMIT, 1024 * 1024, 'LATCHKEY_BODY_LIMIT'),
     auditRetentionSeconds: parseRetention(nonEmpty(env.LATCHKEY_AUDIT_RETENTION)),
   };
+}
+
+function parseMaxAge(value: string | undefined): number {
+  if (value === undefined) return 3 * 86_400;
+  const seconds = parseDuration(/^\d+$/.test(value) ? Number(value) : value);
+  if (seconds === undefined || seconds < 1) {
+    throw new ConfigError('LATCHKEY_REVOCATION_MAX_AGE', `"${value}" is not a duration such as 3d or 12h`);
+  }
+  return seconds;
 }
 
 function parseRetention(value: string | undefined): number | undefined {

@@ -1,5 +1,7 @@
 import { HttpClient, enc, type ClientOptions } from './http.js';
 import type {
+  ConnectionDeleted,
+  RevocationView,
   AuthorizationStartView,
   ConnectRequest,
   DeviceStartView,
@@ -46,11 +48,17 @@ export class LatchkeyAdmin {
     get: (idOrName: string): Promise<ConnectionView> => this.http.json('GET', `/v1/connections/${enc(idOrName)}`),
     refresh: (idOrName: string): Promise<ConnectionView> =>
       this.http.json('POST', `/v1/connections/${enc(idOrName)}/refresh`),
-    remove: (idOrName: string): Promise<{ deleted: boolean; revokedAtProvider: boolean }> =>
+    remove: (idOrName: string): Promise<ConnectionDeleted> =>
       this.http.json('DELETE', `/v1/connections/${enc(idOrName)}`),
     /** The operator's own read of a valid access token (refreshed first if needed; audited). */
     token: (idOrName: string): Promise<ConnectionTokenView> =>
       this.http.json('GET', `/v1/connections/${enc(idOrName)}/token`),
+  };
+
+  /** Durable revocation jobs left by deleted connections. */
+  readonly revocations = {
+    list: (query: { status?: RevocationView['status'] } = {}): Promise<RevocationView[]> =>
+      this.http.json('GET', `/v1/revocations${query.status === undefined ? '' : `?status=${enc(query.status)}`}`),
   };
 
   readonly webhooks = {

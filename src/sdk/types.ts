@@ -165,6 +165,29 @@ export interface WebhookView {
   createdAt: string;
 }
 
+/** A durable revocation job (`GET /v1/revocations`): never the token. */
+export interface RevocationView {
+  id: string;
+  connectionId: string;
+  connection: string;
+  provider: string | null;
+  tokenTypeHint: string;
+  status: 'pending' | 'revoked' | 'failed';
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+/** `DELETE /v1/connections/{id}`: `revocation` is set while the provider has not confirmed (a job keeps trying). */
+export interface ConnectionDeleted {
+  deleted: boolean;
+  revokedAtProvider: boolean;
+  revocation?: Pick<RevocationView, 'id' | 'status' | 'attempts' | 'nextAttemptAt' | 'lastError'>;
+}
+
 export interface WebhookDeliveryView {
   id: string;
   eventId: string;

@@ -13,6 +13,7 @@ import { auditStore } from './audit.js';
 import { oauthStateStore } from './oauth-states.js';
 import { deviceAuthorizationStore } from './device-authorizations.js';
 import { providerStatusStore } from './provider-status.js';
+import { revocationStore } from './revocations.js';
 
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
@@ -30,6 +31,7 @@ export type { AuditAnchor, AuditEventRow, AuditBlockRow, AuditChainHead, AuditCh
 export type { OAuthStateRow, OAuthStateStore } from './oauth-states.js';
 export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-authorizations.js';
 export type { ProviderStatusRow, ProviderStatusStore } from './provider-status.js';
+export type { RevocationRow, RevocationStatus, RevocationStore } from './revocations.js';
 
 /** One repository per table, all over the same database. */
 export interface Store {
@@ -47,6 +49,7 @@ export interface Store {
   leases: ReturnType<typeof leaseStore>;
   audit: ReturnType<typeof auditStore>;
   providerStatus: ReturnType<typeof providerStatusStore>;
+  revocations: ReturnType<typeof revocationStore>;
   /** Runs `work` in one transaction, with every repository bound to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -68,6 +71,7 @@ export function storeOn(db: Db): Store {
     leases: leaseStore(db),
     audit: auditStore(db),
     providerStatus: providerStatusStore(db),
+    revocations: revocationStore(db),
     transaction: (work) => db.kysely.transaction().execute((trx) => work(storeOn({ ...db, kysely: trx }))),
     close: () => db.close(),
   };

@@ -6,7 +6,7 @@ import { providerHealth } from '../providers/index.js';
 import { isFresh, isUnexpired } from './expiry.js';
 import { checkMisconfiguredProviders } from './misconfigured.js';
 import { obtainToken, type RefreshContext, type Want } from './refresh.js';
-import { revokeAtProvider, revokeConnection } from './revoke.js';
+import { revokeAtProvider } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
 import { WithinUnauthorizedCooldown } from './unauthorized.js';
 import type { AccessGrant, TokenService } from './types.js';
@@ -26,8 +26,6 @@ export interface LatchkeyTokens extends TokenService {
   refreshAhead(connectionId: string, listedVersion: number): Promise<void>;
   /** Checks misconfigured providers whose next check is due; returns how many accept the client again. */
   checkProviders(): Promise<number>;
-  /** Revokes the refresh token (else the access token) of a connection about to be deleted. */
-  revokeConnection(connection: Connection): Promise<boolean>;
   readonly instanceId: string;
 }
 
@@ -129,6 +127,5 @@ export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanc
     refreshAhead,
     checkProviders: () => checkMisconfiguredProviders(context),
     revokeAtProvider: (connection, which, token) => revokeAtProvider(revokeDeps, connection, which, token),
-    revokeConnection: (connection) => revokeConnection(revokeDeps, connection),
   };
 }
