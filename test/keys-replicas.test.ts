@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { SEALED_COLUMNS } from '../src/store/index.js';
 import { startLatchkey, TEST_ADMIN_TOKEN, type LatchkeyProcess } from './helpers/latchkey-process.js';
-import { PG_SKIP, createTestDatabase, type TestDatabase } from './helpers/pg.js';
+import { PG_SKIP, createTestDatabase, replicaEnv, type TestDatabase } from './helpers/pg.js';
 import { adminClient, importConnection, type AdminCall, type TokenView } from './helpers/token-lifecycle.js';
 
 /** Every key id found in any sealed column of the database. */
@@ -35,12 +34,7 @@ describe('key rotation across replicas on one PostgreSQL', { skip: PG_SKIP }, ()
 
   before(async () => {
     db = await createTestDatabase();
-    const env = {
-      LATCHKEY_MASTER_KEY: randomBytes(32).toString('base64'),
-      DATABASE_URL: db.url,
-      LATCHKEY_ALLOW_HTTP_LOOPBACK: '1',
-      LATCHKEY_REFRESHER_INTERVAL: '0',
-    };
+    const env = replicaEnv(db.url);
     a = await startLatchkey({ env });
     b = await startLatchkey({ env });
     adminA = adminClient(a.url, TEST_ADMIN_TOKEN);

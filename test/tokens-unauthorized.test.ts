@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
@@ -7,7 +6,7 @@ import { createAgent, startFakeApi, type FakeApi } from './helpers/broker-setup.
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { startLatchkey, TEST_ADMIN_TOKEN, type LatchkeyProcess } from './helpers/latchkey-process.js';
 import { BACKENDS } from './helpers/oauth-flows.js';
-import { PG_SKIP, createTestDatabase, type TestDatabase } from './helpers/pg.js';
+import { PG_SKIP, createTestDatabase, replicaEnv, type TestDatabase } from './helpers/pg.js';
 import { adminClient, assertNoSecret, fixtureTokens, importConnection, type AdminCall } from './helpers/token-lifecycle.js';
 
 const REJECTION = '{"error":"invalid_token","hint":"this API rejects every token"}';
@@ -117,12 +116,7 @@ describe('upstream 401 refresh cooldown across two replicas on PostgreSQL', { sk
     as = await startAuthorizationServer();
     api = await alwaysUnauthorized();
     db = await createTestDatabase();
-    const env = {
-      LATCHKEY_MASTER_KEY: randomBytes(32).toString('base64'),
-      DATABASE_URL: db.url,
-      LATCHKEY_ALLOW_HTTP_LOOPBACK: '1',
-      LATCHKEY_REFRESHER_INTERVAL: '0',
-    };
+    const env = replicaEnv(db.url);
     replicas.push(await startLatchkey({ env }));
     replicas.push(await startLatchkey({ env }));
     agentKey = await setUp(adminClient(replicas[0]?.url ?? '', TEST_ADMIN_TOKEN), as, api, secrets);

@@ -6,12 +6,7 @@ import { classifyTokenEndpointError } from './classify.js';
 import { isUnexpired } from './expiry.js';
 import type { RefreshContext, Want } from './refresh.js';
 import { clientCheck } from './token-endpoint.js';
-import type { AccessGrant } from './types.js';
 import type { TokenSet } from './vault.js';
-
-function grantOf(row: ConnectionRow, tokens: TokenSet): AccessGrant {
-  return { connectionId: row.id, accessToken: tokens.accessToken ?? '', tokenType: row.tokenType ?? 'Bearer', scopes: row.scopes, expiresAt: row.expiresAt };
-}
 
 function servesCurrent(want: Want, row: ConnectionRow, tokens: TokenSet, now: Date): boolean {
   return (want.kind === 'fresh' || want.kind === 'ahead') && isUnexpired(tokens, row.expiresAt, now);
@@ -19,22 +14,24 @@ function servesCurrent(want: Want, row: ConnectionRow, tokens: TokenSet, now: Da
 
 /**
  * Before a refresh: while the provider is marked misconfigured nobody calls its
- * token endpoint (the periodic check does). A still-valid token is served,
- * otherwise 503 provider_misconfigured. An operator's forced refresh still tries.
+ * token endpoint (the periodic check does). True: serve the still-valid token;
+ * else throws 503 provider_misconfigured. False: go on (not marked, or an
+ * operator's forced refresh, which still tries).
  */
-export async function misconfiguredGate(ctx: RefreshContext, row: ConnectionRow, tokens: TokenSet, want: Want): Promise<AccessGrant | undefined> {
-  if (want.kind === 'newer') return undefined;
+export async function misconfiguredGate(ctx: RefreshContext, row: ConnectionRow, tokens: TokenSet, want: Want): Promise<boolean> {
+  if (want.kind === 'newer') return false;
   const fault = await providerHealth(ctx).find(row.providerId);
-  if (fault === undefined) return undefined;
+  if (fault === undefined) return false;
   const now = ctx.clock.now();
-  if (servesCurrent(want, row, tokens, now)) return grantOf(row, tokens);
+  if (servesCurrent(want, row, tokens, now)) return true;
   throw misconfiguredError(await ctx.providers.getById(row.providerId), fault, now);
 }
 
 /**
  * The token endpoint refused the client during a refresh: the provider is
  * marked, the connection keeps its status, tokens and failure count (the
- * client was refused before the refresh token was looked at).
+ * client was refused before the refresh token was looked at). Returns when
+ * the still-valid token may be served, else throws 503 provider_misconfigured.
  */
 export async function clientRefused(
   ctx: RefreshContext,
@@ -44,7 +41,7 @@ export async function clientRefused(
   provider: Provider,
   want: Want,
   failure: Extract<TokenEndpointFailure, { kind: 'client_rejected' }>,
-): Promise<AccessGrant> {
+): Promise<void> {
   const clientCredentials = row.grantType === 'client_credentials';
   const error =
     failure.reported ??
@@ -56,8 +53,7 @@ export async function clientRefused(
       clientCredentials ? 'client_credentials' : 'refresh_token',
     ));
   await ctx.store.connections.releaseClaimUnused(row.id, owner);
-  if (servesCurrent(want, row, tokens, ctx.clock.now())) return grantOf(row, tokens);
-  throw error;
+  if (!servesCurrent(want, row, tokens, ctx.clock.now())) throw error;
 }
 
 /**

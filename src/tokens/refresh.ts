@@ -105,8 +105,7 @@ export async function obtainToken(ctx: RefreshContext, id: string, want: Want): 
       );
     }
 
-    const served = await misconfiguredGate(ctx, row, tokens, want);
-    if (served !== undefined) return served;
+    if (await misconfiguredGate(ctx, row, tokens, want)) return grantOf(row, tokens);
 
     const owner = `${ctx.instanceId}.${newId('claim').slice(6, 14)}`;
     const until = new Date(now.getTime() + settings.claimTtlSeconds * 1000).toISOString();
@@ -368,7 +367,10 @@ async function handleFailure(
   lostAnswer: RefreshIntent | undefined,
 ): Promise<AccessGrant> {
   const { store, clock, logger, settings } = ctx;
-  if (failure.kind === 'client_rejected') return clientRefused(ctx, row, tokens, owner, provider, want, failure);
+  if (failure.kind === 'client_rejected') {
+    await clientRefused(ctx, row, tokens, owner, provider, want, failure);
+    return grantOf(row, tokens);
+  }
   if (failure.kind === 'rejected_grant') {
     const reason =
       lostAnswer === undefined
