@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
@@ -19,12 +22,13 @@ interface Revocation {
 }
 
 /** Forwards to the fixture, or answers 503 while `failing` is set: a revocation endpoint having a bad day. */
-async function flakyForwarder(target: string): Promise<{ url: string; failing: boolean; close(): Promise<void> }> {
-  const state = { failing: false };
+async function flakyForwarder(target: string): Promise<{ url: string; failing: boolean; hits: number; close(): Promise<void> }> {
+  const state = { failing: false, hits: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      state.hits += 1;
       if (state.failing) {
         res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"temporarily_unavailable"}');
         return;
@@ -55,6 +59,8 @@ for (const backend of BACKENDS) {
   describe(`durable revocation on delete (${backend.name})`, { skip: backend.skip }, () => {
     let as: AuthorizationServer;
     let server: InProcess;
+    /** A second replica on the same database. */
+    let other: InProcess;
     let forwarder: Awaited<ReturnType<typeof flakyForwarder>>;
     let db: { databaseUrl: string | undefined; drop(): Promise<void> };
     const clock = new ManualClock();
@@ -64,19 +70,23 @@ for (const backend of BACKENDS) {
       as = await startAuthorizationServer();
       forwarder = await flakyForwarder(as.issuer);
       db = await backend.open();
-      server = await startInProcess({
+      const options = {
+        dataDir: mkdtempSync(join(tmpdir(), 'latchkey-revocations-')),
         clock,
         env: { LATCHKEY_REFRESHER_INTERVAL: '0', LATCHKEY_WEBHOOK_INTERVAL: '0', LATCHKEY_REVOCATION_INTERVAL: '0', LATCHKEY_REVOCATION_MAX_ATTEMPTS: '3' },
         ...(db.databaseUrl ? { databaseUrl: db.databaseUrl } : {}),
-      });
+      };
+      server = await startInProcess(options);
+      other = await startInProcess(options);
       await addProvider(server.admin, as);
       const patched = await server.admin('PATCH', '/v1/providers/fixture', { revocationEndpoint: `${forwarder.url}/token/revocation` });
       assert.equal(patched.status, 200, JSON.stringify(patched.body));
     });
 
     after(async () => {
-      assertNoSecret(server.logs.text(), secrets, 'the logs');
+      assertNoSecret(server.logs.text() + other.logs.text(), secrets, 'the logs');
       await server.close();
+      await other.close();
       await forwarder.close();
       await as.close();
       await db.drop();
@@ -118,6 +128,21 @@ for (const backend of BACKENDS) {
       assert.equal(job?.status, 'revoked');
       assert.equal(job?.attempts, 2);
       assert.equal((await server.core.store.revocations.findById(body.revocation.id))?.token, null, 'the token is forgotten');
+    });
+
+    test('two replicas passing over the same due job send it once between them', async () => {
+      const refreshToken = await connect('shared');
+      forwarder.failing = true;
+      const res = await other.admin('DELETE', '/v1/connections/shared');
+      const id = (res.body as { revocation: Revocation }).revocation.id;
+      forwarder.failing = false;
+      clock.advance(3600_000);
+      const hits = forwarder.hits;
+      const attempted = await Promise.all([server.core.revocations.runOnce(), other.core.revocations.runOnce()]);
+      assert.equal(attempted[0] + attempted[1], 1);
+      assert.equal(forwarder.hits - hits, 1, 'one revocation request');
+      assert.equal((await server.core.store.revocations.findById(id))?.status, 'revoked');
+      assert.equal((await as.introspect(refreshToken)).active, false);
     });
 
     test('a revocation that keeps failing is given up after the last attempt, with an event', async () => {
