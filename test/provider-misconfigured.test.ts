@@ -176,6 +176,12 @@ for (const backend of BACKENDS) {
       const carol = (await server.admin('GET', '/v1/connections/carol')).body as ConnectionView;
       assert.equal(carol.status, 'error');
       assert.match(carol.lastError ?? '', /invalid_client/);
+
+      // The device authorization request authenticates the client too.
+      const device = await server.admin('POST', '/v1/connect/fixture/device', { name: 'dave' });
+      assert.equal(device.status, 503, JSON.stringify(device.body));
+      assert.equal((device.body as { error: string }).error, 'provider_misconfigured');
+      assert.match((device.body as { message: string }).message, /invalid_client/);
       as.setClientSecret(original);
       await server.admin('PATCH', '/v1/providers/fixture', { clientSecret: original });
     });

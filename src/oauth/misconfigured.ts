@@ -65,7 +65,7 @@ export async function reportClientRejected(
   what: string,
   grantType: string,
 ): Promise<ProviderMisconfigured> {
-  const reason = `the token endpoint refused the client during ${what}: ${rejection.description}`;
+  const reason = `the token endpoint refused the client (${what}): ${rejection.description}`;
   const { fault, newly } = await providerHealth(deps).markMisconfigured(provider, { reason, grantType });
   if (newly) {
     deps.logger.error({ provider: provider.name, reason }, "the provider refuses Latchkey's OAuth client; its connections keep their grants");
