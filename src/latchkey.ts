@@ -12,7 +12,7 @@ import { Outbound, parseNetwork, type Network, type OutboundOptions } from './ne
 import { oauthService, type OAuthService } from './oauth/index.js';
 import { providerRegistry, type ProviderRegistry } from './providers/index.js';
 import { SEALED_COLUMNS, migrate, openStore, type Store } from './store/index.js';
-import { BackgroundRefresher, sealTokens, tokenService, type LatchkeyTokens } from './tokens/index.js';
+import { BackgroundRefresher, RevocationWorker, sealTokens, tokenService, type LatchkeyTokens } from './tokens/index.js';
 
 /** Everything the shells (server, cli, mcp) use, built from one config. */
 export interface Latchkey {
@@ -35,6 +35,8 @@ export interface Latchkey {
   leases: LeaseService;
   /** The token lifecycle: valid tokens, single-flight refresh, revocation. */
   tokens: LatchkeyTokens;
+  /** Deletes connections with durable revocation at the provider, and retries what failed (started here, stopped by close()). */
+  revocations: RevocationWorker;
   /** Refreshes tokens ahead of expiry (started here, stopped by close()). */
   refresher: BackgroundRefresher;
   /** Prunes the audit log past LATCHKEY_AUDIT_RETENTION, when set (started here, stopped by close()). */
@@ -144,6 +146,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         allowHttpLoopback: config.allowHttpLoopback,
         fetch: outbound.fetch,
         backoff: { baseSeconds: 2, maxSeconds: 300 },
+        unauthorizedCooldownSeconds: config.unauthorizedRefreshCooldownSeconds,
         publicUrl: () => config.publicUrl,
       },
     });
@@ -157,6 +160,26 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       },
     );
     refresher.start();
+    const revocations = new RevocationWorker(
+      {
+        store,
+        keyring,
+        providers,
+        clock,
+        logger,
+        emit,
+        settings: {
+          maxAttempts: config.revocationMaxAttempts,
+          maxAgeSeconds: config.revocationMaxAgeSeconds,
+          backoff: { baseSeconds: 30, maxSeconds: 3600 },
+          allowHttpLoopback: config.allowHttpLoopback,
+          timeoutSeconds: config.tokenRequestTimeoutSeconds,
+          fetch: outbound.fetch,
+        },
+      },
+      { intervalSeconds: config.revocationIntervalSeconds },
+    );
+    revocations.start();
     delivery.start();
     const retention = new AuditRetention({ prune: (before) => audit.prune(before), clock, logger }, config.auditRetentionSeconds);
     retention.start();
@@ -188,6 +211,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       leases,
       tokens,
       refresher,
+      revocations,
       retention,
       events: { emit, webhooks, delivery },
       outbound,
@@ -202,6 +226,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       close: async () => {
         await retention.stop();
         await refresher.stop();
+        await revocations.stop();
         await delivery.stop();
         await oauth.devicePoller.stop();
         await broker.close();

@@ -44,9 +44,11 @@ function memoryKeyStore(): KeyringStore & { keys: StoredKey[] } {
     reserveSeals: async (id, count) => {
       const k = keys.find((x) => x.id === id);
       if (k === undefined) throw new Error('no key');
+      if (k.status !== 'active') return undefined;
       k.sealsReserved += count;
       return k.sealsReserved;
     },
+    activeKeyId: async () => keys.find((k) => k.status === 'active')?.id,
     setKeyStatus: async (id, status) => {
       const k = keys.find((x) => x.id === id);
       if (k) k.status = status;
@@ -82,4 +84,18 @@ test('old keys keep opening what they sealed after a new key is added', async ()
   assert.notEqual(keyring.activeKeyId, firstId);
   assert.equal(await keyring.openString(before, ctx), 'old');
   assert.equal(keyring.keyIdOf(await keyring.seal('new', ctx)), keyring.activeKeyId);
+});
+
+test('a keyring sharing a store with another sees its rotation before it seals again', async () => {
+  const store = memoryKeyStore();
+  const master = randomBytes(32);
+  const one = await Keyring.load(master, store, undefined, { checkIntervalMs: 0 });
+  const two = await Keyring.load(master, store, undefined, { checkIntervalMs: 0 });
+  const ctx = { table: 't', rowId: 'r', column: 'c' };
+  const first = one.keyIdOf(await one.seal('x', ctx));
+  assert.equal(two.keyIdOf(await two.seal('x', ctx)), first);
+  const next = await one.addKey();
+  assert.notEqual(next, first);
+  assert.equal(two.keyIdOf(await two.seal('y', ctx)), next, 'the other keyring took the new key');
+  assert.equal((await one.open(await two.seal('z', ctx), ctx)).toString(), 'z');
 });

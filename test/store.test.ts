@@ -138,6 +138,8 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup: (
       );
       assert.equal(await store.keys.reserveSeals('k2', 1024), 1024);
       assert.equal(await store.keys.reserveSeals('k2', 1024), 2048);
+      assert.equal(await store.keys.reserveSeals('k1', 1024), undefined, 'no seals under a key that is no longer active');
+      assert.equal(await store.keys.activeKeyId(), 'k2');
       assert.equal(await store.keys.hasKeys(), true);
     });
 

@@ -137,7 +137,11 @@ for (const backend of BACKENDS) {
       });
       const res = await server.admin('DELETE', '/v1/connections/doomed');
       assert.equal(res.status, 200);
-      assert.deepEqual(res.body, { deleted: true, revokedAtProvider: false });
+      const body = res.body as { deleted: boolean; revokedAtProvider: boolean; revocation: { status: string; lastError: string } };
+      assert.equal(body.deleted, true);
+      assert.equal(body.revokedAtProvider, false);
+      assert.equal(body.revocation.status, 'pending', 'a revocation job keeps trying');
+      assert.match(body.revocation.lastError, /revocation endpoint unreachable/);
       assert.equal((await server.admin('GET', '/v1/connections/doomed')).status, 404);
     });
   });

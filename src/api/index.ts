@@ -1,3 +1,4 @@
 export * from './schemas.js';
 export * from './names.js';
 export * from './methods.js';
+export * from './revocations.js';

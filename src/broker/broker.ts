@@ -146,18 +146,27 @@ export function createBroker(deps: BrokerDeps) {
       response = await send(grant);
       const replayable = x.body === undefined || Buffer.isBuffer(x.body);
       if (response.statusCode === 401 && replayable) {
-        await response.body.dump();
-        grant = await deps.tokens.reportUnauthorized(x.connection, grant.accessToken);
-        // The cached row still holds the rejected token.
-        connectionsByName.delete(x.connection.name);
-        await audit.record({
-          actor,
-          action: 'connection.refresh',
-          connection: x.connection.name,
-          outcome: 'success',
-          detail: { reason: 'upstream_401', requestId },
+        const rejected = response;
+        // Held unread while we decide: within the refresh cooldown this 401 goes back as it is.
+        rejected.body.on('error', () => undefined);
+        const replacement = await deps.tokens.reportUnauthorized(x.connection, grant.accessToken).catch((err: unknown) => {
+          rejected.body.destroy();
+          throw err;
         });
-        response = await send(grant);
+        if (replacement !== undefined) {
+          await rejected.body.dump();
+          grant = replacement;
+          // The cached row still holds the rejected token.
+          connectionsByName.delete(x.connection.name);
+          await audit.record({
+            actor,
+            action: 'connection.refresh',
+            connection: x.connection.name,
+            outcome: 'success',
+            detail: { reason: 'upstream_401', requestId },
+          });
+          response = await send(grant);
+        }
       }
     } catch (err) {
       await finish(isLatchkeyError(err) ? null : 500, isLatchkeyError(err) ? err.code : 'internal_error');

@@ -29,12 +29,20 @@ export interface Config {
   refreshClaimTtlSeconds: number;
   /** Seconds a token endpoint request may take (LATCHKEY_TOKEN_TIMEOUT); always shorter than the claim. */
   tokenRequestTimeoutSeconds: number;
+  /** At most one refresh an upstream 401 asks for per connection in this many seconds (LATCHKEY_UNAUTHORIZED_REFRESH_COOLDOWN). */
+  unauthorizedRefreshCooldownSeconds: number;
   /** Seconds between background refresher passes; 0 switches it off (LATCHKEY_REFRESHER_INTERVAL). */
   refresherIntervalSeconds: number;
   /** The background refresher renews tokens expiring within this many seconds (LATCHKEY_REFRESHER_LEAD). */
   refresherLeadSeconds: number;
   /** Background refreshes running at once per provider (LATCHKEY_REFRESHER_CONCURRENCY). */
   refresherConcurrency: number;
+  /** Seconds between passes over pending revocation jobs; 0 switches the loop off (LATCHKEY_REVOCATION_INTERVAL). */
+  revocationIntervalSeconds: number;
+  /** A revocation job is given up after this many attempts (LATCHKEY_REVOCATION_MAX_ATTEMPTS). */
+  revocationMaxAttempts: number;
+  /** ... or this many seconds after the connection was deleted (LATCHKEY_REVOCATION_MAX_AGE). */
+  revocationMaxAgeSeconds: number;
   /** Seconds between webhook outbox passes; 0 switches delivery off (LATCHKEY_WEBHOOK_INTERVAL). */
   webhookIntervalSeconds: number;
   logLevel: LogLevel;
@@ -107,9 +115,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     refreshSkewSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESH_SKEW, 60, 'LATCHKEY_REFRESH_SKEW'),
     refreshClaimTtlSeconds: parsePositiveInt(env.LATCHKEY_REFRESH_CLAIM_TTL, 60, 'LATCHKEY_REFRESH_CLAIM_TTL'),
     tokenRequestTimeoutSeconds: parsePositiveInt(env.LATCHKEY_TOKEN_TIMEOUT, 30, 'LATCHKEY_TOKEN_TIMEOUT'),
+    unauthorizedRefreshCooldownSeconds: parseNonNegativeInt(
+      env.LATCHKEY_UNAUTHORIZED_REFRESH_COOLDOWN,
+      60,
+      'LATCHKEY_UNAUTHORIZED_REFRESH_COOLDOWN',
+    ),
     refresherIntervalSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESHER_INTERVAL, 30, 'LATCHKEY_REFRESHER_INTERVAL'),
     refresherLeadSeconds: parseNonNegativeInt(env.LATCHKEY_REFRESHER_LEAD, 300, 'LATCHKEY_REFRESHER_LEAD'),
     refresherConcurrency: parsePositiveInt(env.LATCHKEY_REFRESHER_CONCURRENCY, 4, 'LATCHKEY_REFRESHER_CONCURRENCY'),
+    revocationIntervalSeconds: parseNonNegativeInt(env.LATCHKEY_REVOCATION_INTERVAL, 30, 'LATCHKEY_REVOCATION_INTERVAL'),
+    revocationMaxAttempts: parsePositiveInt(env.LATCHKEY_REVOCATION_MAX_ATTEMPTS, 10, 'LATCHKEY_REVOCATION_MAX_ATTEMPTS'),
+    revocationMaxAgeSeconds: parseMaxAge(nonEmpty(env.LATCHKEY_REVOCATION_MAX_AGE)),
     webhookIntervalSeconds: parseNonNegativeInt(env.LATCHKEY_WEBHOOK_INTERVAL, 2, 'LATCHKEY_WEBHOOK_INTERVAL'),
     logLevel: parseLogLevel(pick(flags.logLevel, env.LATCHKEY_LOG_LEVEL)),
     metricsPublic: parseBool(env.LATCHKEY_METRICS_PUBLIC, 'LATCHKEY_METRICS_PUBLIC'),
@@ -161,6 +177,15 @@ function checkTlsVerification(env: Env): void {
     'NODE_TLS_REJECT_UNAUTHORIZED',
     'is 0, which turns off TLS certificate checks for every provider and API Latchkey sends tokens to; unset it (for a private CA use NODE_EXTRA_CA_CERTS)',
   );
+}
+
+function parseMaxAge(value: string | undefined): number {
+  if (value === undefined) return 3 * 86_400;
+  const seconds = parseDuration(/^\d+$/.test(value) ? Number(value) : value);
+  if (seconds === undefined || seconds < 1) {
+    throw new ConfigError('LATCHKEY_REVOCATION_MAX_AGE', `"${value}" is not a duration such as 3d or 12h`);
+  }
+  return seconds;
 }
 
 function parseRetention(value: string | undefined): number | undefined {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { open, seal, envelopeKeyId, OpenError, type DataKey, type SealContext } from './seal.js';
 
 export type KeyStatus = 'active' | 'decrypt_only' | 'retired';
@@ -17,8 +18,13 @@ export interface KeyringStore {
   listKeys(): Promise<StoredKey[]>;
   /** Inserts a key and makes it the only active one, in one transaction. */
   insertActiveKey(key: StoredKey): Promise<void>;
-  /** Atomically adds `count` to the key's reserved seal count and returns the new total. */
-  reserveSeals(id: string, count: number): Promise<number>;
+  /**
+   * Atomically adds `count` to the key's reserved seal count and returns the new total, or
+   * undefined when the key is no longer the active one (another replica rotated).
+   */
+  reserveSeals(id: string, count: number): Promise<number | undefined>;
+  /** The id of the active key, read cheaply (one indexed row). */
+  activeKeyId(): Promise<string | undefined>;
   setKeyStatus(id: string, status: KeyStatus): Promise<void>;
 }
 
@@ -37,6 +43,13 @@ export class MasterKeyMismatch extends Error {
 export const SEAL_LIMIT_PER_KEY = 2 ** 31;
 const SEAL_BLOCK = 1024;
 
+/**
+ * How old this process's idea of the active key may be when it seals. Another
+ * replica's rotation is seen within this time, and `rotateKeys` waits this long
+ * before it decides which old keys nothing uses any more.
+ */
+export const ACTIVE_KEY_CHECK_MS = 1000;
+
 const MASTER_ID = 'master';
 
 function wrapContext(id: string): SealContext {
@@ -54,12 +67,17 @@ export class Keyring {
   #activeId: string | undefined;
   #sealsLeftInBlock = 0;
   #reserving: Promise<void> | undefined;
+  /** performance.now() when the active key id was last confirmed by the store (taken before the read). */
+  #checkedAt = -Infinity;
+  #checking: Promise<void> | undefined;
   readonly #now: () => Date;
+  readonly checkIntervalMs: number;
 
-  private constructor(masterKey: Buffer, store: KeyringStore, now: () => Date) {
+  private constructor(masterKey: Buffer, store: KeyringStore, now: () => Date, checkIntervalMs: number) {
     this.#master = { id: MASTER_ID, key: masterKey };
     this.#store = store;
     this.#now = now;
+    this.checkIntervalMs = checkIntervalMs;
   }
 
   /**
@@ -67,14 +85,20 @@ export class Keyring {
    * having written nothing, when it does not fit) and creates the first key on a
    * fresh database.
    */
-  static async load(masterKey: Buffer, store: KeyringStore, now: () => Date = () => new Date()): Promise<Keyring> {
-    const keyring = new Keyring(masterKey, store, now);
+  static async load(
+    masterKey: Buffer,
+    store: KeyringStore,
+    now: () => Date = () => new Date(),
+    options: { checkIntervalMs?: number } = {},
+  ): Promise<Keyring> {
+    const keyring = new Keyring(masterKey, store, now, options.checkIntervalMs ?? ACTIVE_KEY_CHECK_MS);
     await keyring.#reload();
     if (keyring.#activeId === undefined) await keyring.addKey();
     return keyring;
   }
 
   async #reload(): Promise<void> {
+    const startedAt = performance.now();
     const stored = await this.#store.listKeys();
     this.#keys.clear();
     this.#activeId = undefined;
@@ -90,6 +114,25 @@ export class Keyring {
       if (key.status === 'active') this.#activeId = key.id;
     }
     this.#sealsLeftInBlock = 0;
+    this.#checkedAt = startedAt;
+  }
+
+  /**
+   * Re-reads the active key id when this process last confirmed it more than
+   * `checkIntervalMs` ago, and reloads the keyring if another replica rotated:
+   * a seal never uses a key that stopped being active longer ago than that.
+   */
+  async #confirmActive(): Promise<void> {
+    if (performance.now() - this.#checkedAt < this.checkIntervalMs) return;
+    this.#checking ??= (async () => {
+      const startedAt = performance.now();
+      const active = await this.#store.activeKeyId();
+      if (active !== this.#activeId) await this.#reload();
+      else this.#checkedAt = startedAt;
+    })().finally(() => {
+      this.#checking = undefined;
+    });
+    await this.#checking;
   }
 
   get activeKeyId(): string {
@@ -118,6 +161,7 @@ export class Keyring {
   }
 
   async seal(plaintext: Buffer | string, context: SealContext): Promise<string> {
+    await this.#confirmActive();
     while (this.#sealsLeftInBlock === 0) {
       this.#reserving ??= this.#reserveBlock().finally(() => {
         this.#reserving = undefined;
@@ -130,6 +174,11 @@ export class Keyring {
 
   async #reserveBlock(): Promise<void> {
     const total = await this.#store.reserveSeals(this.activeKeyId, SEAL_BLOCK);
+    if (total === undefined) {
+      // Rotated elsewhere since we last looked: take the new active key.
+      await this.#reload();
+      return;
+    }
     if (total > SEAL_LIMIT_PER_KEY) {
       await this.addKey();
       return;

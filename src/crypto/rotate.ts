@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
 import type { Keyring } from './keyring.js';
 import type { SealContext } from './seal.js';
 
@@ -31,6 +33,9 @@ const PAGE = 200;
  */
 export async function rotateKeys(keyring: Keyring, source: SealedValueSource): Promise<RotationResult> {
   const newKeyId = await keyring.addKey();
+  // Every replica confirms its active key at least this often before sealing: once it has passed,
+  // nobody seals under an old key any more, so the check below can trust what it sees.
+  const settledAt = performance.now() + keyring.checkIntervalMs;
   let resealed = 0;
   const stillUsed = new Set<string>();
   for (const { table, column } of source.columns) {
@@ -48,6 +53,7 @@ export async function rotateKeys(keyring: Keyring, source: SealedValueSource): P
       }
     }
     // A second pass catches values written under an old key while the first pass ran.
+    await delay(Math.max(0, settledAt - performance.now()));
     after = '';
     for (;;) {
       const values = await source.page(table, column, after, PAGE);

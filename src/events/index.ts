@@ -1,4 +1,13 @@
-export { EVENT_TYPES, type EventType, type EmitEvent, type ConnectionEventData } from './types.js';
+export {
+  EVENT_TYPES,
+  isProviderEvent,
+  type EventType,
+  type EmitEvent,
+  type ConnectionEventData,
+  type ConnectionEventType,
+  type ProviderEventData,
+  type ProviderEventType,
+} from './types.js';
 export { eventOutbox, safeEmit, type EventBody } from './outbox.js';
 export { signatureHeader, verifySignature, SIGNATURE_HEADER } from './signature.js';
 export { webhookRegistry, toPublicWebhook, type WebhookRegistry, type WebhookInput, type PublicWebhook } from './webhooks.js';

@@ -8,9 +8,27 @@ export const EVENT_TYPES = [
   'connection.needs_reauth',
   'connection.revoked',
   'connection.expiring',
+  'connection.revocation_failed',
+  'provider.misconfigured',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Events about a provider rather than one connection: their body carries `data.provider`. */
+export type ProviderEventType = Extract<EventType, `provider.${string}`>;
+export type ConnectionEventType = Exclude<EventType, ProviderEventType>;
+
+export function isProviderEvent(type: EventType): type is ProviderEventType {
+  return type.startsWith('provider.');
+}
+
+/** What an event says about its provider: names, states and reasons, never a secret. */
+export interface ProviderEventData {
+  id: string;
+  name: string;
+  status: string;
+  [extra: string]: Json | undefined;
+}
 
 /** What an event says about its connection: names and states, never a token. */
 export interface ConnectionEventData {
@@ -26,4 +44,7 @@ export interface ConnectionEventData {
  * Records an event in the outbox; delivery happens later, from the store.
  * Events with the same `dedupeKey` are recorded once, whichever replica emits them first.
  */
-export type EmitEvent = (type: EventType, connection: ConnectionEventData, options?: { dedupeKey?: string }) => Promise<void>;
+export interface EmitEvent {
+  (type: ConnectionEventType, connection: ConnectionEventData, options?: { dedupeKey?: string }): Promise<void>;
+  (type: ProviderEventType, provider: ProviderEventData, options?: { dedupeKey?: string }): Promise<void>;
+}

@@ -4,7 +4,8 @@ import { InvalidIssuer, InvalidRequest, InvalidState } from '../errors.js';
 import type { Provider } from '../providers/index.js';
 import { clientConfiguration } from './client.js';
 import type { OAuthDeps } from './deps.js';
-import { tokenEndpointError, describeFailure } from './failures.js';
+import { describeFailure } from './failures.js';
+import { flowTokenEndpointError } from './misconfigured.js';
 import { failPendingConnection, grantedTokens, saveGrant } from './grant.js';
 import { timingSafeEqual } from 'node:crypto';
 import { flowCookieName, sha256Hex, stateId, stateSecretsContext, type StateSecrets } from './state.js';
@@ -81,7 +82,7 @@ export async function handleCallback(
         provider.quirks.tokenParams,
       );
     } catch (err) {
-      throw tokenEndpointError(err, 'exchanging the authorization code');
+      throw await flowTokenEndpointError(deps, provider, err, 'exchanging the authorization code', 'authorization_code');
     }
     const granted = grantedTokens(response, row.scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);
     const saved = await saveGrant(deps, connection, granted, 'authorization_code');

@@ -5,7 +5,7 @@ import { newId } from '../ids.js';
 import type { Provider } from '../providers/index.js';
 import { clientConfiguration, scopeValue } from './client.js';
 import type { ConnectInput, OAuthDeps } from './deps.js';
-import { tokenEndpointError } from './failures.js';
+import { flowTokenEndpointError } from './misconfigured.js';
 import { emitCreated, grantedTokens, type GrantedTokens } from './grant.js';
 
 export type ClientCredentialsInput = Omit<ConnectInput, 'subject'>;
@@ -15,7 +15,7 @@ export type ClientCredentialsInput = Omit<ConnectInput, 'subject'>;
  * calls it when a client_credentials connection needs a new token.
  */
 export async function clientCredentialsGrant(
-  deps: Pick<OAuthDeps, 'providers' | 'config' | 'clock' | 'fetch'>,
+  deps: Pick<OAuthDeps, 'providers' | 'config' | 'clock' | 'fetch' | 'store' | 'logger' | 'emit'>,
   provider: Provider,
   scopes: string[],
   /** `timeout` in seconds (default 30); `fetch` for tests. */
@@ -31,7 +31,7 @@ export async function clientCredentialsGrant(
   try {
     response = await oidc.clientCredentialsGrant(config, params);
   } catch (err) {
-    throw tokenEndpointError(err, 'the client credentials grant');
+    throw await flowTokenEndpointError(deps, provider, err, 'the client credentials grant', 'client_credentials');
   }
   return grantedTokens(response, scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);
 }

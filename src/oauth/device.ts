@@ -4,7 +4,8 @@ import { newId } from '../ids.js';
 import type { DeviceAuthorizationRow } from '../store/index.js';
 import { clientConfiguration, scopeValue } from './client.js';
 import type { ConnectInput, OAuthDeps } from './deps.js';
-import { describeFailure, tokenEndpointError } from './failures.js';
+import { describeFailure } from './failures.js';
+import { clientRejection, flowTokenEndpointError, reportClientRejected } from './misconfigured.js';
 import { failPendingConnection, grantedTokens, saveGrant } from './grant.js';
 import { pendingConnection } from './pending-connection.js';
 import { checkVerificationUri } from './verification-uri.js';
@@ -49,7 +50,7 @@ export async function startDeviceAuthorization(
   try {
     response = await oidc.initiateDeviceAuthorization(config, scopes.length > 0 ? { scope: scopeValue(provider, scopes) } : {});
   } catch (err) {
-    throw tokenEndpointError(err, 'the device authorization request');
+    throw await flowTokenEndpointError(deps, provider, err, 'the device authorization request', DEVICE_CODE_GRANT);
   }
   // Checked before anything is written: a bad answer leaves no pending connection.
   const verificationUri = checkVerificationUri(response.verification_uri, provider.deviceAuthorizationEndpoint, deps.config.allowHttpLoopback);
@@ -139,8 +140,11 @@ export async function pollDeviceAuthorization(deps: OAuthDeps, row: DeviceAuthor
           return finish(DENIED);
         case 'expired_token':
           return finish(EXPIRED);
-        default:
-          return finish(describeFailure(err));
+        default: {
+          const rejection = clientRejection(err);
+          if (rejection === undefined) return finish(describeFailure(err));
+          return finish((await reportClientRejected(deps, provider, rejection, 'the device code poll', DEVICE_CODE_GRANT)).message);
+        }
       }
     }
     const granted = grantedTokens(response, row.scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);

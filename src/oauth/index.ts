@@ -20,3 +20,11 @@ export { grantedTokens, saveGrant, failPendingConnection, type GrantedTokens } f
 export { checkReturnTo } from './return-to.js';
 export { clientConfiguration } from './client.js';
 export { oauthService, type OAuthService } from './service.js';
+export {
+  clientRejection,
+  flowTokenEndpointError,
+  misconfiguredError,
+  reportClientRejected,
+  type ClientRejection,
+  type MisconfiguredDeps,
+} from './misconfigured.js';

@@ -234,6 +234,10 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
       next.sealedClientSecret = await keyring.seal(input.clientSecret, secretContext(current.id));
     }
     await store.providers.replace(toRow(next));
+    // A changed client is the fix for a provider that refused the old one: try it at once.
+    if (input.clientSecret !== undefined || input.clientId !== undefined || input.tokenEndpointAuthMethod !== undefined) {
+      await store.providerStatus.clear(current.id);
+    }
     return next;
   }
 
@@ -246,6 +250,7 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     await store.transaction(async (tx) => {
       await tx.connections.removeByProvider(provider.id);
       await tx.providerClients.removeByProvider(provider.id);
+      await tx.providerStatus.clear(provider.id);
       await tx.providers.remove(provider.id);
     });
     return { removedConnections: inUse };

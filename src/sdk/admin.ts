@@ -1,6 +1,8 @@
 import { HttpClient, type ClientOptions } from './http.js';
 import { enc } from './paths.js';
 import type {
+  ConnectionDeleted,
+  RevocationView,
   AuthorizationStartView,
   ConnectRequest,
   DeviceStartView,
@@ -54,11 +56,17 @@ export class LatchkeyAdmin {
     get: async (idOrName: string): Promise<ConnectionView> => this.http.json('GET', `/v1/connections/${enc(idOrName)}`),
     refresh: async (idOrName: string): Promise<ConnectionView> =>
       this.http.json('POST', `/v1/connections/${enc(idOrName)}/refresh`),
-    remove: async (idOrName: string): Promise<{ deleted: boolean; revokedAtProvider: boolean }> =>
+    remove: async (idOrName: string): Promise<ConnectionDeleted> =>
       this.http.json('DELETE', `/v1/connections/${enc(idOrName)}`),
     /** The operator's own read of a valid access token (refreshed first if needed; audited). */
     token: async (idOrName: string): Promise<ConnectionTokenView> =>
       this.http.json('GET', `/v1/connections/${enc(idOrName)}/token`),
+  };
+
+  /** Durable revocation jobs left by deleted connections. */
+  readonly revocations = {
+    list: (query: { status?: RevocationView['status'] } = {}): Promise<RevocationView[]> =>
+      this.http.json('GET', `/v1/revocations${query.status === undefined ? '' : `?status=${enc(query.status)}`}`),
   };
 
   readonly webhooks = {

@@ -40,6 +40,12 @@ export interface ProviderView {
   capabilities: CapabilityView[];
   /** The redirect URI to register with the provider. */
   redirectUri: string;
+  /** `misconfigured` while the token endpoint refuses Latchkey's client (invalid_client, unauthorized_client). */
+  status: 'ok' | 'misconfigured';
+  statusReason: string | null;
+  statusSince: string | null;
+  /** When Latchkey next checks whether the provider accepts the client again. */
+  nextCheckAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -176,6 +182,29 @@ export interface WebhookView {
   url: string;
   events: string[];
   createdAt: string;
+}
+
+/** A durable revocation job (`GET /v1/revocations`): never the token. */
+export interface RevocationView {
+  id: string;
+  connectionId: string;
+  connection: string;
+  provider: string | null;
+  tokenTypeHint: string;
+  status: 'pending' | 'revoked' | 'failed';
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+/** `DELETE /v1/connections/{id}`: `revocation` is set while the provider has not confirmed (a job keeps trying). */
+export interface ConnectionDeleted {
+  deleted: boolean;
+  revokedAtProvider: boolean;
+  revocation?: Pick<RevocationView, 'id' | 'status' | 'attempts' | 'nextAttemptAt' | 'lastError'>;
 }
 
 export interface WebhookDeliveryView {

@@ -218,6 +218,30 @@ export function connectionStore(db: Db) {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    /**
+     * The refresh claim for a refresh an upstream 401 asks for: taken only if
+     * no 401 started a refresh since `cooldownSince`, and stamps the cooldown in
+     * the same statement, so it holds across replicas.
+     */
+    async claimRefreshAfterUnauthorized(id: string, owner: string, now: string, until: string, cooldownSince: string): Promise<boolean> {
+      const result = await k
+        .updateTable('connections')
+        .set({ refreshClaimOwner: owner, refreshClaimUntil: until, unauthorizedRefreshAt: now })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('refreshClaimUntil', 'is', null), eb('refreshClaimUntil', '<=', now)]))
+        .where((eb) => eb.or([eb('unauthorizedRefreshAt', 'is', null), eb('unauthorizedRefreshAt', '<=', cooldownSince)]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /** Lets go of the claim and the intent: the provider refused the client, so the refresh token was not used. */
+    async releaseClaimUnused(id: string, owner: string): Promise<void> {
+      await k
+        .updateTable('connections')
+        .set({ refreshClaimOwner: null, refreshClaimUntil: null, refreshIntent: null })
+        .where('id', '=', id)
+        .where('refreshClaimOwner', '=', owner)
+        .execute();
+    },
     /** Records, while holding the claim, which refresh token is about to be sent (JSON {owner, at, fingerprint}). */
     async recordRefreshIntent(id: string, owner: string, intent: string): Promise<boolean> {
       const result = await k

@@ -13,6 +13,8 @@ import { leaseStore } from './leases.js';
 import { auditStore } from './audit.js';
 import { oauthStateStore } from './oauth-states.js';
 import { deviceAuthorizationStore } from './device-authorizations.js';
+import { providerStatusStore } from './provider-status.js';
+import { revocationStore } from './revocations.js';
 
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
@@ -30,6 +32,8 @@ export type { LeaseRow, LeaseStore } from './leases.js';
 export type { AuditAnchor, AuditEventRow, AuditBlockRow, AuditChainHead, AuditChainRow, AuditFilter, AuditStore } from './audit.js';
 export type { OAuthStateRow, OAuthStateStore } from './oauth-states.js';
 export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-authorizations.js';
+export type { ProviderStatusRow, ProviderStatusStore } from './provider-status.js';
+export type { RevocationRow, RevocationStatus, RevocationStore } from './revocations.js';
 
 /** One repository per table, all over the same database. */
 export interface Store {
@@ -47,6 +51,8 @@ export interface Store {
   agentKeys: ReturnType<typeof agentKeyStore>;
   leases: ReturnType<typeof leaseStore>;
   audit: ReturnType<typeof auditStore>;
+  providerStatus: ReturnType<typeof providerStatusStore>;
+  revocations: ReturnType<typeof revocationStore>;
   /** Runs `work` in one transaction, with every repository bound to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -68,6 +74,8 @@ export function storeOn(db: Db): Store {
     agentKeys: agentKeyStore(db),
     leases: leaseStore(db),
     audit: auditStore(db),
+    providerStatus: providerStatusStore(db),
+    revocations: revocationStore(db),
     transaction: (work) => db.kysely.transaction().execute((trx) => work(storeOn({ ...db, kysely: trx }))),
     close: () => db.close(),
   };

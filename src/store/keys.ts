@@ -24,14 +24,20 @@ export function keyStore(db: Db) {
         await tx.insertInto('keyringKeys').values(key).execute();
       });
     },
-    async reserveSeals(id: string, count: number): Promise<number> {
+    /** Reserves seals only while the key is still the active one; undefined once it is not. */
+    async reserveSeals(id: string, count: number): Promise<number | undefined> {
       const row = await k
         .updateTable('keyringKeys')
         .set({ sealsReserved: sql<number>`seals_reserved + ${count}` })
         .where('id', '=', id)
+        .where('status', '=', 'active')
         .returning('sealsReserved')
-        .executeTakeFirstOrThrow();
-      return Number(row.sealsReserved);
+        .executeTakeFirst();
+      return row === undefined ? undefined : Number(row.sealsReserved);
+    },
+    async activeKeyId(): Promise<string | undefined> {
+      const row = await k.selectFrom('keyringKeys').select('id').where('status', '=', 'active').executeTakeFirst();
+      return row?.id;
     },
     async setKeyStatus(id: string, status: StoredKeyRow['status']): Promise<void> {
       await k.updateTable('keyringKeys').set({ status }).where('id', '=', id).execute();

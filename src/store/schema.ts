@@ -71,6 +71,8 @@ export interface ConnectionsTable {
   refreshIntent: string | null;
   failureCount: number;
   nextAttemptAt: string | null;
+  /** when an upstream 401 last started a refresh: the per-connection cooldown (0009) */
+  unauthorizedRefreshAt?: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -233,6 +235,45 @@ export interface WebhookDeliveriesTable {
   deliveredAt: string | null;
 }
 
+/** A provider whose token endpoint refused Latchkey's own client; no row: the provider is fine. */
+export interface ProviderStatusTable {
+  providerId: string;
+  /** misconfigured */
+  status: string;
+  reason: string;
+  clientId: string | null;
+  /** the grant that was refused, which the periodic check repeats */
+  grantType: string;
+  since: string;
+  checks: number;
+  nextCheckAt: string;
+  updatedAt: string;
+}
+
+/** A durable RFC 7009 revocation: outlives the connection it came from. */
+export interface RevocationsTable {
+  id: string;
+  connectionId: string;
+  connectionName: string;
+  providerId: string;
+  clientId: string | null;
+  /** the provider client (provider_clients.id) the grant was minted with; null: the provider's default client */
+  providerClientId: string | null;
+  tokenTypeHint: string;
+  /** sealed (AAD: revocations, id, token); null once the job has finished */
+  token: string | null;
+  /** pending | revoked | failed */
+  status: string;
+  attempts: number;
+  nextAttemptAt: string;
+  claimOwner: string | null;
+  claimUntil: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
 export interface Database {
   keyringKeys: KeyringKeysTable;
   providers: ProvidersTable;
@@ -250,4 +291,6 @@ export interface Database {
   webhooks: WebhooksTable;
   eventOutbox: EventOutboxTable;
   webhookDeliveries: WebhookDeliveriesTable;
+  providerStatus: ProviderStatusTable;
+  revocations: RevocationsTable;
 }

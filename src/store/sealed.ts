@@ -10,6 +10,7 @@ export const SEALED_COLUMNS: ReadonlyArray<{ table: string; column: string }> = 
   { table: 'device_authorizations', column: 'device_code' },
   { table: 'leases', column: 'token' },
   { table: 'webhooks', column: 'secret' },
+  { table: 'revocations', column: 'token' },
 ];
 
 export interface SealedValue {

@@ -1,12 +1,15 @@
 import * as oidc from 'openid-client';
-import { LatchkeyError } from '../errors.js';
+import { LatchkeyError, ProviderMisconfigured } from '../errors.js';
 import { addressRefusal } from '../net/index.js';
+import { clientRejection, type ClientRejection } from '../oauth/index.js';
 
 /**
  * What a failed token endpoint call means for the connection:
- * - `rejected_grant`: the provider refused the grant or the client for good
- *   (invalid_grant, or invalid_client / unauthorized_client when the app was
- *   revoked): a person must reconnect.
+ * - `rejected_grant`: the provider refused the grant for good (invalid_grant):
+ *   a person must reconnect.
+ * - `client_rejected`: the provider refused Latchkey's own client
+ *   (invalid_client, unauthorized_client): the provider is misconfigured, the
+ *   grant is untouched (`reported` when a flow already marked the provider).
  * - `refused`: some other 4xx error; retried later, never needs_reauth.
  * - `outage`: 5xx, garbage, timeout or no connection. The request may or may
  *   not have reached the provider (`answerLost`), which matters when the
@@ -14,15 +17,17 @@ import { addressRefusal } from '../net/index.js';
  */
 export type TokenEndpointFailure =
   | { kind: 'rejected_grant'; description: string }
+  | { kind: 'client_rejected'; description: string; rejection?: ClientRejection; reported?: ProviderMisconfigured }
   | { kind: 'refused'; description: string }
   | { kind: 'outage'; description: string; answerLost: boolean };
-
-const REAUTH_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
 
 export function classifyTokenEndpointError(err: unknown): TokenEndpointFailure {
   // The address guard stopped the call before anything was sent (openid-client wraps it in a ClientError).
   const unreachable = addressRefusal(err);
   if (unreachable !== undefined) return { kind: 'refused', description: `token endpoint not contacted: ${unreachable.message}` };
+  if (err instanceof ProviderMisconfigured) return { kind: 'client_rejected', description: err.message, reported: err };
+  const rejection = clientRejection(err);
+  if (rejection !== undefined) return { kind: 'client_rejected', description: rejection.description, rejection };
   // oauth/ wraps protocol errors in our own; what happened is in the cause.
   if (err instanceof LatchkeyError) {
     if (err.cause !== undefined) return classifyTokenEndpointError(err.cause);
@@ -33,7 +38,7 @@ export function classifyTokenEndpointError(err: unknown): TokenEndpointFailure {
     if (err.status >= 500 || err.error === 'temporarily_unavailable' || err.error === 'server_error') {
       return { kind: 'outage', description: `token endpoint unavailable: ${description}`, answerLost: false };
     }
-    if (REAUTH_ERRORS.has(err.error)) return { kind: 'rejected_grant', description: `provider rejected the grant: ${description}` };
+    if (err.error === 'invalid_grant') return { kind: 'rejected_grant', description: `provider rejected the grant: ${description}` };
     return { kind: 'refused', description: `token endpoint refused the request: ${description}` };
   }
   const status = responseStatus(err);

@@ -4,3 +4,4 @@ export type { AccessGrant, TokenService } from './types.js';
 export { tokenService, type LatchkeyTokens } from './service.js';
 export { BackgroundRefresher, type RefresherOptions } from './refresher.js';
 export type { RefreshContext, RefreshSettings } from './refresh.js';
+export { RevocationWorker, type ConnectionDeletion, type RevocationSettings, type RevocationView } from './revocations.js';

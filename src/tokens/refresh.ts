@@ -4,7 +4,7 @@ import { backoffSeconds, type BackoffPolicy } from '../backoff.js';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/index.js';
 import { NeedsReauth, NotFound, ProviderUnavailable, UpstreamError } from '../errors.js';
-import type { EmitEvent, EventType } from '../events/index.js';
+import type { ConnectionEventType, EmitEvent } from '../events/index.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { clientCredentialsGrant } from '../oauth/index.js';
@@ -15,6 +15,8 @@ import { isFresh, isUnexpired, secondsUntil } from './expiry.js';
 import { fingerprintOf, parseIntent, type RefreshIntent } from './intent.js';
 import { refreshTokenGrant, type TokenResponse } from './token-endpoint.js';
 import type { AccessGrant } from './types.js';
+import { clientRefused, misconfiguredGate } from './misconfigured.js';
+import { claimAfterUnauthorized } from './unauthorized.js';
 import { openTokens, sealTokens, type TokenSet } from './vault.js';
 
 export interface RefreshSettings {
@@ -25,6 +27,8 @@ export interface RefreshSettings {
   /** The address-guarded fetch (net/) every token endpoint call goes through. */
   fetch: CustomFetch;
   backoff: BackoffPolicy;
+  /** At most one refresh an upstream 401 asks for per connection in this many seconds. */
+  unauthorizedCooldownSeconds: number;
   /** Read on every use: the public URL is only known after listen with --port 0. */
   publicUrl: () => string;
 }
@@ -104,9 +108,15 @@ export async function obtainToken(ctx: RefreshContext, id: string, want: Want): 
       );
     }
 
+    if (await misconfiguredGate(ctx, row, tokens, want)) return grantOf(row, tokens);
+
     const owner = `${ctx.instanceId}.${newId('claim').slice(6, 14)}`;
     const until = new Date(now.getTime() + settings.claimTtlSeconds * 1000).toISOString();
-    if (await store.connections.claimRefresh(id, owner, now.toISOString(), until)) {
+    const claimed =
+      want.kind === 'replace'
+        ? await claimAfterUnauthorized(ctx, row, owner, now, until)
+        : await store.connections.claimRefresh(id, owner, now.toISOString(), until);
+    if (claimed) {
       return refreshClaimed(ctx, id, owner, want);
     }
 
@@ -276,7 +286,8 @@ async function renewClientCredentials(ctx: RefreshContext, provider: Provider, r
     allowHttpLoopback: ctx.settings.allowHttpLoopback,
     refreshSkewSeconds: ctx.settings.skewSeconds,
   };
-  const granted = await clientCredentialsGrant({ providers: ctx.providers, clock: ctx.clock, config, fetch: ctx.settings.fetch }, provider, scopes);
+  const { providers, clock, store, logger, emit } = ctx;
+  const granted = await clientCredentialsGrant({ providers, clock, store, logger, emit, config, fetch: ctx.settings.fetch }, provider, scopes);
   return {
     tokens: granted.tokens,
     tokenType: granted.tokenType,
@@ -361,6 +372,10 @@ async function handleFailure(
   lostAnswer: RefreshIntent | undefined,
 ): Promise<AccessGrant> {
   const { store, clock, logger, settings } = ctx;
+  if (failure.kind === 'client_rejected') {
+    await clientRefused(ctx, row, tokens, owner, provider, want, failure);
+    return grantOf(row, tokens);
+  }
   if (failure.kind === 'rejected_grant') {
     const reason =
       lostAnswer === undefined
@@ -407,7 +422,7 @@ async function giveUp(ctx: RefreshContext, row: ConnectionRow, owner: string, pr
 
 async function emitFor(
   ctx: RefreshContext,
-  type: EventType,
+  type: ConnectionEventType,
   row: ConnectionRow,
   provider: Provider,
   extra: { status: string; lastError: string | null; failureCount?: number; nextAttemptAt?: string },

@@ -92,6 +92,7 @@ export class BackgroundRefresher {
     );
     if (rows.length > 0) this.#logger.debug({ connections: rows.length }, 'background refresh pass done');
     await this.#announceExpiring(now);
+    await this.#tokens.checkProviders();
     return rows.length;
   }
 

@@ -51,11 +51,3 @@ export async function revokeAtProvider(
     return false;
   }
 }
-
-/** Revokes the grant the way RFC 7009 suggests: the refresh token (which ends the grant), else the access token. */
-export async function revokeConnection(deps: RevokeDeps, connection: Connection): Promise<boolean> {
-  const tokens = await openTokens(deps.keyring, connection.id, connection.sealedTokens);
-  if (tokens.refreshToken !== undefined) return revokeAtProvider(deps, connection, 'refresh_token', tokens.refreshToken);
-  if (tokens.accessToken !== undefined) return revokeAtProvider(deps, connection, 'access_token', tokens.accessToken);
-  return false;
-}

@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Connection } from '../connections/index.js';
 import { newId } from '../ids.js';
+import { providerHealth } from '../providers/index.js';
 import { isFresh, isUnexpired } from './expiry.js';
+import { checkMisconfiguredProviders } from './misconfigured.js';
 import { obtainToken, type RefreshContext, type Want } from './refresh.js';
-import { revokeAtProvider, revokeConnection } from './revoke.js';
+import { revokeAtProvider } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
+import { WithinUnauthorizedCooldown } from './unauthorized.js';
 import type { AccessGrant, TokenService } from './types.js';
 import { openTokens, type TokenSet } from './vault.js';
 
@@ -21,8 +24,8 @@ const MAX_OPENED = 10_000;
 export interface LatchkeyTokens extends TokenService {
   /** Background refresh of one connection listed at `listedVersion`; resolves whatever happens. */
   refreshAhead(connectionId: string, listedVersion: number): Promise<void>;
-  /** Revokes the refresh token (else the access token) of a connection about to be deleted. */
-  revokeConnection(connection: Connection): Promise<boolean>;
+  /** Checks misconfigured providers whose next check is due; returns how many accept the client again. */
+  checkProviders(): Promise<number>;
   readonly instanceId: string;
 }
 
@@ -89,13 +92,21 @@ export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanc
     return obtain('fresh', connection.id, { kind: 'fresh' });
   }
 
-  async function reportUnauthorized(connection: Connection, rejectedAccessToken: string): Promise<AccessGrant> {
+  async function reportUnauthorized(connection: Connection, rejectedAccessToken: string): Promise<AccessGrant | undefined> {
     const key = `replace:${createHash('sha256').update(rejectedAccessToken).digest('hex').slice(0, 16)}`;
-    return obtain(key, connection.id, { kind: 'replace', rejected: rejectedAccessToken });
+    try {
+      return await obtain(key, connection.id, { kind: 'replace', rejected: rejectedAccessToken });
+    } catch (err) {
+      if (err instanceof WithinUnauthorizedCooldown) return undefined;
+      throw err;
+    }
   }
 
   async function forceRefresh(connection: Connection): Promise<AccessGrant> {
-    return obtain(`newer:${connection.version}`, connection.id, { kind: 'newer', thanVersion: connection.version });
+    const grant = await obtain(`newer:${connection.version}`, connection.id, { kind: 'newer', thanVersion: connection.version });
+    // A forced refresh is tried even while the provider is marked misconfigured; it worked, so the client is fine.
+    await providerHealth(context).clear(connection.providerId);
+    return grant;
   }
 
   async function refreshAhead(connectionId: string, listedVersion: number): Promise<void> {
@@ -115,7 +126,7 @@ export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanc
     reportUnauthorized,
     forceRefresh,
     refreshAhead,
+    checkProviders: () => checkMisconfiguredProviders(context),
     revokeAtProvider: (connection, which, token) => revokeAtProvider(revokeDeps, connection, which, token),
-    revokeConnection: (connection) => revokeConnection(revokeDeps, connection),
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { instanceApiBase, providerConfiguration, type Provider } from '../providers/index.js';
 
@@ -46,6 +47,25 @@ export async function tokenRevocation(
 ): Promise<void> {
   const config = configurationFor(provider, options, false);
   await oidc.tokenRevocation(config, token, { token_type_hint: tokenTypeHint });
+}
+
+/**
+ * Does the token endpoint accept Latchkey's client? Repeats the refused grant
+ * without consuming anything: client credentials as they are, anything else as
+ * a refresh with a made-up token, which a server that accepts the client answers
+ * with invalid_grant. Throws what the server answered otherwise.
+ */
+export async function clientCheck(provider: Provider, grantType: string, options: TokenEndpointOptions): Promise<void> {
+  if (grantType === 'client_credentials') {
+    await oidc.clientCredentialsGrant(configurationFor(provider, options, false), { ...provider.quirks.tokenParams });
+    return;
+  }
+  try {
+    await oidc.refreshTokenGrant(configurationFor(provider, options, true), `latchkey-client-check-${randomBytes(16).toString('hex')}`, provider.quirks.tokenParams);
+  } catch (err) {
+    if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') return;
+    throw err;
+  }
 }
 
 function configurationFor(provider: Provider, options: TokenEndpointOptions, forRefresh: boolean): oidc.Configuration {

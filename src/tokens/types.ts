@@ -19,8 +19,11 @@ export interface AccessGrant {
 export interface TokenService {
   /** A token valid for at least the skew window, refreshing first if needed. Throws NeedsReauth / ProviderUnavailable. */
   getValidToken(connection: Connection): Promise<AccessGrant>;
-  /** The upstream answered 401 to `rejectedAccessToken`: refresh unless a newer token is already stored. */
-  reportUnauthorized(connection: Connection, rejectedAccessToken: string): Promise<AccessGrant>;
+  /**
+   * The upstream answered 401 to `rejectedAccessToken`: refresh unless a newer token is already stored.
+   * Undefined when a 401 already refreshed this connection within the cooldown: relay the 401.
+   */
+  reportUnauthorized(connection: Connection, rejectedAccessToken: string): Promise<AccessGrant | undefined>;
   /** Refresh now, whatever the expiry (POST /v1/connections/{id}/refresh, lease rotation). */
   forceRefresh(connection: Connection): Promise<AccessGrant>;
   /** Revoke a token at the provider (RFC 7009). Returns whether the provider confirmed it. */

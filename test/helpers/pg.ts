@@ -43,3 +43,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** The environment several `latchkey serve` processes on one PostgreSQL share (same master key, no background refresher). */
+export function replicaEnv(url: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    LATCHKEY_MASTER_KEY: randomBytes(32).toString('base64'),
+    DATABASE_URL: url,
+    LATCHKEY_ALLOW_HTTP_LOOPBACK: '1',
+    LATCHKEY_REFRESHER_INTERVAL: '0',
+    ...extra,
+  };
+}

@@ -83,7 +83,12 @@ export function connectionsCommand(program: Command, globals: () => GlobalOption
       const result = await adminClient(globals()).connections.remove(name);
       if (globals().json) printJson(result);
       else {
-        const where = result.revokedAtProvider ? 'revoked at the provider and deleted' : 'deleted (not revoked at the provider)';
+        const where = result.revokedAtProvider
+          ? 'revoked at the provider and deleted'
+          : result.revocation === undefined
+            ? 'deleted (not revoked at the provider)'
+            : `deleted; revocation at the provider failed (${result.revocation.lastError ?? 'no answer'}), ` +
+              `retrying as ${result.revocation.id} (see latchkey revocations)`;
         process.stdout.write(`connection ${name} ${where}\n`);
       }
     });

@@ -42,6 +42,14 @@ export function showProvider(p: ProviderView): void {
     ['api base url', p.apiBaseUrl],
     ['allowed hosts', p.allowedHosts],
     ['capabilities', p.capabilities.map((c) => c.name)],
+    ['status', p.status],
+    ...(p.status === 'ok'
+      ? []
+      : ([
+          ['status reason', p.statusReason],
+          ['status since', p.statusSince],
+          ['next check', p.nextCheckAt],
+        ] satisfies Array<[string, string | null]>)),
   ]);
 }
 
@@ -94,8 +102,8 @@ export function providersCommand(program: Command, globals: () => GlobalOptions)
       const list = await adminClient(globals()).providers.list();
       if (globals().json) return printJson(list);
       printTable(
-        ['name', 'preset', 'client id', 'secret', 'api base url'],
-        list.map((p) => [p.name, p.preset, p.clientId, p.hasClientSecret ? 'yes' : 'no', p.apiBaseUrl]),
+        ['name', 'preset', 'client id', 'secret', 'api base url', 'status'],
+        list.map((p) => [p.name, p.preset, p.clientId, p.hasClientSecret ? 'yes' : 'no', p.apiBaseUrl, p.status]),
       );
     });
 

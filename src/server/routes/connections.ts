@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { connectionListQuery, idParams, importConnectionBody } from '../../api/index.js';
+import { connectionListQuery, idParams, importConnectionBody, revocationListQuery } from '../../api/index.js';
 import { InvalidRequest } from '../../errors.js';
 import { parseDuration } from '../../duration.js';
 import type { Latchkey } from '../../latchkey.js';
@@ -51,11 +51,13 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
 
   app.delete<{ Params: { id: string } }>('/v1/connections/:id', { schema: { params: idParams } }, async (request) => {
     const connection = await core.connections.get(request.params.id);
-    // Revoke first (it needs the tokens); a provider failure is reported, not fatal.
-    const revokedAtProvider = await core.tokens.revokeConnection(connection).catch(() => false);
-    await core.connections.remove(connection.id);
+    // The token to revoke goes into a durable job with the delete; a provider failure is retried, and reported.
+    const { revokedAtProvider, revocation } = await core.revocations.deleteConnection(connection);
     request.log.info({ connection: connection.name, revokedAtProvider }, 'connection deleted');
-    await core.audit.admin('connection.revoke', { connection: connection.name, detail: { revokedAtProvider } });
+    await core.audit.admin('connection.revoke', {
+      connection: connection.name,
+      detail: { revokedAtProvider, ...(revocation === null ? {} : { revocation: revocation.id }) },
+    });
     const provider = await core.providers.getById(connection.providerId).catch(() => undefined);
     await core.events.emit('connection.revoked', {
       id: connection.id,
@@ -64,6 +66,16 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
       status: 'revoked',
       revokedAtProvider,
     });
-    return { deleted: true, revokedAtProvider };
+    return {
+      deleted: true,
+      revokedAtProvider,
+      ...(revocation === null || revokedAtProvider ? {} : { revocation: { id: revocation.id, status: revocation.status, attempts: revocation.attempts, nextAttemptAt: revocation.nextAttemptAt, lastError: revocation.lastError } }),
+    };
   });
+
+  app.get<{ Querystring: { status?: string } }>(
+    '/v1/revocations',
+    { schema: { querystring: revocationListQuery } },
+    async (request) => core.revocations.list(request.query.status === undefined ? {} : { status: request.query.status }),
+  );
 }

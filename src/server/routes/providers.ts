@@ -2,7 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { createProviderBody, forceQuery, nameParams, updateProviderBody, updateProviderClientBody } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { redirectUriOf } from '../../oauth/index.js';
-import { PRESETS, toPublicProvider, type ClientSecretInput, type Provider, type ProviderInput } from '../../providers/index.js';
+import {
+  PRESETS,
+  providerHealth,
+  statusView,
+  toPublicProvider,
+  type ClientSecretInput,
+  type Provider,
+  type ProviderFault,
+  type ProviderInput,
+} from '../../providers/index.js';
 
 /** Turning off browser binding weakens the consent flow: the audit trail says so wherever it is on. */
 function bindingDetail(provider: Provider): { unboundCallback?: true } {
@@ -16,8 +25,15 @@ const clientParams = {
 } as const;
 
 export async function providerRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
-  // The redirect URI to register at the provider (it depends on RFC 9207 support, see oauth/authorization.ts).
-  const shown = (p: Provider) => ({ ...toPublicProvider(p), redirectUri: redirectUriOf(core.config.publicUrl, p) });
+  const health = providerHealth(core);
+  // redirectUri: the one to register at the provider (it depends on RFC 9207 support, see oauth/authorization.ts).
+  const view = (provider: Provider, fault: ProviderFault | undefined) => ({
+    ...toPublicProvider(provider),
+    redirectUri: redirectUriOf(core.config.publicUrl, provider),
+    ...statusView(fault),
+  });
+  const viewOne = async (provider: Provider) => view(provider, await health.find(provider.id));
+
   app.get('/v1/presets', async () =>
     PRESETS.map((p) => ({
       name: p.name,
@@ -40,13 +56,16 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
     const provider = await core.providers.create(request.body);
     request.log.info({ provider: provider.name }, 'provider created');
     await core.audit.admin('provider.create', { detail: { provider: provider.name, ...bindingDetail(provider) } });
-    return reply.code(201).send(shown(provider));
+    return reply.code(201).send(await viewOne(provider));
   });
 
-  app.get('/v1/providers', async () => (await core.providers.list()).map(shown));
+  app.get('/v1/providers', async () => {
+    const faults = await health.list();
+    return (await core.providers.list()).map((p) => view(p, faults.get(p.id)));
+  });
 
   app.get<{ Params: { name: string } }>('/v1/providers/:name', { schema: { params: nameParams } }, async (request) =>
-    shown(await core.providers.get(request.params.name)),
+    viewOne(await core.providers.get(request.params.name)),
   );
 
   app.patch<{ Params: { name: string }; Body: ProviderInput }>(
@@ -55,7 +74,7 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
     async (request) => {
       const provider = await core.providers.update(request.params.name, request.body);
       await core.audit.admin('provider.update', { detail: { provider: provider.name, ...bindingDetail(provider) } });
-      return shown(provider);
+      return viewOne(provider);
     },
   );
 
