@@ -5,7 +5,7 @@ import type { EventBody, ProviderEventData } from '../src/events/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { runCli } from './helpers/latchkey-process.js';
-import { BACKENDS } from './helpers/oauth-flows.js';
+import { BACKENDS, openLink, visit } from './helpers/oauth-flows.js';
 import {
   addProvider,
   assertNoSecret,
@@ -167,10 +167,9 @@ for (const backend of BACKENDS) {
       // The code exchange refused: the connection's error and the page say why.
       const start = await server.admin('POST', '/v1/connect/fixture', { name: 'carol' });
       assert.equal(start.status, 201, JSON.stringify(start.body));
-      const location = await as.approve((start.body as { authorizationUrl: string }).authorizationUrl);
-      const callback = await fetch(location, { redirect: 'manual' });
-      const page = await callback.text();
-      assert.equal(callback.status, 400, 'every callback failure is a 400 page');
+      const location = await as.approve(await openLink((start.body as { authorizationUrl: string }).authorizationUrl));
+      const { status, body: page } = await visit(location);
+      assert.equal(status, 400, 'every callback failure is a 400 page');
       assert.match(page, /provider_misconfigured/);
       assert.match(page, /invalid_client/);
       const carol = (await server.admin('GET', '/v1/connections/carol')).body as ConnectionView;
