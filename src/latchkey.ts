@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/index.js';
 import { resolveAdminToken } from './config/admin-token.js';
@@ -118,6 +119,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         allowHttpLoopback: config.allowHttpLoopback,
         backoff: { baseSeconds: 2, maxSeconds: 300 },
         publicUrl: () => config.publicUrl,
+        spillDir: join(config.dataDir, 'spill'),
       },
     });
     const refresher = new BackgroundRefresher(

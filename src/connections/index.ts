@@ -169,6 +169,8 @@ export function connectionRegistry(deps: { store: Store; clock: Clock; providers
       apiBaseUrl: input.apiBaseUrl ?? null,
       refreshClaimOwner: null,
       refreshClaimUntil: null,
+      refreshClaimGeneration: 0,
+      refreshTokenRotates: false,
       refreshIntent: null,
       nextAttemptAt: null,
       createdAt: now,

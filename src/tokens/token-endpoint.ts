@@ -24,13 +24,24 @@ export interface TokenEndpointOptions {
   timeoutSeconds: number;
 }
 
+export interface RefreshOptions extends TokenEndpointOptions {
+  /**
+   * Called with the refresh token of a 200 answer before openid-client checks
+   * the rest of it (ID token, token type…): a provider that rotated has
+   * already consumed the old token, so the new one must be kept even if the
+   * answer is then rejected.
+   */
+  onRefreshToken?: (refreshToken: string) => Promise<void>;
+}
+
 /** RFC 6749 section 6, through openid-client (quirks repaired by providerConfiguration). */
 export async function refreshTokenGrant(
   provider: Provider,
   refreshToken: string,
-  options: TokenEndpointOptions,
+  options: RefreshOptions,
 ): Promise<TokenResponse> {
   const config = configurationFor(provider, options, true);
+  if (options.onRefreshToken !== undefined) keepRefreshTokenFirst(config, options.onRefreshToken);
   const response = await oidc.refreshTokenGrant(config, refreshToken, provider.quirks.tokenParams);
   return reduce(response, response.expiresIn(), provider, options.allowHttpLoopback);
 }
@@ -44,6 +55,24 @@ export async function tokenRevocation(
 ): Promise<void> {
   const config = configurationFor(provider, options, false);
   await oidc.tokenRevocation(config, token, { token_type_hint: tokenTypeHint });
+}
+
+/** Wraps the configuration's fetch: the raw answer's refresh_token goes to `keep` before validation. */
+function keepRefreshTokenFirst(config: oidc.Configuration, keep: (refreshToken: string) => Promise<void>): void {
+  const inner = config[oidc.customFetch] ?? fetch;
+  config[oidc.customFetch] = async (url, init) => {
+    const response = await inner(url, init);
+    if (response.status !== 200) return response;
+    let body: unknown;
+    try {
+      body = await response.clone().json();
+    } catch {
+      return response; // not JSON: openid-client says what is wrong with it
+    }
+    const rt = typeof body === 'object' && body !== null ? (body as { refresh_token?: unknown }).refresh_token : undefined;
+    if (typeof rt === 'string' && rt.length > 0) await keep(rt);
+    return response;
+  };
 }
 
 function configurationFor(provider: Provider, options: TokenEndpointOptions, forRefresh: boolean): oidc.Configuration {
