@@ -480,11 +480,16 @@ async function handleFailure(
 ): Promise<AccessGrant> {
   const { store, clock, logger, settings } = ctx;
   if (failure.kind === 'rejected_grant') {
-    const reason =
+    let reason =
       lostAnswer === undefined
         ? failure.description
         : `${failure.description}; a refresh at ${lostAnswer.at} sent this refresh token and its answer was lost, ` +
           'so the provider had probably already rotated it';
+    if (lostAnswer === undefined && failure.description.includes('invalid_grant') && rotates(provider, row)) {
+      reason +=
+        '; this provider rotates refresh tokens, and Latchkey never sends one twice: if another client used ' +
+        'an earlier refresh token of this grant, the provider revoked the whole grant';
+    }
     return giveUp(ctx, row, owner, provider, reason);
   }
   const now = clock.now();
