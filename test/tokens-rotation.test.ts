@@ -42,6 +42,19 @@ describe('rotated refresh tokens are never lost or resent', () => {
     });
     await addProvider(server.admin, as, 'fixture', { tokenEndpoint: proxy.tokenEndpoint });
     await addProvider(server.admin, as, 'rotating', { tokenEndpoint: proxy.tokenEndpoint, quirks: { rotatesRefreshTokens: true } });
+    // No issuer (like the microsoft preset before its fix): the provider's ID tokens fail openid-client's
+    // issuer check, after the provider has rotated.
+    const noIssuer = await server.admin('POST', '/v1/providers', {
+      name: 'no-issuer',
+      authorizationEndpoint: `${as.issuer}/auth`,
+      tokenEndpoint: proxy.tokenEndpoint,
+      clientId: as.confidentialClient.clientId,
+      clientSecret: as.confidentialClient.clientSecret,
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      scopes: ['openid', 'offline_access', 'api:read'],
+      apiBaseUrl: as.issuer,
+    });
+    assert.equal(noIssuer.status, 201, JSON.stringify(noIssuer.body));
     const hook = await server.admin('POST', '/v1/webhooks', { url: receiver.url, events: ['connection.needs_reauth'] });
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
   });
@@ -171,5 +184,25 @@ describe('rotated refresh tokens are never lost or resent', () => {
     assert.equal(event.data.connection.status, 'needs_reauth');
     assert.match(String(event.data.connection.lastError), /invalid_grant/);
     assert.deepEqual(proxy.repeats(), [], 'Latchkey itself never resent a refresh token');
+  });
+
+  test('a 200 answer rejected by validation after the provider rotated: the rotated refresh token is kept', async () => {
+    proxy.delayMs = 0;
+    proxy.mode = 'forward';
+    const { conn, refreshToken } = await connection('unvalidated', 'no-issuer');
+    const sentBefore = proxy.refreshTokens.length;
+    const first = await server.admin('POST', `/v1/connections/${conn.id}/refresh`);
+    assert.notEqual(first.status, 200, 'the ID token of the answer does not validate');
+    const rotated = proxy.issuedRefreshTokens.at(-1) ?? '';
+    secrets.push(rotated);
+    assert.equal((await as.introspect(refreshToken)).active, false, 'the provider rotated');
+    const view = (await server.admin('GET', `/v1/connections/${conn.id}`)).body as ConnectionView;
+    assert.equal(view.status, 'active', 'a rejected answer is not a dead grant');
+
+    // The next refresh sends the rotated token, which was stored before the answer was checked.
+    await server.admin('POST', `/v1/connections/${conn.id}/refresh`);
+    assert.deepEqual(proxy.refreshTokens.slice(sentBefore), [refreshToken, rotated]);
+    assert.equal((await as.introspect(proxy.issuedRefreshTokens.at(-1) ?? '')).active, true, 'the grant is alive');
+    assert.deepEqual(proxy.repeats(), []);
   });
 });
