@@ -24,7 +24,7 @@ export interface Config {
   refreshSkewSeconds: number;
   /** Seconds a refresh claim lasts before another process may take over (LATCHKEY_REFRESH_CLAIM_TTL). */
   refreshClaimTtlSeconds: number;
-  /** Seconds a token endpoint request may take (LATCHKEY_TOKEN_TIMEOUT); always shorter than the claim. */
+  /** Seconds a token endpoint request may take (LATCHKEY_TOKEN_TIMEOUT); the holder's heartbeat keeps its claim meanwhile. */
   tokenRequestTimeoutSeconds: number;
   /** Seconds between background refresher passes; 0 switches it off (LATCHKEY_REFRESHER_INTERVAL). */
   refresherIntervalSeconds: number;

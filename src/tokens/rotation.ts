@@ -8,10 +8,13 @@ export const ROTATION_LOST = 'rotation_lost';
 /**
  * Whether resending a refresh token whose answer was lost could kill the
  * grant: the provider is known to rotate (quirk `rotatesRefreshTokens`: Xero,
- * QuickBooks, X, Microsoft…), or this connection has been seen rotating.
+ * QuickBooks, X…), or this connection has been seen rotating (unless the
+ * quirk says `false`).
  * For a provider that keeps its refresh tokens a resend is harmless.
  */
 export function rotates(provider: Provider, row: ConnectionRow): boolean {
+  // An explicit false: the provider hands out new refresh tokens but accepts an old one again.
+  if (provider.quirks.rotatesRefreshTokens === false) return false;
   return provider.quirks.rotatesRefreshTokens === true || row.refreshTokenRotates;
 }
 
