@@ -41,6 +41,7 @@ export async function refreshTokenGrant(
   options: RefreshOptions,
 ): Promise<TokenResponse> {
   const config = configurationFor(provider, options, true);
+  if (provider.issuer === null) dropIdToken(config);
   if (options.onRefreshToken !== undefined) keepRefreshTokenFirst(config, options.onRefreshToken);
   const response = await oidc.refreshTokenGrant(config, refreshToken, provider.quirks.tokenParams);
   return reduce(response, response.expiresIn(), provider, options.allowHttpLoopback);
@@ -55,6 +56,30 @@ export async function tokenRevocation(
 ): Promise<void> {
   const config = configurationFor(provider, options, false);
   await oidc.tokenRevocation(config, token, { token_type_hint: tokenTypeHint });
+}
+
+/**
+ * A provider registered without an issuer (the microsoft preset: its issuer
+ * is per tenant) has nothing to check an ID token's `iss` against, and
+ * openid-client would reject every refresh answer that carries one. Latchkey
+ * uses no ID token from a refresh, so it is left out of the answer (the one
+ * from the consent stays stored).
+ */
+function dropIdToken(config: oidc.Configuration): void {
+  const inner = config[oidc.customFetch] ?? fetch;
+  config[oidc.customFetch] = async (url, init) => {
+    const response = await inner(url, init);
+    if (response.status !== 200) return response;
+    let body: unknown;
+    try {
+      body = await response.clone().json();
+    } catch {
+      return response;
+    }
+    if (typeof body !== 'object' || body === null || !('id_token' in body)) return response;
+    const { id_token: _dropped, ...rest } = body as Record<string, unknown>;
+    return new Response(JSON.stringify(rest), { status: response.status, headers: response.headers });
+  };
 }
 
 /** Wraps the configuration's fetch: the raw answer's refresh_token goes to `keep` before validation. */

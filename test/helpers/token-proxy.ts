@@ -8,7 +8,9 @@ export type AnswerMode =
   /** Keep it until release() (the provider has already rotated). */
   | 'hold'
   /** Throw it away and reset the connection: the answer is lost. */
-  | 'drop';
+  | 'drop'
+  /** Pass it on with `access_token` made a number: a 200 that fails validation. */
+  | 'mangle';
 
 /**
  * A forwarding proxy in front of an authorization server's token endpoint:
@@ -90,10 +92,14 @@ export async function startTokenProxy(target: string): Promise<TokenProxy> {
       const issued = (JSON.parse(answer.body.toString('utf8')) as { refresh_token?: string }).refresh_token;
       if (issued !== undefined) proxy.issuedRefreshTokens.push(issued);
     }
+    let out = answer.body;
+    if (isRefresh && answer.status === 200 && proxy.mode === 'mangle') {
+      out = Buffer.from(JSON.stringify({ ...(JSON.parse(out.toString('utf8')) as object), access_token: 42 }));
+    }
     const send = (): void => {
       if (res.destroyed) return;
       res.writeHead(answer.status, { 'content-type': answer.headers['content-type'] ?? 'application/json', 'cache-control': 'no-store' });
-      res.end(answer.body);
+      res.end(out);
     };
     if (!isRefresh) return send();
     if (proxy.mode === 'drop') {
