@@ -11,3 +11,4 @@ export {
 export { discover, type DiscoveredMetadata } from './discovery.js';
 export { checkApiBaseUrl, checkEndpointUrl, instanceApiBase, isLoopbackHost, normaliseAllowedHost, hostKey } from './urls.js';
 export { providerConfiguration, quirkFetch, normaliseTokenResponse, type ProviderClientOptions } from './oauth-client.js';
+export { clientConfigurationOf, TENANT_PLACEHOLDER } from './tenant-issuer.js';

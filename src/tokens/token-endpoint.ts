@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { instanceApiBase, providerConfiguration, type Provider } from '../providers/index.js';
+import { clientConfigurationOf, instanceApiBase, type Provider } from '../providers/index.js';
 
 /** A token endpoint answer reduced to what Latchkey stores (RFC 6749 section 5.1). */
 export interface TokenResponse {
@@ -40,7 +40,7 @@ export async function refreshTokenGrant(
   refreshToken: string,
   options: RefreshOptions,
 ): Promise<TokenResponse> {
-  const config = configurationFor(provider, options, true);
+  const config = await configurationFor(provider, options, true);
   if (provider.issuer === null) dropIdToken(config);
   if (options.onRefreshToken !== undefined) keepRefreshTokenFirst(config, options.onRefreshToken);
   const response = await oidc.refreshTokenGrant(config, refreshToken, provider.quirks.tokenParams);
@@ -54,7 +54,7 @@ export async function tokenRevocation(
   tokenTypeHint: 'refresh_token' | 'access_token',
   options: TokenEndpointOptions,
 ): Promise<void> {
-  const config = configurationFor(provider, options, false);
+  const config = await configurationFor(provider, options, false);
   await oidc.tokenRevocation(config, token, { token_type_hint: tokenTypeHint });
 }
 
@@ -100,8 +100,8 @@ function keepRefreshTokenFirst(config: oidc.Configuration, keep: (refreshToken: 
   };
 }
 
-function configurationFor(provider: Provider, options: TokenEndpointOptions, forRefresh: boolean): oidc.Configuration {
-  return providerConfiguration(provider, {
+function configurationFor(provider: Provider, options: TokenEndpointOptions, forRefresh: boolean): Promise<oidc.Configuration> {
+  return clientConfigurationOf(provider, {
     clientSecret: options.clientSecret,
     allowHttpLoopback: options.allowHttpLoopback,
     timeout: options.timeoutSeconds,
