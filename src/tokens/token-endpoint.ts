@@ -59,31 +59,35 @@ export async function tokenRevocation(
 }
 
 /**
- * A provider registered without an issuer (the microsoft preset: its issuer
- * is per tenant) has nothing to check an ID token's `iss` against, and
- * openid-client would reject every refresh answer that carries one. Latchkey
- * uses no ID token from a refresh, so it is left out of the answer (the one
- * from the consent stays stored).
+ * A provider registered without an issuer has nothing to check an ID token's
+ * `iss` against, and openid-client would reject every refresh answer that
+ * carries one. Latchkey uses no ID token from a refresh, so it is left out of
+ * the answer (the one from the consent stays stored).
  */
 function dropIdToken(config: oidc.Configuration): void {
-  const inner = config[oidc.customFetch] ?? fetch;
-  config[oidc.customFetch] = async (url, init) => {
-    const response = await inner(url, init);
-    if (response.status !== 200) return response;
-    let body: unknown;
-    try {
-      body = await response.clone().json();
-    } catch {
-      return response;
-    }
-    if (typeof body !== 'object' || body === null || !('id_token' in body)) return response;
-    const { id_token: _dropped, ...rest } = body as Record<string, unknown>;
-    return new Response(JSON.stringify(rest), { status: response.status, headers: response.headers });
-  };
+  onTokenAnswer(config, async (body) => {
+    if (!('id_token' in body)) return undefined;
+    const { id_token: _dropped, ...rest } = body;
+    return rest;
+  });
 }
 
 /** Wraps the configuration's fetch: the raw answer's refresh_token goes to `keep` before validation. */
 function keepRefreshTokenFirst(config: oidc.Configuration, keep: (refreshToken: string) => Promise<void>): void {
+  onTokenAnswer(config, async (body) => {
+    if (typeof body.refresh_token === 'string' && body.refresh_token.length > 0) await keep(body.refresh_token);
+    return undefined;
+  });
+}
+
+/**
+ * Wraps the configuration's fetch so `inspect` sees the JSON body of a 200
+ * answer before openid-client does; a body it returns replaces the answer's.
+ */
+function onTokenAnswer(
+  config: oidc.Configuration,
+  inspect: (body: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>,
+): void {
   const inner = config[oidc.customFetch] ?? fetch;
   config[oidc.customFetch] = async (url, init) => {
     const response = await inner(url, init);
@@ -94,9 +98,12 @@ function keepRefreshTokenFirst(config: oidc.Configuration, keep: (refreshToken: 
     } catch {
       return response; // not JSON: openid-client says what is wrong with it
     }
-    const rt = typeof body === 'object' && body !== null ? (body as { refresh_token?: unknown }).refresh_token : undefined;
-    if (typeof rt === 'string' && rt.length > 0) await keep(rt);
-    return response;
+    if (typeof body !== 'object' || body === null) return response;
+    const replaced = await inspect(body as Record<string, unknown>);
+    if (replaced === undefined) return response;
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    return new Response(JSON.stringify(replaced), { status: response.status, headers });
   };
 }
 
