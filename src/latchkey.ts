@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import { isLoopbackOrigin, type Config } from './config/index.js';
 import { resolveAdminToken, type AdminCredential } from './config/admin-token.js';
@@ -148,6 +149,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         backoff: { baseSeconds: 2, maxSeconds: 300 },
         unauthorizedCooldownSeconds: config.unauthorizedRefreshCooldownSeconds,
         publicUrl: () => config.publicUrl,
+        spillDir: join(config.dataDir, 'spill'),
       },
     });
     const refresher = new BackgroundRefresher(

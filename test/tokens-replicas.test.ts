@@ -30,8 +30,10 @@ describe('refresh across replicas on one PostgreSQL', { skip: PG_SKIP }, () => {
       DATABASE_URL: db.url,
       LATCHKEY_ALLOW_HTTP_LOOPBACK: '1',
       LATCHKEY_REFRESHER_INTERVAL: '0',
-      // Short lease so the crashed-holder test takes seconds, not a minute.
+      // Short lease and token timeout so the crashed-holder test takes seconds, not a minute: a
+      // taker waits for the dead holder's request until it can no longer be answered.
       LATCHKEY_REFRESH_CLAIM_TTL: '2',
+      LATCHKEY_TOKEN_TIMEOUT: '3',
     };
     // The first one creates the schema and the keyring; the others join it.
     replicas.push(await startLatchkey({ env }));
@@ -89,7 +91,7 @@ describe('refresh across replicas on one PostgreSQL', { skip: PG_SKIP }, () => {
     const started = Date.now();
     const res = await taker('GET', `/v1/connections/${conn.id}/token`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.ok(Date.now() - started < 10_000, 'took over within the lease time');
+    assert.ok(Date.now() - started < 10_000, 'took over once the lease and the dead request had run out');
     const token = (res.body as TokenView).accessToken;
     secrets.push(token);
     assert.equal(as.counts().refresh_token, 2, 'the hung request and the takeover');

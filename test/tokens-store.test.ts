@@ -3,13 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openMigratedStore, type ConnectionRow, type Store } from '../src/store/index.js';
+import { openMigratedStore, type NewConnectionRow, type Store } from '../src/store/index.js';
 import { BACKENDS } from './helpers/oauth-flows.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
 
-function connectionRow(id: string, expiresAt: string | null): Omit<ConnectionRow, 'version' | 'failureCount' | 'providerClientId'> {
+function connectionRow(id: string, expiresAt: string | null): NewConnectionRow {
   return {
     id,
     name: id,
@@ -85,30 +85,39 @@ for (const backend of BACKENDS) {
       const wins = await Promise.all(
         Array.from({ length: 25 }, (_, i) => store.connections.claimRefresh('conn_a', `owner-${i}`, at(1), at(61))),
       );
-      assert.equal(wins.filter(Boolean).length, 1);
+      assert.equal(wins.filter((w) => w !== undefined).length, 1);
       const row = await store.connections.findById('conn_a');
       assert.equal(row?.refreshClaimUntil, at(61));
+      assert.equal(row?.refreshClaimGeneration, 1);
     });
 
     test('a claim whose lease ran out can be taken over; a live one cannot', async () => {
-      assert.equal(await store.connections.claimRefresh('conn_a', 'late', at(30), at(90)), false);
-      assert.equal(await store.connections.claimRefresh('conn_a', 'taker', at(61), at(121)), true);
+      const holder = await store.connections.findById('conn_a');
+      const oldFence = { owner: holder?.refreshClaimOwner ?? '', generation: 1 };
+      assert.equal(await store.connections.claimRefresh('conn_a', 'late', at(30), at(90)), undefined);
+      assert.ok(await store.connections.renewClaim('conn_a', oldFence, at(70)), 'the holder heartbeats');
+      assert.equal(await store.connections.claimRefresh('conn_a', 'taker', at(65), at(121)), undefined, 'renewed');
+      const taker = await store.connections.claimRefresh('conn_a', 'taker', at(71), at(131));
+      assert.deepEqual(taker, { owner: 'taker', generation: 2 });
       assert.equal((await store.connections.findById('conn_a'))?.refreshClaimOwner, 'taker');
-      // The old holder can no longer write its intent or release someone else's claim.
-      const oldOwner = 'owner-0';
-      assert.equal(await store.connections.recordRefreshIntent('conn_a', oldOwner, '{}'), false);
-      await store.connections.releaseClaim('conn_a', oldOwner);
+      // The old holder can no longer renew, write its intent, commit, or release someone else's claim.
+      assert.equal(await store.connections.renewClaim('conn_a', oldFence, at(140)), false);
+      assert.equal(await store.connections.recordRefreshIntent('conn_a', oldFence, '{}'), false);
+      const write = { tokens: 'lk1.sealed.old', tokenType: 'Bearer', expiresAt: at(3700) };
+      assert.equal(await store.connections.saveRefreshedTokens('conn_a', holder?.version ?? 0, oldFence, write, at(72)), false);
+      await store.connections.releaseClaim('conn_a', oldFence.owner);
       assert.equal((await store.connections.findById('conn_a'))?.refreshClaimOwner, 'taker');
-      assert.equal(await store.connections.recordRefreshIntent('conn_a', 'taker', '{"owner":"taker"}'), true);
+      assert.equal(await store.connections.recordRefreshIntent('conn_a', taker, '{"owner":"taker"}'), true);
     });
 
     test('saveRefreshedTokens commits only against the version read, and clears claim, intent and failures', async () => {
       const row = await store.connections.findById('conn_a');
       assert.ok(row);
+      const fence = { owner: 'taker', generation: 2 };
       const write = { tokens: 'lk1.sealed.new', tokenType: 'Bearer', expiresAt: at(3700), lastRefreshedAt: at(100) };
-      assert.equal(await store.connections.saveRefreshedTokens('conn_a', row.version + 1, write, at(100)), false);
-      assert.equal(await store.connections.saveRefreshedTokens('conn_a', row.version, write, at(100)), true);
-      assert.equal(await store.connections.saveRefreshedTokens('conn_a', row.version, write, at(100)), false, 'stale version');
+      assert.equal(await store.connections.saveRefreshedTokens('conn_a', row.version + 1, fence, write, at(100)), false);
+      assert.equal(await store.connections.saveRefreshedTokens('conn_a', row.version, fence, write, at(100)), true);
+      assert.equal(await store.connections.saveRefreshedTokens('conn_a', row.version, fence, write, at(100)), false, 'stale version');
       const saved = await store.connections.findById('conn_a');
       assert.equal(saved?.version, row.version + 1);
       assert.equal(saved?.tokens, 'lk1.sealed.new');

@@ -27,7 +27,7 @@ export interface Config {
   refreshSkewSeconds: number;
   /** Seconds a refresh claim lasts before another process may take over (LATCHKEY_REFRESH_CLAIM_TTL). */
   refreshClaimTtlSeconds: number;
-  /** Seconds a token endpoint request may take (LATCHKEY_TOKEN_TIMEOUT); always shorter than the claim. */
+  /** Seconds a token endpoint request may take (LATCHKEY_TOKEN_TIMEOUT); the holder's heartbeat keeps its claim meanwhile. */
   tokenRequestTimeoutSeconds: number;
   /** At most one refresh an upstream 401 asks for per connection in this many seconds (LATCHKEY_UNAUTHORIZED_REFRESH_COOLDOWN). */
   unauthorizedRefreshCooldownSeconds: number;

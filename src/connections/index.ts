@@ -175,6 +175,8 @@ export function connectionRegistry(deps: { store: Store; clock: Clock; providers
       providerClientId: input.providerClientId ?? null,
       refreshClaimOwner: null,
       refreshClaimUntil: null,
+      refreshClaimGeneration: 0,
+      refreshTokenRotates: false,
       refreshIntent: null,
       nextAttemptAt: null,
       createdAt: now,

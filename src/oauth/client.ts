@@ -1,6 +1,6 @@
 import type * as oidc from 'openid-client';
 import { InvalidRequest } from '../errors.js';
-import { providerConfiguration, type Provider } from '../providers/index.js';
+import { clientConfigurationOf, type Provider } from '../providers/index.js';
 import type { OAuthDeps } from './deps.js';
 
 /**
@@ -16,7 +16,7 @@ export async function clientConfiguration(
     throw new InvalidRequest(`provider "${provider.name}" has no clientId; set one with PATCH /v1/providers/${provider.name}`);
   }
   const clientSecret = options.withSecret ? await deps.providers.clientSecretOf(provider) : undefined;
-  return providerConfiguration(provider, {
+  return clientConfigurationOf(provider, {
     clientSecret,
     allowHttpLoopback: deps.config.allowHttpLoopback,
     fetch: options.fetch ?? deps.fetch,

@@ -20,3 +20,4 @@ export {
   type ProviderHealth,
   type ProviderStatusView,
 } from './status.js';
+export { clientConfigurationOf, TENANT_PLACEHOLDER } from './tenant-issuer.js';

@@ -50,7 +50,7 @@ export function providerConfiguration(provider: Provider, options: ProviderClien
   return config;
 }
 
-function clientAuthentication(provider: Provider, secret: string | undefined): oidc.ClientAuth {
+export function clientAuthentication(provider: Provider, secret: string | undefined): oidc.ClientAuth {
   switch (provider.tokenEndpointAuthMethod) {
     case 'client_secret_post':
       return oidc.ClientSecretPost(secret);

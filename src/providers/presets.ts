@@ -111,6 +111,8 @@ export const PRESETS: readonly Preset[] = [
   {
     name: 'microsoft',
     displayName: 'Microsoft (Entra ID / Microsoft Graph)',
+    // Multi-tenant: an ID token's iss must be this with the token's own tid claim in place of {tenantid}.
+    issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
     authorizationEndpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
     tokenEndpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
     deviceAuthorizationEndpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/devicecode',
@@ -153,8 +155,8 @@ export const PRESETS: readonly Preset[] = [
       refreshTokenLifetime: 90 * DAY,
       notes:
         'Uses the multi-tenant "common" endpoint; replace "common" with a tenant ID or "organizations"/"consumers" to restrict sign-in. ' +
-        'No issuer is set because the common tenant\'s discovery document has a templated issuer ' +
-        '(https://login.microsoftonline.com/{tenantid}/v2.0) that cannot be validated as-is. ' +
+        'The issuer is the common tenant\'s template (https://login.microsoftonline.com/{tenantid}/v2.0): an ID token ' +
+        'is accepted when its iss is the template with its own tid claim filled in. ' +
         'offline_access is needed for a refresh token. Every refresh returns a new refresh token: store it. ' +
         'Refresh tokens last 90 days (24 hours for SPA redirect URIs). No RFC 7009 revocation endpoint.',
     },

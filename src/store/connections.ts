@@ -28,6 +28,10 @@ export interface ConnectionRow {
   version: number;
   refreshClaimOwner: string | null;
   refreshClaimUntil: string | null;
+  /** Bumped on every claim; with the owner it fences the holder's writes. */
+  refreshClaimGeneration: number;
+  /** The provider has been seen rotating this connection's refresh token. */
+  refreshTokenRotates: boolean;
   refreshIntent: string | null;
   failureCount: number;
   nextAttemptAt: string | null;
@@ -78,6 +82,18 @@ export interface TokenWrite {
   apiBaseUrl?: string | null;
   /** The client that minted these tokens (a consent flow: null, the default); left as it is when undefined. */
   providerClientId?: string | null;
+  /** Set once the provider is seen rotating the refresh token; never cleared by a token write. */
+  refreshTokenRotates?: true;
+}
+
+/** A TokenWrite as columns. */
+function encodeWrite(write: TokenWrite): Partial<Omit<ConnectionsTable, 'id'>> {
+  const { scopes, refreshTokenRotates, ...rest } = write;
+  return {
+    ...rest,
+    ...(scopes === undefined ? {} : { scopes: toJson(scopes) }),
+    ...(refreshTokenRotates === true ? { refreshTokenRotates: 1 } : {}),
+  };
 }
 
 function decode(r: ConnectionsTable): ConnectionRow {
@@ -87,7 +103,22 @@ function decode(r: ConnectionsTable): ConnectionRow {
     metadata: fromJson<Record<string, Json>>(r.metadata, {}),
     version: Number(r.version),
     failureCount: Number(r.failureCount),
+    refreshClaimGeneration: Number(r.refreshClaimGeneration),
+    refreshTokenRotates: Number(r.refreshTokenRotates) === 1,
   };
+}
+
+/** A new row: version and failure count start at 0; the fence columns default. */
+export type NewConnectionRow = Omit<
+  ConnectionRow,
+  'version' | 'failureCount' | 'refreshClaimGeneration' | 'refreshTokenRotates' | 'providerClientId'
+> &
+  Partial<Pick<ConnectionRow, 'refreshClaimGeneration' | 'refreshTokenRotates' | 'providerClientId'>>;
+
+/** Who holds a refresh claim: the owner and the generation its claim got. */
+export interface ClaimFence {
+  owner: string;
+  generation: number;
 }
 
 function encodePatch(patch: ConnectionPatch): Partial<Omit<ConnectionsTable, 'id'>> {
@@ -109,36 +140,38 @@ export function connectionStore(db: Db) {
     write: TokenWrite,
     also: Partial<Pick<ConnectionsTable, 'refreshClaimOwner' | 'refreshClaimUntil' | 'refreshIntent' | 'failureCount' | 'nextAttemptAt'>>,
     updatedAt: string,
+    fence?: ClaimFence,
   ): Promise<boolean> {
-    const { scopes, ...rest } = write;
-    const result = await k
+    let q = k
       .updateTable('connections')
       .set((eb) => ({
-        ...rest,
-        ...(scopes === undefined ? {} : { scopes: toJson(scopes) }),
+        ...encodeWrite(write),
         ...also,
         version: eb('version', '+', 1),
         updatedAt,
       }))
       .where('id', '=', id)
-      .where('version', '=', expectedVersion)
-      .executeTakeFirst();
+      .where('version', '=', expectedVersion);
+    if (fence !== undefined) {
+      q = q.where('refreshClaimOwner', '=', fence.owner).where('refreshClaimGeneration', '=', fence.generation);
+    }
+    const result = await q.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
   return {
     /** `providerClientId` left out: the provider's default client. */
-    async insert(
-      row: Omit<ConnectionRow, 'version' | 'failureCount' | 'providerClientId'> & { providerClientId?: string | null },
-    ): Promise<void> {
+    async insert(row: NewConnectionRow): Promise<void> {
       await k
         .insertInto('connections')
         .values({
           ...row,
           providerClientId: row.providerClientId ?? null,
+          refreshClaimGeneration: row.refreshClaimGeneration ?? 0,
           scopes: toJson(row.scopes),
           metadata: toJson(row.metadata),
           version: 0,
           failureCount: 0,
+          refreshTokenRotates: row.refreshTokenRotates ? 1 : 0,
         })
         .execute();
     },
@@ -205,16 +238,33 @@ export function connectionStore(db: Db) {
     },
     /**
      * Takes the refresh claim if nobody holds it or the holder's lease ran out
-     * (a crashed replica). One conditional update: on PostgreSQL a concurrent
-     * update waits for the row lock and re-checks the condition; SQLite has a
-     * single writer. Either way exactly one caller sees a changed row.
+     * (a crashed replica), bumping the generation. One conditional update: on
+     * PostgreSQL a concurrent update waits for the row lock and re-checks the
+     * condition; SQLite has a single writer. Either way exactly one caller sees
+     * a changed row. Returns the generation it got, or undefined.
      */
-    async claimRefresh(id: string, owner: string, now: string, until: string): Promise<boolean> {
-      const result = await k
+    async claimRefresh(id: string, owner: string, now: string, until: string): Promise<ClaimFence | undefined> {
+      const row = await k
         .updateTable('connections')
-        .set({ refreshClaimOwner: owner, refreshClaimUntil: until })
+        .set((eb) => ({
+          refreshClaimOwner: owner,
+          refreshClaimUntil: until,
+          refreshClaimGeneration: eb('refreshClaimGeneration', '+', 1),
+        }))
         .where('id', '=', id)
         .where((eb) => eb.or([eb('refreshClaimUntil', 'is', null), eb('refreshClaimUntil', '<=', now)]))
+        .returning('refreshClaimGeneration')
+        .executeTakeFirst();
+      return row === undefined ? undefined : { owner, generation: Number(row.refreshClaimGeneration) };
+    },
+    /** The holder's heartbeat: extends the lease only while owner and generation are still its own. */
+    async renewClaim(id: string, fence: ClaimFence, until: string): Promise<boolean> {
+      const result = await k
+        .updateTable('connections')
+        .set({ refreshClaimUntil: until })
+        .where('id', '=', id)
+        .where('refreshClaimOwner', '=', fence.owner)
+        .where('refreshClaimGeneration', '=', fence.generation)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
@@ -223,15 +273,21 @@ export function connectionStore(db: Db) {
      * no 401 started a refresh since `cooldownSince`, and stamps the cooldown in
      * the same statement, so it holds across replicas.
      */
-    async claimRefreshAfterUnauthorized(id: string, owner: string, now: string, until: string, cooldownSince: string): Promise<boolean> {
-      const result = await k
+    async claimRefreshAfterUnauthorized(id: string, owner: string, now: string, until: string, cooldownSince: string): Promise<ClaimFence | undefined> {
+      const row = await k
         .updateTable('connections')
-        .set({ refreshClaimOwner: owner, refreshClaimUntil: until, unauthorizedRefreshAt: now })
+        .set((eb) => ({
+          refreshClaimOwner: owner,
+          refreshClaimUntil: until,
+          refreshClaimGeneration: eb('refreshClaimGeneration', '+', 1),
+          unauthorizedRefreshAt: now,
+        }))
         .where('id', '=', id)
         .where((eb) => eb.or([eb('refreshClaimUntil', 'is', null), eb('refreshClaimUntil', '<=', now)]))
         .where((eb) => eb.or([eb('unauthorizedRefreshAt', 'is', null), eb('unauthorizedRefreshAt', '<=', cooldownSince)]))
+        .returning('refreshClaimGeneration')
         .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      return row === undefined ? undefined : { owner, generation: Number(row.refreshClaimGeneration) };
     },
     /** Lets go of the claim and the intent: the provider refused the client, so the refresh token was not used. */
     async releaseClaimUnused(id: string, owner: string): Promise<void> {
@@ -242,13 +298,14 @@ export function connectionStore(db: Db) {
         .where('refreshClaimOwner', '=', owner)
         .execute();
     },
-    /** Records, while holding the claim, which refresh token is about to be sent (JSON {owner, at, fingerprint}). */
-    async recordRefreshIntent(id: string, owner: string, intent: string): Promise<boolean> {
+    /** Records, while holding the claim, which refresh token is about to be sent (JSON, see tokens/intent.ts). */
+    async recordRefreshIntent(id: string, fence: ClaimFence, intent: string): Promise<boolean> {
       const result = await k
         .updateTable('connections')
         .set({ refreshIntent: intent })
         .where('id', '=', id)
-        .where('refreshClaimOwner', '=', owner)
+        .where('refreshClaimOwner', '=', fence.owner)
+        .where('refreshClaimGeneration', '=', fence.generation)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
@@ -261,13 +318,60 @@ export function connectionStore(db: Db) {
         .execute();
     },
     /**
-     * Commits a refresh: access and (rotated) refresh token in one sealed
-     * column, one statement, against the version the refresher read, and
-     * clears the claim, the intent and the failure count with it.
+     * Stores a rotated refresh token the moment its answer arrives, before the
+     * rest of the answer is checked: only the sealed token column, against the
+     * version read and the intent this refresher wrote (nobody has sent since).
      */
-    async saveRefreshedTokens(id: string, expectedVersion: number, write: TokenWrite, updatedAt: string): Promise<boolean> {
+    async saveRotatedRefreshToken(id: string, expectedVersion: number, intent: string, tokens: string, updatedAt: string): Promise<boolean> {
+      const result = await k
+        .updateTable('connections')
+        .set({ tokens, refreshTokenRotates: 1, updatedAt })
+        .where('id', '=', id)
+        .where('version', '=', expectedVersion)
+        .where('refreshIntent', '=', intent)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /**
+     * Commits an answer whose claim has lapsed (a late answer, a spilled one
+     * replayed after an outage or a restart): allowed while the version is
+     * unchanged and the intent is still this refresher's, i.e. nobody has sent
+     * a refresh token since. Leaves the claim columns to whoever holds them.
+     */
+    async saveAnsweredTokens(id: string, expectedVersion: number, intent: string, write: TokenWrite, updatedAt: string): Promise<boolean> {
+      const result = await k
+        .updateTable('connections')
+        .set((eb) => ({
+          status: 'active',
+          lastError: null,
+          ...encodeWrite(write),
+          refreshIntent: null,
+          failureCount: 0,
+          nextAttemptAt: null,
+          version: eb('version', '+', 1),
+          updatedAt,
+        }))
+        .where('id', '=', id)
+        .where('version', '=', expectedVersion)
+        .where('refreshIntent', '=', intent)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /**
+     * Commits a refresh: access and (rotated) refresh token in one sealed
+     * column, one statement, against the version the refresher read and its
+     * claim (owner and generation: the fence), and clears the claim, the
+     * intent and the failure count with it.
+     */
+    async saveRefreshedTokens(
+      id: string,
+      expectedVersion: number,
+      fence: ClaimFence,
+      write: TokenWrite,
+      updatedAt: string,
+    ): Promise<boolean> {
       const cleared = { refreshClaimOwner: null, refreshClaimUntil: null, refreshIntent: null, failureCount: 0, nextAttemptAt: null };
-      return compareAndSetTokens(id, expectedVersion, { status: 'active', lastError: null, ...write }, cleared, updatedAt);
+      return compareAndSetTokens(id, expectedVersion, { status: 'active', lastError: null, ...write }, cleared, updatedAt, fence);
     },
     /** A failed refresh (outage or refusal): counts it, schedules the next try and lets go of the claim. */
     async recordRefreshFailure(
@@ -291,8 +395,12 @@ export function connectionStore(db: Db) {
         .where('refreshClaimOwner', '=', owner)
         .execute();
     },
-    /** The provider refused the grant: nothing more to try until a person reconnects. */
-    async markNeedsReauth(id: string, owner: string, lastError: string, updatedAt: string): Promise<boolean> {
+    /**
+     * The provider refused the grant: nothing more to try until a person
+     * reconnects. `keepIntent` (a rotation lost in an unanswered request)
+     * leaves the intent, so that answer, if it still turns up, may commit.
+     */
+    async markNeedsReauth(id: string, owner: string, lastError: string, updatedAt: string, keepIntent = false): Promise<boolean> {
       const result = await k
         .updateTable('connections')
         .set({
@@ -300,7 +408,7 @@ export function connectionStore(db: Db) {
           lastError,
           refreshClaimOwner: null,
           refreshClaimUntil: null,
-          refreshIntent: null,
+          ...(keepIntent ? {} : { refreshIntent: null }),
           nextAttemptAt: null,
           updatedAt,
         })

@@ -78,6 +78,10 @@ function openPostgres(url: string): Db {
   // An idle client the server closed (restart, failover, admin command) emits 'error' on the
   // pool; without a listener that would crash the process. The pool drops the client itself.
   pool.on('error', () => {});
+  // A checked-out client whose connection drops between queries (a database outage) emits
+  // 'error' on itself, which the pool does not listen to then; the next query on it fails and
+  // the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new CamelCasePlugin()],

@@ -67,7 +67,11 @@ export interface ConnectionsTable {
   version: number;
   refreshClaimOwner: string | null;
   refreshClaimUntil: string | null;
-  /** JSON {owner, at, fingerprint} written before calling the token endpoint */
+  /** bumped on every claim: a commit is conditional on owner and generation (the fence) */
+  refreshClaimGeneration: number;
+  /** 1 once the provider has been seen rotating this connection's refresh token */
+  refreshTokenRotates: number;
+  /** JSON {owner, generation, at, fingerprint} written before calling the token endpoint */
   refreshIntent: string | null;
   failureCount: number;
   nextAttemptAt: string | null;

@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 
 /**
  * What a refresher writes on the row before it sends a refresh token
- * (DESIGN.md, Refresh): who, when, and a fingerprint of the token sent. If the
- * answer is lost and the provider had rotated, the next refresher can say so.
+ * (DESIGN.md, Refresh): who (owner and claim generation), when, and a
+ * fingerprint of the token sent. If the answer is lost and the provider had
+ * rotated, the next refresher can say so; and while the intent is unchanged
+ * nobody has sent since, which is what lets a late or spilled answer commit.
  */
 export interface RefreshIntent {
   owner: string;
+  generation?: number;
   at: string;
   fingerprint: string;
 }
@@ -21,7 +24,12 @@ export function parseIntent(text: string | null): RefreshIntent | undefined {
   try {
     const value = JSON.parse(text) as Partial<RefreshIntent>;
     if (typeof value.owner === 'string' && typeof value.at === 'string' && typeof value.fingerprint === 'string') {
-      return { owner: value.owner, at: value.at, fingerprint: value.fingerprint };
+      return {
+        owner: value.owner,
+        ...(typeof value.generation === 'number' ? { generation: value.generation } : {}),
+        at: value.at,
+        fingerprint: value.fingerprint,
+      };
     }
   } catch {
     // an unreadable intent is no intent

@@ -9,10 +9,13 @@ import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { clientCredentialsGrant } from '../oauth/index.js';
 import type { Provider, ProviderRegistry } from '../providers/index.js';
-import type { ConnectionRow, Store, TokenWrite } from '../store/index.js';
+import type { ClaimFence, ConnectionRow, Store, TokenWrite } from '../store/index.js';
+import { startHeartbeat, type Heartbeat } from './claim.js';
 import { classifyTokenEndpointError, type TokenEndpointFailure } from './classify.js';
 import { isFresh, isUnexpired, secondsUntil } from './expiry.js';
 import { fingerprintOf, parseIntent, type RefreshIntent } from './intent.js';
+import { mayBeInFlight, neverSent, rotates, rotationLostReason, ROTATION_LOST } from './rotation.js';
+import type { SpillDir } from './spill.js';
 import { refreshTokenGrant, type TokenResponse } from './token-endpoint.js';
 import type { AccessGrant } from './types.js';
 import { clientRefused, misconfiguredGate } from './misconfigured.js';
@@ -31,6 +34,8 @@ export interface RefreshSettings {
   unauthorizedCooldownSeconds: number;
   /** Read on every use: the public URL is only known after listen with --port 0. */
   publicUrl: () => string;
+  /** Where token answers the database cannot take are kept until it can (the data directory's spill/). */
+  spillDir?: string;
 }
 
 export interface RefreshContext {
@@ -43,6 +48,10 @@ export interface RefreshContext {
   settings: RefreshSettings;
   /** Names this process in claim owners, so logs and intents say which replica did what. */
   instanceId: string;
+  /** Where answers the database could not take are kept (absent: in-process tests without a data directory). */
+  spill?: SpillDir;
+  /** A spill was written: replay it once the database is back. */
+  onSpilled?: () => void;
 }
 
 /** What the caller needs from the stored token; anything else means a refresh. */
@@ -112,12 +121,19 @@ export async function obtainToken(ctx: RefreshContext, id: string, want: Want): 
 
     const owner = `${ctx.instanceId}.${newId('claim').slice(6, 14)}`;
     const until = new Date(now.getTime() + settings.claimTtlSeconds * 1000).toISOString();
-    const claimed =
+    const fence =
       want.kind === 'replace'
         ? await claimAfterUnauthorized(ctx, row, owner, now, until)
         : await store.connections.claimRefresh(id, owner, now.toISOString(), until);
-    if (claimed) {
-      return refreshClaimed(ctx, id, owner, want);
+    if (fence !== undefined) {
+      const outcome = await refreshClaimed(ctx, id, fence, want);
+      if (!('waitUntil' in outcome)) return outcome;
+      // An earlier request with this refresh token may still get its answer: never resend meanwhile.
+      if (want.kind === 'ahead' || (want.kind === 'fresh' && isUnexpired(tokens, row.expiresAt, now))) {
+        return grantOf(row, tokens);
+      }
+      await waitForVersion(ctx, row, Math.min(outcome.waitUntil, giveUpAt));
+      continue;
     }
 
     // Someone else is refreshing. A token that still works is served meanwhile; the
@@ -138,6 +154,15 @@ async function waitForClaim(ctx: RefreshContext, seen: ConnectionRow, giveUpAt: 
     const row = await ctx.store.connections.findById(seen.id);
     if (row === undefined || row.version !== seen.version || row.status !== seen.status) return;
     if (row.refreshClaimUntil === null || Date.parse(row.refreshClaimUntil) <= ctx.clock.now().getTime()) return;
+  }
+}
+
+/** Polls the row until its version or status moves (the earlier answer committed) or `untilMs`. */
+async function waitForVersion(ctx: RefreshContext, seen: ConnectionRow, untilMs: number): Promise<void> {
+  while (Date.now() < untilMs) {
+    await delay(Math.min(WAIT_POLL_MS * 5, Math.max(1, untilMs - Date.now())));
+    const row = await ctx.store.connections.findById(seen.id);
+    if (row === undefined || row.version !== seen.version || row.status !== seen.status) return;
   }
 }
 
@@ -167,9 +192,25 @@ async function assertRefreshable(ctx: RefreshContext, row: ConnectionRow): Promi
   throw await needsReauthError(ctx, row, reason);
 }
 
-/** We hold the claim: re-read (another replica may have just refreshed), then refresh once. */
-async function refreshClaimed(ctx: RefreshContext, id: string, owner: string, want: Want): Promise<AccessGrant> {
+/** Tells obtainToken to look again later instead of sending (an earlier request may still be answered). */
+interface LookAgain {
+  waitUntil: number;
+}
+
+/** We hold the claim: keep it alive (heartbeat) for as long as the refresh takes. */
+async function refreshClaimed(ctx: RefreshContext, id: string, fence: ClaimFence, want: Want): Promise<AccessGrant | LookAgain> {
+  const heartbeat = startHeartbeat(ctx, id, fence, ctx.settings.claimTtlSeconds);
+  try {
+    return await refreshHeld(ctx, id, fence, want, heartbeat);
+  } finally {
+    heartbeat.stop();
+  }
+}
+
+/** Re-read (another replica may have just refreshed), then refresh once. */
+async function refreshHeld(ctx: RefreshContext, id: string, fence: ClaimFence, want: Want, heartbeat: Heartbeat): Promise<AccessGrant | LookAgain> {
   const { store, clock, settings, logger } = ctx;
+  const { owner } = fence;
   let row: ConnectionRow;
   let tokens: TokenSet;
   try {
@@ -192,6 +233,8 @@ async function refreshClaimed(ctx: RefreshContext, id: string, owner: string, wa
   });
   const startedAt = clock.now();
   let lostAnswer: RefreshIntent | undefined;
+  let sent: { intent: RefreshIntent; text: string } | undefined;
+  let answered = false;
   let renewed: Renewed;
   try {
     if (row.grantType === 'client_credentials') {
@@ -203,20 +246,44 @@ async function refreshClaimed(ctx: RefreshContext, id: string, owner: string, wa
       const fingerprint = fingerprintOf(tokens.refreshToken);
       const previous = parseIntent(row.refreshIntent);
       if (previous !== undefined && previous.fingerprint === fingerprint && previous.owner !== owner) {
+        const waitUntil = mayBeInFlight(previous, startedAt, settings.tokenTimeoutSeconds);
+        if (waitUntil !== undefined) {
+          await store.connections.releaseClaim(id, owner);
+          logger.info(
+            { connection: row.name, previousOwner: previous.owner, previousAt: previous.at },
+            'an earlier refresh with this refresh token may still get its answer; waiting for it instead of sending again',
+          );
+          return { waitUntil };
+        }
+        if (rotates(provider, row)) {
+          return await giveUp(ctx, row, owner, provider, rotationLostReason(previous), { keepIntent: true });
+        }
         lostAnswer = previous;
         logger.warn(
           { connection: row.name, previousOwner: previous.owner, previousAt: previous.at },
           'an earlier refresh sent this refresh token and got no answer; sending it again',
         );
       }
-      const intent: RefreshIntent = { owner, at: startedAt.toISOString(), fingerprint };
-      await store.connections.recordRefreshIntent(id, owner, JSON.stringify(intent));
+      const intent: RefreshIntent = { owner, generation: fence.generation, at: startedAt.toISOString(), fingerprint };
+      const text = JSON.stringify(intent);
+      if (heartbeat.lost || !(await store.connections.recordRefreshIntent(id, fence, text))) {
+        // A holder that lost its claim never sends: look at the row again.
+        logger.warn({ connection: row.name, owner }, 'lost the refresh claim before sending; not sending');
+        return { waitUntil: 0 };
+      }
+      sent = { intent, text };
       logger.debug({ connection: row.name, owner }, 'refreshing access token');
+      const old = tokens;
       const response = await refreshTokenGrant(provider, tokens.refreshToken, {
         clientSecret: await ctx.providers.clientSecretOf(provider),
         allowHttpLoopback: settings.allowHttpLoopback,
-        timeoutSeconds: requestTimeout(settings),
+        // No cap from the claim: the heartbeat keeps it while the provider takes its time.
+        timeoutSeconds: settings.tokenTimeoutSeconds,
         fetch: settings.fetch,
+        onRefreshToken: async (refreshToken) => {
+          answered = true;
+          await keepRotatedFirst(ctx, row, old, text, refreshToken);
+        },
       });
       renewed = fromRefreshResponse(response, tokens, provider, clock.now());
       if (response.apiBaseUrlRejected !== undefined) {
@@ -225,10 +292,17 @@ async function refreshClaimed(ctx: RefreshContext, id: string, owner: string, wa
     }
   } catch (err) {
     if (err instanceof NeedsReauth) throw err;
-    return handleFailure(ctx, row, tokens, owner, provider, want, classifyTokenEndpointError(err), lostAnswer);
+    let failure = classifyTokenEndpointError(err);
+    // An answer that arrived (its refresh token already kept) was not lost, whatever was wrong with it;
+    // nor was one whose request never left (connection refused).
+    if (failure.kind === 'outage' && (answered || neverSent(err))) failure = { ...failure, answerLost: false };
+    if (failure.kind === 'outage' && failure.answerLost && sent !== undefined && rotates(provider, row)) {
+      return giveUp(ctx, row, owner, provider, `${rotationLostReason(sent.intent)} (${failure.description})`, { keepIntent: true });
+    }
+    return handleFailure(ctx, row, tokens, owner, provider, want, failure, lostAnswer);
   }
   try {
-    return await commit(ctx, row, owner, provider, renewed);
+    return await commit(ctx, row, fence, provider, renewed, sent?.text);
   } catch (err) {
     // Whatever went wrong, do not make the others wait for the lease to run out.
     await store.connections.releaseClaim(id, owner).catch(() => undefined);
@@ -237,11 +311,33 @@ async function refreshClaimed(ctx: RefreshContext, id: string, owner: string, wa
 }
 
 /**
- * A refresher gives up on the HTTP request before its claim lapses, so two
- * refreshers never have a request in flight with the same refresh token.
+ * A 200 answer's rotated refresh token, stored (sealed, with the current
+ * access token) before the rest of the answer is checked; kept on disk if
+ * the database cannot take it.
  */
-function requestTimeout(settings: RefreshSettings): number {
-  return Math.min(settings.tokenTimeoutSeconds, Math.max(0.5, settings.claimTtlSeconds * 0.75));
+async function keepRotatedFirst(ctx: RefreshContext, row: ConnectionRow, old: TokenSet, intent: string, refreshToken: string): Promise<void> {
+  if (refreshToken === old.refreshToken) return;
+  const sealed = await sealTokens(ctx.keyring, row.id, { ...old, refreshToken });
+  try {
+    const kept = await ctx.store.connections.saveRotatedRefreshToken(row.id, row.version, intent, sealed, ctx.clock.now().toISOString());
+    if (!kept) ctx.logger.warn({ connection: row.name }, 'rotated refresh token not stored first: the connection changed since the request was sent');
+  } catch (err) {
+    ctx.logger.error({ connection: row.name, err: err instanceof Error ? err.message : String(err) }, 'could not store the rotated refresh token; keeping it on disk');
+    spillAnswer(ctx, row, intent, { tokens: sealed, tokenType: row.tokenType, expiresAt: row.expiresAt, refreshTokenRotates: true });
+  }
+}
+
+/** Keeps an answer the database could not take in the spill directory; false when there is none. */
+function spillAnswer(ctx: RefreshContext, row: ConnectionRow, intent: string, write: TokenWrite): boolean {
+  if (ctx.spill === undefined) return false;
+  try {
+    ctx.spill.save({ connectionId: row.id, name: row.name, expectedVersion: row.version, intent, write, at: ctx.clock.now().toISOString() });
+    ctx.onSpilled?.();
+    return true;
+  } catch (err) {
+    ctx.logger.error({ connection: row.name, err: err instanceof Error ? err.message : String(err) }, 'could not keep the refresh answer on disk');
+    return false;
+  }
 }
 
 /** The new token state, before sealing. */
@@ -300,10 +396,19 @@ async function renewClientCredentials(ctx: RefreshContext, provider: Provider, r
 
 /**
  * Persists access and refresh token together in one statement before the new
- * access token is handed to anyone. A failed write is retried: a rotated
- * refresh token exists nowhere else, so dropping it would lose the grant.
+ * access token is handed to anyone, fenced by version and claim. A failed
+ * write is retried (the heartbeat keeps the claim meanwhile) and, from the
+ * first failure, the answer is also kept on disk: a rotated refresh token
+ * exists nowhere else, so dropping it would lose the grant.
  */
-async function commit(ctx: RefreshContext, row: ConnectionRow, owner: string, provider: Provider, renewed: Renewed): Promise<AccessGrant> {
+async function commit(
+  ctx: RefreshContext,
+  row: ConnectionRow,
+  fence: ClaimFence,
+  provider: Provider,
+  renewed: Renewed,
+  intent: string | undefined,
+): Promise<AccessGrant> {
   const { store, clock, logger } = ctx;
   const now = clock.now().toISOString();
   const sealed = await sealTokens(ctx.keyring, row.id, renewed.tokens);
@@ -317,18 +422,34 @@ async function commit(ctx: RefreshContext, row: ConnectionRow, owner: string, pr
     ...(renewed.refreshTokenExpiresAt === undefined ? {} : { refreshTokenExpiresAt: renewed.refreshTokenExpiresAt }),
     ...(renewed.scopes === undefined ? {} : { scopes: renewed.scopes }),
     ...(renewed.apiBaseUrl === undefined ? {} : { apiBaseUrl: renewed.apiBaseUrl }),
+    ...(renewed.rotated ? { refreshTokenRotates: true as const } : {}),
   };
   const deadline = Date.now() + ctx.settings.claimTtlSeconds * 1000;
+  let spilled = false;
   let committed: boolean | undefined;
   for (let attempt = 1; committed === undefined; attempt += 1) {
     try {
-      committed = await store.connections.saveRefreshedTokens(row.id, row.version, write, now);
+      committed = await store.connections.saveRefreshedTokens(row.id, row.version, fence, write, now);
+      // The claim lapsed (an outage, a stall) but nobody has sent since: the answer is still the newest.
+      if (!committed && intent !== undefined) {
+        committed = await store.connections.saveAnsweredTokens(row.id, row.version, intent, write, now);
+        if (committed) logger.warn({ connection: row.name }, 'stored a refresh answer after its claim lapsed; nobody had sent since');
+      }
     } catch (err) {
       logger.error(
         { connection: row.name, attempt, rotated: renewed.rotated, err: err instanceof Error ? err.message : String(err) },
         'could not store refreshed tokens; retrying',
       );
+      if (!spilled && renewed.rotated && intent !== undefined) spilled = spillAnswer(ctx, row, intent, write);
       if (Date.now() > deadline) {
+        if (spilled) {
+          logger.error({ connection: row.name }, 'refreshed tokens kept on disk until the database is back');
+          throw new ProviderUnavailable(
+            `the refreshed token of connection "${row.name}" is kept on local disk until the database is back`,
+            5,
+            { cause: err },
+          );
+        }
         logger.error(
           { connection: row.name, rotated: renewed.rotated },
           renewed.rotated
@@ -340,8 +461,9 @@ async function commit(ctx: RefreshContext, row: ConnectionRow, owner: string, pr
       await delay(Math.min(2000, 50 * 2 ** attempt));
     }
   }
+  if (spilled && intent !== undefined) ctx.spill?.remove(row.id, intent);
   if (!committed) {
-    // Our claim lapsed and someone stored a newer token meanwhile; theirs wins (compare-and-set).
+    // Someone stored a newer token, or sent since: theirs wins.
     logger.warn({ connection: row.name, rotated: renewed.rotated }, 'refreshed token not stored: a newer one was stored meanwhile');
     const current = await readRow(ctx, row.id);
     const tokens = await openTokens(ctx.keyring, current.id, current.tokens);
@@ -377,11 +499,16 @@ async function handleFailure(
     return grantOf(row, tokens);
   }
   if (failure.kind === 'rejected_grant') {
-    const reason =
+    let reason =
       lostAnswer === undefined
         ? failure.description
         : `${failure.description}; a refresh at ${lostAnswer.at} sent this refresh token and its answer was lost, ` +
           'so the provider had probably already rotated it';
+    if (lostAnswer === undefined && failure.description.includes('invalid_grant') && rotates(provider, row)) {
+      reason +=
+        '; this provider rotates refresh tokens, and Latchkey never sends one twice: if another client used ' +
+        'an earlier refresh token of this grant, the provider revoked the whole grant';
+    }
     return giveUp(ctx, row, owner, provider, reason);
   }
   const now = clock.now();
@@ -411,12 +538,23 @@ async function handleFailure(
   throw new ProviderUnavailable(`refreshing connection "${row.name}" failed: ${failure.description}`, wait);
 }
 
-/** The grant is gone for good: needs_reauth, one event, and no more attempts. */
-async function giveUp(ctx: RefreshContext, row: ConnectionRow, owner: string, provider: Provider, reason: string): Promise<never> {
+/**
+ * The grant is gone for good: needs_reauth, one event, and no more attempts.
+ * `keepIntent` (rotation_lost): the lost answer, should it still arrive, may commit.
+ */
+async function giveUp(
+  ctx: RefreshContext,
+  row: ConnectionRow,
+  owner: string,
+  provider: Provider,
+  reason: string,
+  options: { keepIntent?: boolean } = {},
+): Promise<never> {
   const now = ctx.clock.now().toISOString();
-  const marked = await ctx.store.connections.markNeedsReauth(row.id, owner, reason, now);
+  const marked = await ctx.store.connections.markNeedsReauth(row.id, owner, reason, now, options.keepIntent === true);
   ctx.logger.warn({ connection: row.name, reason }, 'connection needs to be reconnected');
-  if (marked) await emitFor(ctx, 'connection.needs_reauth', row, provider, { status: 'needs_reauth', lastError: reason });
+  const extra = reason.startsWith(ROTATION_LOST) ? { reason: ROTATION_LOST } : {};
+  if (marked) await emitFor(ctx, 'connection.needs_reauth', row, provider, { status: 'needs_reauth', lastError: reason, ...extra });
   throw await needsReauthError(ctx, { ...row, status: 'needs_reauth', lastError: reason }, reason);
 }
 
@@ -425,7 +563,7 @@ async function emitFor(
   type: ConnectionEventType,
   row: ConnectionRow,
   provider: Provider,
-  extra: { status: string; lastError: string | null; failureCount?: number; nextAttemptAt?: string },
+  extra: { status: string; lastError: string | null; failureCount?: number; nextAttemptAt?: string; reason?: string },
 ): Promise<void> {
   await ctx.emit(type, { id: row.id, name: row.name, provider: provider.name, ...extra });
 }

@@ -8,6 +8,7 @@ import { checkMisconfiguredProviders } from './misconfigured.js';
 import { obtainToken, type RefreshContext, type Want } from './refresh.js';
 import { revokeAtProvider } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
+import { SpillDir, SpillReplayer } from './spill.js';
 import { WithinUnauthorizedCooldown } from './unauthorized.js';
 import type { AccessGrant, TokenService } from './types.js';
 import { openTokens, type TokenSet } from './vault.js';
@@ -31,7 +32,19 @@ export interface LatchkeyTokens extends TokenService {
 
 export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanceId?: string }): LatchkeyTokens {
   const instanceId = ctx.instanceId ?? newId('lk').slice(0, 11);
-  const context: RefreshContext = { ...ctx, instanceId };
+  const spill = ctx.settings.spillDir === undefined ? undefined : new SpillDir(ctx.settings.spillDir);
+  const replayer =
+    spill &&
+    new SpillReplayer(spill, {
+      store: ctx.store,
+      logger: ctx.logger,
+      now: () => ctx.clock.now().toISOString(),
+      onCommitted: (answer) =>
+        ctx.emit('connection.refreshed', { id: answer.connectionId, name: answer.name, status: 'active', lastError: null }),
+    });
+  // Answers kept on disk by an earlier run (a crash during a database outage) are committed first.
+  replayer?.kick(0);
+  const context: RefreshContext = { ...ctx, instanceId, ...(spill && replayer ? { spill, onSpilled: () => replayer.kick() } : {}) };
   const flights = new SingleFlight<AccessGrant>();
   const revokeDeps = {
     keyring: ctx.keyring,

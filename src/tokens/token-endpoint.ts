@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { instanceApiBase, providerConfiguration, type Provider } from '../providers/index.js';
+import { clientConfigurationOf, instanceApiBase, type Provider } from '../providers/index.js';
 
 /** A token endpoint answer reduced to what Latchkey stores (RFC 6749 section 5.1). */
 export interface TokenResponse {
@@ -27,13 +27,25 @@ export interface TokenEndpointOptions {
   fetch: oidc.CustomFetch;
 }
 
+export interface RefreshOptions extends TokenEndpointOptions {
+  /**
+   * Called with the refresh token of a 200 answer before openid-client checks
+   * the rest of it (ID token, token type…): a provider that rotated has
+   * already consumed the old token, so the new one must be kept even if the
+   * answer is then rejected.
+   */
+  onRefreshToken?: (refreshToken: string) => Promise<void>;
+}
+
 /** RFC 6749 section 6, through openid-client (quirks repaired by providerConfiguration). */
 export async function refreshTokenGrant(
   provider: Provider,
   refreshToken: string,
-  options: TokenEndpointOptions,
+  options: RefreshOptions,
 ): Promise<TokenResponse> {
-  const config = configurationFor(provider, options, true);
+  const config = await configurationFor(provider, options, true);
+  if (provider.issuer === null) dropIdToken(config);
+  if (options.onRefreshToken !== undefined) keepRefreshTokenFirst(config, options.onRefreshToken);
   const response = await oidc.refreshTokenGrant(config, refreshToken, provider.quirks.tokenParams);
   return reduce(response, response.expiresIn(), provider, options.allowHttpLoopback);
 }
@@ -45,7 +57,7 @@ export async function tokenRevocation(
   tokenTypeHint: 'refresh_token' | 'access_token',
   options: TokenEndpointOptions,
 ): Promise<void> {
-  const config = configurationFor(provider, options, false);
+  const config = await configurationFor(provider, options, false);
   await oidc.tokenRevocation(config, token, { token_type_hint: tokenTypeHint });
 }
 
@@ -57,19 +69,68 @@ export async function tokenRevocation(
  */
 export async function clientCheck(provider: Provider, grantType: string, options: TokenEndpointOptions): Promise<void> {
   if (grantType === 'client_credentials') {
-    await oidc.clientCredentialsGrant(configurationFor(provider, options, false), { ...provider.quirks.tokenParams });
+    await oidc.clientCredentialsGrant(await configurationFor(provider, options, false), { ...provider.quirks.tokenParams });
     return;
   }
   try {
-    await oidc.refreshTokenGrant(configurationFor(provider, options, true), `latchkey-client-check-${randomBytes(16).toString('hex')}`, provider.quirks.tokenParams);
+    await oidc.refreshTokenGrant(await configurationFor(provider, options, true), `latchkey-client-check-${randomBytes(16).toString('hex')}`, provider.quirks.tokenParams);
   } catch (err) {
     if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') return;
     throw err;
   }
 }
 
-function configurationFor(provider: Provider, options: TokenEndpointOptions, forRefresh: boolean): oidc.Configuration {
-  return providerConfiguration(provider, {
+/**
+ * A provider registered without an issuer has nothing to check an ID token's
+ * `iss` against, and openid-client would reject every refresh answer that
+ * carries one. Latchkey uses no ID token from a refresh, so it is left out of
+ * the answer (the one from the consent stays stored).
+ */
+function dropIdToken(config: oidc.Configuration): void {
+  onTokenAnswer(config, async (body) => {
+    if (!('id_token' in body)) return undefined;
+    const { id_token: _dropped, ...rest } = body;
+    return rest;
+  });
+}
+
+/** Wraps the configuration's fetch: the raw answer's refresh_token goes to `keep` before validation. */
+function keepRefreshTokenFirst(config: oidc.Configuration, keep: (refreshToken: string) => Promise<void>): void {
+  onTokenAnswer(config, async (body) => {
+    if (typeof body.refresh_token === 'string' && body.refresh_token.length > 0) await keep(body.refresh_token);
+    return undefined;
+  });
+}
+
+/**
+ * Wraps the configuration's fetch so `inspect` sees the JSON body of a 200
+ * answer before openid-client does; a body it returns replaces the answer's.
+ */
+function onTokenAnswer(
+  config: oidc.Configuration,
+  inspect: (body: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>,
+): void {
+  const inner = config[oidc.customFetch] ?? fetch;
+  config[oidc.customFetch] = async (url, init) => {
+    const response = await inner(url, init);
+    if (response.status !== 200) return response;
+    let body: unknown;
+    try {
+      body = await response.clone().json();
+    } catch {
+      return response; // not JSON: openid-client says what is wrong with it
+    }
+    if (typeof body !== 'object' || body === null) return response;
+    const replaced = await inspect(body as Record<string, unknown>);
+    if (replaced === undefined) return response;
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    return new Response(JSON.stringify(replaced), { status: response.status, headers });
+  };
+}
+
+function configurationFor(provider: Provider, options: TokenEndpointOptions, forRefresh: boolean): Promise<oidc.Configuration> {
+  return clientConfigurationOf(provider, {
     clientSecret: options.clientSecret,
     allowHttpLoopback: options.allowHttpLoopback,
     timeout: options.timeoutSeconds,

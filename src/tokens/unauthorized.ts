@@ -1,4 +1,4 @@
-import type { ConnectionRow } from '../store/index.js';
+import type { ClaimFence, ConnectionRow } from '../store/index.js';
 import type { RefreshContext } from './refresh.js';
 
 /**
@@ -18,12 +18,19 @@ export class WithinUnauthorizedCooldown extends Error {
  * 401 to everything must not turn every request into a refresh grant).
  * False: someone else holds the claim (wait for them as usual).
  */
-export async function claimAfterUnauthorized(ctx: RefreshContext, row: ConnectionRow, owner: string, now: Date, until: string): Promise<boolean> {
+export async function claimAfterUnauthorized(
+  ctx: RefreshContext,
+  row: ConnectionRow,
+  owner: string,
+  now: Date,
+  until: string,
+): Promise<ClaimFence | undefined> {
   const cooldownSince = new Date(now.getTime() - ctx.settings.unauthorizedCooldownSeconds * 1000).toISOString();
   const at = now.toISOString();
-  if (await ctx.store.connections.claimRefreshAfterUnauthorized(row.id, owner, at, until, cooldownSince)) return true;
+  const fence = await ctx.store.connections.claimRefreshAfterUnauthorized(row.id, owner, at, until, cooldownSince);
+  if (fence !== undefined) return fence;
   const current = await ctx.store.connections.findById(row.id);
-  if (current !== undefined && current.refreshClaimUntil !== null && current.refreshClaimUntil > at) return false;
+  if (current !== undefined && current.refreshClaimUntil !== null && current.refreshClaimUntil > at) return undefined;
   ctx.logger.info({ connection: row.name }, 'upstream answered 401 again within the refresh cooldown; relaying it');
   throw new WithinUnauthorizedCooldown(row.name);
 }

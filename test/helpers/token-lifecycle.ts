@@ -37,9 +37,18 @@ export async function fixtureTokens(
   return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresIn: tokens.expires_in ?? 0 };
 }
 
-/** Registers the fixture as a provider through discovery, with the confidential client. */
-export async function addProvider(admin: AdminCall, as: AuthorizationServer, name = 'fixture'): Promise<void> {
+/**
+ * Registers the fixture as a provider through discovery, with the confidential client;
+ * `extra` overrides fields (a token endpoint behind a proxy, quirks).
+ */
+export async function addProvider(
+  admin: AdminCall,
+  as: AuthorizationServer,
+  name = 'fixture',
+  extra: { tokenEndpoint?: string; quirks?: Record<string, unknown> } = {},
+): Promise<void> {
   const res = await admin('POST', '/v1/providers', {
+    ...extra,
     name,
     issuer: as.issuer,
     clientId: as.confidentialClient.clientId,

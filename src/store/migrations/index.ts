@@ -6,6 +6,7 @@ import * as agentsAudit from './0004_agents_audit.js';
 import * as auditBlocks from './0005_audit_blocks.js';
 import * as connectionApiBase from './0006_connection_api_base.js';
 import * as auditAnchors from './0007_audit_anchors.js';
+import * as refreshFence from './0008_refresh_fence.js';
 import * as faults from './0009_faults.js';
 import * as providerClients from './0010_provider_clients.js';
 import * as browserBinding from './0013_browser_binding.js';
@@ -19,6 +20,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005_audit_blocks': auditBlocks,
   '0006_connection_api_base': connectionApiBase,
   '0007_audit_anchors': auditAnchors,
+  '0008_refresh_fence': refreshFence,
   '0009_faults': faults,
   '0010_provider_clients': providerClients,
   '0013_browser_binding': browserBinding,
