@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { FIXTURE_SCOPES, getConnection, visit } from './helpers/oauth-flows.js';
+import { FIXTURE_SCOPES, getConnection, openLink, visit } from './helpers/oauth-flows.js';
 
 /**
  * The microsoft preset's multi-tenant issuer: oidc-provider plays a tenant of
@@ -26,6 +26,8 @@ describe('microsoft preset: the multi-tenant issuer template', () => {
     });
     server = await startInProcess({ env: { LATCHKEY_REFRESHER_INTERVAL: '0' } });
     for (const [name, as] of [['microsoft', good], ['microsoft-forged', forged]] as const) {
+      // Without RFC 9207 `iss`, each provider has a callback path of its own.
+      as.setRedirectUris([`http://127.0.0.1/oauth/callback/${name}`]);
       const res = await server.admin('POST', '/v1/providers', {
         name,
         preset: 'microsoft',
@@ -53,7 +55,7 @@ describe('microsoft preset: the multi-tenant issuer template', () => {
     const started = await server.admin('POST', `/v1/connect/${provider}`, { name: `${provider}-user` });
     assert.equal(started.status, 201, JSON.stringify(started.body));
     const { connectionId, authorizationUrl } = started.body as { connectionId: string; authorizationUrl: string };
-    const location = new URL(await as.approve(authorizationUrl));
+    const location = new URL(await as.approve(await openLink(authorizationUrl)));
     location.searchParams.delete('iss');
     return { connectionId, page: await visit(location.href) };
   }
