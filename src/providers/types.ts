@@ -42,6 +42,8 @@ export interface ProviderQuirks {
   refreshEndpoint?: string;
   /** Token response member holding the per-connection API base URL, which replaces apiBaseUrl (Salesforce: "instance_url"). */
   instanceUrlField?: string;
+  /** The proxy relays the API's Set-Cookie headers to agents (default: stripped; token forms are masked either way). */
+  relaySetCookie?: boolean;
   /** Free-text notes for people reading the catalogue. */
   notes?: string;
 }

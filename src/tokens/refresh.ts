@@ -14,7 +14,7 @@ import { isFresh, isUnexpired, secondsUntil } from './expiry.js';
 import { fingerprintOf, parseIntent, type RefreshIntent } from './intent.js';
 import { refreshTokenGrant, type TokenResponse } from './token-endpoint.js';
 import type { AccessGrant } from './types.js';
-import { openTokens, sealTokens, type TokenSet } from './vault.js';
+import { openTokens, otherTokensOf, sealTokens, type TokenSet } from './vault.js';
 
 export interface RefreshSettings {
   skewSeconds: number;
@@ -72,6 +72,7 @@ function grantOf(row: ConnectionRow, tokens: TokenSet): AccessGrant {
     tokenType: row.tokenType ?? 'Bearer',
     scopes: row.scopes,
     expiresAt: row.expiresAt,
+    otherTokens: otherTokensOf(tokens),
   };
 }
 

@@ -7,7 +7,7 @@ import { obtainToken, type RefreshContext, type Want } from './refresh.js';
 import { revokeAtProvider, revokeConnection } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
 import type { AccessGrant, TokenService } from './types.js';
-import { openTokens, type TokenSet } from './vault.js';
+import { openTokens, otherTokensOf, type TokenSet } from './vault.js';
 
 /**
  * How long a caller whose token still works waits for a refresh before it is
@@ -65,6 +65,7 @@ export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanc
     tokenType: connection.tokenType ?? 'Bearer',
     scopes: connection.scopes,
     expiresAt: connection.expiresAt,
+    otherTokens: otherTokensOf(tokens),
   });
 
   async function getValidToken(connection: Connection): Promise<AccessGrant> {
