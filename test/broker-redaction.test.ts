@@ -65,6 +65,28 @@ function echoingApi(origin: () => string) {
         res.writeHead(500, { 'content-type': 'text/html' });
         res.end(`<html><body><h1>Internal error</h1><pre>Authorization: ${auth}\nrefresh=${encodeURIComponent(REFRESH)}</pre></body></html>`);
         return;
+      case '/redirect':
+        res.writeHead(302, { location: `${origin()}/base/canary/json?page=2` }).end();
+        return;
+      case '/away':
+        res.writeHead(302, { location: 'https://elsewhere.example/download' }).end();
+        return;
+      case '/zstd':
+        res.writeHead(200, { ...text, 'content-encoding': 'zstd' }).end('not really zstd');
+        return;
+      case '/broken-gzip':
+        // A gzip body whose second half is garbage: the agent's body fails, the server stays up.
+        res.writeHead(200, { ...text, 'content-encoding': 'gzip' });
+        res.write(gzipSync(EVERY_FORM).subarray(0, 40));
+        res.end(Buffer.alloc(200, 0x41));
+        return;
+      case '/cut': {
+        // The upstream dies mid-body, in the middle of a token.
+        const half = EVERY_FORM.slice(0, EVERY_FORM.indexOf(ACCESS) + ACCESS.length - 3);
+        res.writeHead(200, { ...text, 'content-length': Buffer.byteLength(EVERY_FORM) });
+        res.write(half, () => res.destroy());
+        return;
+      }
       default:
         res.writeHead(404, text).end('not here');
     }
@@ -79,8 +101,8 @@ async function visible(res: Response): Promise<string> {
   return `${res.status}\n${headers.join('\n')}\n\n${await res.text()}`;
 }
 
-function assertNoForm(text: string, where: string): void {
-  for (const token of TOKENS) {
+function assertNoForm(text: string, where: string, tokens = TOKENS): void {
+  for (const token of tokens) {
     const leaked = leakedForms(text, token);
     assert.deepEqual(leaked, [], `${where}: a form of a provider token reached the agent (${leaked.join(', ')})`);
   }
@@ -117,11 +139,24 @@ describe('response redaction: no form of a provider token reaches the agent', ()
       capabilities: [{ name: 'echo', description: 'reflects the request', methods: ['GET'], pathPrefixes: ['/base/canary'] }],
     });
     assert.equal(provider.status, 201, JSON.stringify(provider.body));
+    const cookies = await lk.admin('POST', '/v1/providers', {
+      name: 'cookie-api',
+      tokenEndpoint: `${api.url}/token`,
+      apiBaseUrl: `${api.url}/base`,
+      quirks: { relaySetCookie: true },
+    });
+    assert.equal(cookies.status, 201, JSON.stringify(cookies.body));
+    await importTokens(lk, { name: 'cookies', provider: 'cookie-api', accessToken: ACCESS, expiresAt: '2999-01-01T00:00:00Z' });
     await importTokens(lk, { name: 'canary', provider: 'echoer', accessToken: ACCESS, refreshToken: REFRESH, expiresAt: '2999-01-01T00:00:00Z' });
     agentKey = (
       await createAgent(lk, {
         name: 'canary-bot',
-        policy: { rules: [{ connections: ['canary'], methods: ['GET', 'POST'], paths: ['/canary/**'] }, { connections: ['canary'], capabilities: ['echo'] }] },
+        policy: {
+          rules: [
+            { connections: ['canary', 'cookies'], methods: ['GET', 'POST'], paths: ['/canary/**'] },
+            { connections: ['canary'], capabilities: ['echo'] },
+          ],
+        },
       })
     ).apiKey;
   });
@@ -177,6 +212,57 @@ describe('response redaction: no form of a provider token reaches the agent', ()
     const body = await res.text();
     assert.equal(Number(res.headers.get('content-length')), Buffer.byteLength(EVERY_FORM));
     assert.equal(body.length, EVERY_FORM.length);
+  });
+
+  test('a token in the body is recorded by a follow-up event tied to the outcome by requestId, written before the body ends', async () => {
+    const res = await proxy('/canary/forms');
+    await res.text();
+    const events = await auditEvents(lk, '?connection=canary&limit=20');
+    const outcome = events.find((e) => e.action === 'proxy.request' && e.detail.path === '/base/canary/forms');
+    const followUp = events.find((e) => e.action === 'proxy.request.redacted' && e.detail.requestId === outcome?.detail.requestId);
+    assert.equal(followUp?.detail.where, 'body');
+    assert.equal(outcome?.detail.redacted, undefined, 'the outcome was written before the body was read');
+  });
+
+  test('a provider may let Set-Cookie through (quirk relaySetCookie); token forms in it are still masked', async () => {
+    const res = await fetch(`${lk.url}/v1/proxy/cookies/canary/headers`, { headers: { authorization: `Bearer ${agentKey}` }, redirect: 'manual' });
+    const cookies = res.headers.getSetCookie();
+    assert.equal(cookies.length, 2);
+    assert.match(cookies[0] ?? '', /^sid=\[REDACTED\]\*+$/);
+    // This connection has no refresh token: only its access token is a secret here.
+    assertNoForm(await visible(res), 'relayed cookies', [ACCESS]);
+  });
+
+  test('a redirect under the API base comes back pointing at the proxy; one elsewhere is passed on as it is', async () => {
+    const inside = await proxy('/canary/redirect');
+    assert.equal(inside.status, 302);
+    assert.equal(inside.headers.get('location'), `${lk.url}/v1/proxy/canary/canary/json?page=2`);
+    const away = await proxy('/canary/away');
+    assert.equal(away.headers.get('location'), 'https://elsewhere.example/download');
+  });
+
+  test('a body coding Latchkey cannot decode (so cannot scan) is refused with 502, audited as a failure', async () => {
+    const res = await proxy('/canary/zstd');
+    assert.equal(res.status, 502);
+    assert.equal(((await res.json()) as { error: string }).error, 'upstream_error');
+    const outcome = (await auditEvents(lk, '?connection=canary&action=proxy.request&limit=5')).find((e) => e.detail.path === '/base/canary/zstd');
+    assert.equal(outcome?.outcome, 'failure');
+    assert.equal(outcome?.detail.error, 'upstream_error');
+  });
+
+  test('an upstream that fails mid-body (corrupt gzip, a cut connection inside a token) ends the agent body; the server stays up', async () => {
+    for (const endpoint of ['/broken-gzip', '/cut']) {
+      // The agent sees a reset: before the headers when nothing could be sent yet, or mid-body.
+      const body = await proxy(`/canary${endpoint}`).then(
+        (res) => res.text(),
+        () => '(reset)',
+      ).catch(() => '(aborted)');
+      assertNoForm(body, endpoint);
+      assert.ok(!body.includes(ACCESS.slice(0, -3)), `${endpoint}: the held-back start of a token is never sent`);
+    }
+    const after = await proxy('/canary/forms');
+    assert.equal(after.status, 200);
+    assertNoForm(await after.text(), 'after the failures');
   });
 
   test('through invoke, for every echoing endpoint', async () => {
