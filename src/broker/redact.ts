@@ -117,23 +117,22 @@ export class RedactStream extends Transform {
   }
 }
 
-const formsCache = new Map<string, Buffer[]>();
-const FORMS_CACHE_SIZE = 256;
+const redactors = new Map<string, Redactor>();
+const REDACTORS_CACHE_SIZE = 256;
 
-/** The forms of a secret, computed once per secret (a token is used for many requests). */
-export function cachedForms(secret: string): Buffer[] {
-  let forms = formsCache.get(secret);
-  if (forms === undefined) {
-    forms = secretForms(secret);
-    if (formsCache.size >= FORMS_CACHE_SIZE) formsCache.delete(formsCache.keys().next().value as string);
-    formsCache.set(secret, forms);
-  }
-  return forms;
-}
-
-/** A redactor for these secrets (empty ones ignored). */
+/**
+ * A redactor for these secrets (empty ones ignored), built once per set:
+ * a connection's tokens serve many requests, and its forms take some work.
+ */
 export function redactorFor(secrets: readonly string[]): Redactor {
-  const forms = new Set<Buffer>();
-  for (const s of secrets) if (s !== '') for (const f of cachedForms(s)) forms.add(f);
-  return new Redactor([...forms].sort((a, b) => b.length - a.length));
+  const key = secrets.join('\n');
+  let redactor = redactors.get(key);
+  if (redactor === undefined) {
+    const forms = new Set<string>();
+    for (const s of secrets) if (s !== '') for (const f of secretForms(s)) forms.add(f.toString('latin1'));
+    redactor = new Redactor([...forms].sort((a, b) => b.length - a.length).map((f) => Buffer.from(f, 'latin1')));
+    if (redactors.size >= REDACTORS_CACHE_SIZE) redactors.delete(redactors.keys().next().value as string);
+    redactors.set(key, redactor);
+  }
+  return redactor;
 }
