@@ -1,53 +1,72 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
-import { RedactStream, redactorFor } from '../src/broker/redact.js';
+import { RedactedBody, redactorFor, type Redactor } from '../src/broker/redact.js';
 import { scannableAcceptEncoding } from '../src/broker/redact-encoding.js';
 import { everyForm, leakedForms } from './helpers/token-forms.js';
 
 const TOKEN = 'gho_unit/Token+with=every0123456789';
 
-async function through(stream: RedactStream, chunks: Buffer[]): Promise<Buffer> {
+/** A source to write into, and the redacted body read from it. */
+function redacting(redactor: Redactor, onFirst?: () => Promise<void>): { source: PassThrough; body: RedactedBody } {
+  const source = new PassThrough();
+  return { source, body: new RedactedBody(source, redactor, onFirst) };
+}
+
+async function through(body: RedactedBody, source: PassThrough, chunks: Buffer[]): Promise<Buffer> {
   const out: Buffer[] = [];
-  stream.on('data', (c: Buffer) => out.push(c));
-  for (const c of chunks) stream.write(c);
-  stream.end();
-  await once(stream, 'end');
+  body.on('data', (c: Buffer) => out.push(c));
+  for (const c of chunks) source.write(c);
+  source.end();
+  await once(body, 'end');
   return Buffer.concat(out);
 }
 
-describe('RedactStream', () => {
+describe('RedactedBody', () => {
   const body = Buffer.from(`{"echo":"${everyForm(TOKEN)}"}`);
 
   test('masks every form wherever the chunks split it, keeping the length', async () => {
     const redactor = redactorFor([TOKEN]);
     for (let split = 1; split < body.length; split += 1) {
-      const stream = new RedactStream(redactor);
-      const out = await through(stream, [body.subarray(0, split), body.subarray(split)]);
+      const { source, body: redacted } = redacting(redactor);
+      const out = await through(redacted, source, [body.subarray(0, split), body.subarray(split)]);
       assert.equal(out.length, body.length);
       assert.deepEqual(leakedForms(out.toString('latin1'), TOKEN), [], `split at ${split}`);
-      assert.ok(stream.fired);
+      assert.ok(redacted.fired);
     }
   });
 
   test('holds back only bytes that could begin a form: an event stream is not delayed', async () => {
-    const stream = new RedactStream(redactorFor([TOKEN]));
+    const { source, body: stream } = redacting(redactorFor([TOKEN]));
     const event = Buffer.from('data: {"progress": 42}\n\n');
     const first = once(stream, 'data');
-    stream.write(event);
+    source.write(event);
     assert.deepEqual((await first)[0], event);
     const partial = once(stream, 'data');
-    stream.write(Buffer.from(`data: ${TOKEN.slice(0, 10)}`));
+    source.write(Buffer.from(`data: ${TOKEN.slice(0, 10)}`));
     assert.equal(((await partial)[0] as Buffer).toString(), 'data: ', 'the possible start of the token waits');
     stream.destroy();
+    assert.ok(source.destroyed, 'destroying the body stops its source');
   });
 
   test('the first masking waits for its audit record, and a failed record fails the body', async () => {
-    const stream = new RedactStream(redactorFor([TOKEN]), () => Promise.reject(new Error('audit down')));
+    const { source, body: stream } = redacting(redactorFor([TOKEN]), () => Promise.reject(new Error('audit down')));
     stream.on('data', () => assert.fail('nothing may go out before the record'));
-    stream.write(body);
+    source.end(body);
     const [err] = (await once(stream, 'error')) as [Error];
     assert.equal(err.message, 'audit down');
+  });
+
+  test('a source that ends while the record is being written still delivers everything, once', async () => {
+    let release = (): void => undefined;
+    const { source, body: stream } = redacting(redactorFor([TOKEN]), () => new Promise<void>((r) => (release = r)));
+    const out = through(stream, source, [body]);
+    await new Promise((r) => setImmediate(r));
+    release();
+    const got = await out;
+    assert.equal(got.length, body.length);
+    assert.deepEqual(leakedForms(got.toString('latin1'), TOKEN), []);
   });
 });
 

@@ -2,7 +2,7 @@ import type { Readable, Transform } from 'node:stream';
 import { relayedResponseHeaders, type HeaderMap } from './headers.js';
 import { relayLinks, relayLocation, type LinkBases } from './links.js';
 import { decodersFor } from './redact-encoding.js';
-import { RedactStream, redactorFor, type Redactor } from './redact.js';
+import { RedactedBody, redactorFor, type Redactor } from './redact.js';
 
 /** What the upstream answered (undici's response data, narrowed to what is relayed). */
 export interface UpstreamResponse {
@@ -82,21 +82,17 @@ export function relayResponse(response: UpstreamResponse, options: RelayOptions)
 
 /**
  * upstream → decoders → redaction. An error anywhere ends the agent's body
- * with that error; the agent going away (the last stream closing early) stops the rest.
+ * with that error; the agent going away (the body destroyed early) stops the rest.
  */
 function redactedBody(upstream: Readable, decoders: Transform[], redactor: Redactor, onRedacted: () => Promise<void>): Readable {
-  const out = new RedactStream(redactor, onRedacted);
+  if (decoders.length === 0) return new RedactedBody(upstream, redactor, onRedacted);
   const stages: Readable[] = [upstream, ...decoders];
-  const stop = (): void => {
-    for (const s of stages) if (!s.destroyed) s.destroy();
-  };
-  for (const s of stages) s.on('error', (err: Error) => out.destroy(err));
-  out.on('error', stop);
-  out.once('close', () => {
-    if (!out.writableFinished) stop();
-  });
   let from: Readable = upstream;
   for (const d of decoders) from = from.pipe(d);
-  from.pipe(out);
+  const out = new RedactedBody(from, redactor, onRedacted);
+  for (const s of stages.slice(0, -1)) s.on('error', (err: Error) => out.destroy(err));
+  out.once('close', () => {
+    for (const s of stages) if (!s.destroyed) s.destroy();
+  });
   return out;
 }
