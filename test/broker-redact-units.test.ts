@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { RedactedBody, redactorFor, type Redactor } from '../src/broker/redact.js';
 import { scannableAcceptEncoding } from '../src/broker/redact-encoding.js';
+import { otherTokensOf } from '../src/tokens/vault.js';
 import { everyForm, leakedForms } from './helpers/token-forms.js';
 
 const TOKEN = 'gho_unit/Token+with=every0123456789';
@@ -75,4 +76,9 @@ test('Accept-Encoding upstream is narrowed to codings Latchkey can decode', () =
   assert.equal(scannableAcceptEncoding('gzip, zstd;q=1.0, br;q=0.5'), 'gzip, br;q=0.5');
   assert.equal(scannableAcceptEncoding('zstd'), 'identity');
   assert.equal(scannableAcceptEncoding('*'), 'gzip, deflate, br');
+});
+
+test('a grant hands the broker its refresh and ID tokens to redact, and only those', () => {
+  assert.deepEqual(otherTokensOf({ accessToken: 'a', refreshToken: 'r', idToken: 'i' }), ['r', 'i']);
+  assert.deepEqual(otherTokensOf({ accessToken: 'a', refreshToken: '' }), []);
 });
