@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Octokit } from '@octokit/rest';
-import { rewriteLinkHeader } from '../src/broker/links.js';
+import { relayLinkHeader } from '../src/broker/links.js';
 import { auditEvents, createAgent, importTokens, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { assertNoSecrets } from './helpers/oauth-flows.js';
@@ -17,7 +17,7 @@ const REPOS = Array.from({ length: 5 }, (_, i) => ({ id: i + 1, name: `repo-${i 
 const PER_PAGE = 2;
 
 /** The parts of GitHub's REST API the test calls, answering 401 unless the provider token came as GitHub accepts it. */
-function fakeGitHub(origin: () => string, agentKey: () => string) {
+function fakeGitHub(origin: () => string, agentKey: () => string, elsewhere: () => string = () => '') {
   return (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(payload));
@@ -35,6 +35,10 @@ function fakeGitHub(origin: () => string, agentKey: () => string) {
       const links = [...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []), ...(page > 1 ? [link(1, 'first'), link(page - 1, 'prev')] : [])];
       return reply(200, REPOS.slice((page - 1) * PER_PAGE, page * PER_PAGE), links.length > 0 ? { link: links.join(', ') } : {});
     }
+    if (req.method === 'GET' && url.pathname === '/user/starred') {
+      // A hostile (or compromised) API sends the client elsewhere for the next page.
+      return reply(200, [REPOS[0]], { link: `<${elsewhere()}/user/starred?page=2>; rel="next", <${origin()}/user/starred?page=1>; rel="first"` });
+    }
     const issue = /^\/repos\/([^/]+)\/([^/]+)\/issues$/.exec(url.pathname);
     if (req.method === 'POST' && issue !== null) {
       const input = JSON.parse(body) as { title: string; body?: string };
@@ -47,6 +51,7 @@ function fakeGitHub(origin: () => string, agentKey: () => string) {
 describe('an off-the-shelf client (@octokit/rest) through the proxy', () => {
   let lk: InProcess;
   let github: FakeApi;
+  let evil: FakeApi;
   let agentKey = '';
   let octokit: Octokit;
   const answers: string[] = [];
@@ -54,7 +59,8 @@ describe('an off-the-shelf client (@octokit/rest) through the proxy', () => {
 
   before(async () => {
     let origin = '';
-    github = await startFakeApi(fakeGitHub(() => origin, () => agentKey));
+    evil = await startFakeApi((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
+    github = await startFakeApi(fakeGitHub(() => origin, () => agentKey, () => evil.url));
     origin = github.url;
     lk = await startInProcess();
     const provider = await lk.admin('POST', '/v1/providers', {
@@ -66,7 +72,7 @@ describe('an off-the-shelf client (@octokit/rest) through the proxy', () => {
     await importTokens(lk, { name: 'github', provider: 'github', accessToken: PROVIDER_TOKEN });
     const agent = await createAgent(lk, {
       name: 'octo-bot',
-      policy: { rules: [{ connections: ['github'], methods: ['GET', 'POST'], paths: ['/user', '/user/repos', '/repos/*/*/issues'] }] },
+      policy: { rules: [{ connections: ['github'], methods: ['GET', 'POST'], paths: ['/user', '/user/repos', '/user/starred', '/repos/*/*/issues'] }] },
     });
     agentKey = agent.apiKey;
     // Silent: Octokit logs every failed request, and one test expects a 403.
@@ -77,6 +83,7 @@ describe('an off-the-shelf client (@octokit/rest) through the proxy', () => {
   after(async () => {
     await lk?.close();
     await github?.close();
+    await evil?.close();
   });
 
   test('users.getAuthenticated: the provider token goes upstream, the agent key does not', async () => {
@@ -110,6 +117,14 @@ describe('an off-the-shelf client (@octokit/rest) through the proxy', () => {
     assert.ok(pages.slice(1).every((u) => /^\/user\/repos\?page=\d$/.test(u)), pages.join(' '));
   });
 
+  test('a Link to an origin the token may not go to is dropped: paginate never takes the agent key there', async () => {
+    const first = await octokit.rest.activity.listReposStarredByAuthenticatedUser();
+    assert.equal(first.headers.link, `<${lk.url}/v1/proxy/github/user/starred?page=1>; rel="first"`);
+    const all = await octokit.paginate(octokit.rest.activity.listReposStarredByAuthenticatedUser);
+    assert.equal(all.length, 1);
+    assert.equal(evil.seen.length, 0, 'the client followed a foreign Link with the agent key');
+  });
+
   test('issues.create: the JSON body goes upstream and the 201 comes back', async () => {
     const res = await octokit.rest.issues.create({ owner: 'octocat', repo: 'hello', title: 'Found a bug', body: 'details' });
     seenByAgent(res);
@@ -138,27 +153,38 @@ describe('an off-the-shelf client (@octokit/rest) through the proxy', () => {
 });
 
 describe('Link rewriting', () => {
-  const bases = { upstreamOrigin: 'https://api.example.com', upstreamBasePath: '/v2', proxyBase: 'https://lk.example/v1/proxy/ex' };
+  const bases = {
+    requestUrl: 'https://api.example.com/v2/items?page=1',
+    upstreamOrigin: 'https://api.example.com',
+    upstreamBasePath: '/v2',
+    proxyBase: 'https://lk.example/v1/proxy/ex',
+    allowed: (url: URL) => url.protocol === 'https:' && ['api.example.com', 'uploads.example.com'].includes(url.host),
+  };
 
-  test('links under the API base move to the proxy; others, relative ones and other origins stay as they are', () => {
+  test('links under the API base move to the proxy (relative ones too); other allowed places stay; foreign ones are dropped', () => {
     const value = [
       '<https://api.example.com/v2/items?page=2&per_page=5>; rel="next"',
       '<https://api.example.com/v2>; rel="index"',
       '<https://api.example.com/v20/items>; rel="sibling"',
       '<https://api.example.com/other>; rel="outside"',
       '<https://evil.example/v2/items>; rel="elsewhere"',
+      '<http://api.example.com/v2/items>; rel="plain"',
+      '<https://uploads.example.com/v2/x>; title="a, <b>"; rel="upload"',
+      '<//evil.example/x>; rel="scheme-relative"',
+      'garbage',
       '</v2/items?page=1>; rel="first"',
     ].join(', ');
     assert.equal(
-      rewriteLinkHeader(value, bases),
+      relayLinkHeader(value, bases),
       [
         '<https://lk.example/v1/proxy/ex/items?page=2&per_page=5>; rel="next"',
         '<https://lk.example/v1/proxy/ex>; rel="index"',
         '<https://api.example.com/v20/items>; rel="sibling"',
         '<https://api.example.com/other>; rel="outside"',
-        '<https://evil.example/v2/items>; rel="elsewhere"',
-        '</v2/items?page=1>; rel="first"',
+        '<https://uploads.example.com/v2/x>; title="a, <b>"; rel="upload"',
+        '<https://lk.example/v1/proxy/ex/items?page=1>; rel="first"',
       ].join(', '),
     );
+    assert.equal(relayLinkHeader('<https://evil.example/>; rel="next"', bases), undefined);
   });
 });

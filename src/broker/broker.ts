@@ -7,12 +7,14 @@ import type { Clock } from '../clock.js';
 import type { Connection, ConnectionRegistry } from '../connections/index.js';
 import { Forbidden, LatchkeyError, NotFound, isLatchkeyError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Provider, ProviderRegistry } from '../providers/index.js';
+import { hostKey, type Provider, type ProviderRegistry } from '../providers/index.js';
 import type { AccessGrant, TokenService } from '../tokens/index.js';
 import { Forwarder, type UpstreamRequest } from './forward.js';
-import { rewriteLinks } from './links.js';
-import { relayedResponseHeaders, upstreamRequestHeaders, type HeaderMap } from './headers.js';
-import { apiBaseHost, resolveBase, type Target } from './target.js';
+import { upstreamRequestHeaders, type HeaderMap } from './headers.js';
+import type { LinkBases } from './links.js';
+import { scannableAcceptEncoding } from './redact-encoding.js';
+import { relayResponse, type Relayed } from './relay.js';
+import { allowedHostsFor, apiBaseHost, checkScheme, resolveBase, type Target } from './target.js';
 
 export interface BrokerDeps {
   connections: ConnectionRegistry;
@@ -115,25 +117,33 @@ export function createBroker(deps: BrokerDeps) {
     const described = x.capability === undefined ? where : { ...where, capability: x.capability };
     await audit.record({ actor, action: `${x.action}.begin`, connection: x.connection.name, outcome: 'success', detail: described });
     const started = performance.now();
-    const finish = async (status: number | null, error?: string): Promise<void> => {
+    const finish = async (status: number | null, error?: string, redacted = false): Promise<void> => {
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      const detail = error === undefined ? { ...described, durationMs } : { ...described, durationMs, error };
       await audit.record({
         actor,
         action: x.action,
         connection: x.connection.name,
         outcome: error === undefined && status !== null && status < 500 ? 'success' : 'failure',
         status,
-        detail: error === undefined ? { ...described, durationMs } : { ...described, durationMs, error },
+        detail: redacted ? { ...detail, redacted: true } : detail,
       });
     };
 
     const pathAndQuery = x.target.query === '' ? x.target.upstreamPath : `${x.target.upstreamPath}?${x.target.query}`;
+    // Every provider token this exchange holds: none of their forms may reach the agent.
+    const secrets: string[] = [];
     const send = (grant: AccessGrant) => {
+      secrets.push(grant.accessToken, ...(grant.otherTokens ?? []));
+      const headers = upstreamRequestHeaders(x.headers, `${bearerName(grant.tokenType)} ${grant.accessToken}`);
+      // Only codings Latchkey can decode, so that every body can be scanned.
+      const acceptEncoding = scannableAcceptEncoding(headers['accept-encoding']);
+      if (acceptEncoding !== undefined) headers['accept-encoding'] = acceptEncoding;
       const request: UpstreamRequest = {
         origin: x.target.origin,
         path: pathAndQuery,
         method: x.method,
-        headers: upstreamRequestHeaders(x.headers, `${bearerName(grant.tokenType)} ${grant.accessToken}`),
+        headers,
         body: x.body,
         contentLength: x.contentLength,
       };
@@ -141,6 +151,7 @@ export function createBroker(deps: BrokerDeps) {
     };
 
     let response;
+    let relayed: Relayed;
     try {
       let grant = await deps.tokens.getValidToken(x.connection);
       response = await send(grant);
@@ -168,28 +179,63 @@ export function createBroker(deps: BrokerDeps) {
           response = await send(grant);
         }
       }
+      try {
+        relayed = relayResponse(response, {
+          method: x.method,
+          secrets,
+          stripAuth: x.stripAuthHeaders,
+          relaySetCookie: x.provider.quirks.relaySetCookie === true,
+          links: () => linkBases(x),
+          onBodyRedacted: () => bodyRedacted(x, actor, requestId),
+        });
+      } catch (err) {
+        response.body.on('error', () => undefined).destroy();
+        throw err;
+      }
     } catch (err) {
       await finish(isLatchkeyError(err) ? null : 500, isLatchkeyError(err) ? err.code : 'internal_error');
       throw err;
     }
     try {
-      await finish(response.statusCode);
+      await finish(response.statusCode, undefined, relayed.headersRedacted);
     } catch (err) {
-      response.body.destroy();
+      relayed.body.on('error', () => undefined).destroy();
       throw err;
     }
     touch(x.connection);
-    const headers = relayedResponseHeaders(response.headers, { stripAuth: x.stripAuthHeaders });
-    headers['latchkey-connection'] = x.connection.name;
-    if (x.proxyBase !== undefined && headers.link !== undefined) {
-      const { origin, upstreamPath, path } = x.target;
-      headers.link = rewriteLinks(headers.link, {
-        upstreamOrigin: origin,
-        upstreamBasePath: upstreamPath.slice(0, upstreamPath.length - path.length),
-        proxyBase: x.proxyBase(),
-      });
-    }
-    return { status: response.statusCode, headers, body: response.body };
+    relayed.headers['latchkey-connection'] = x.connection.name;
+    return { status: relayed.status, headers: relayed.headers, body: relayed.body };
+  }
+
+  /** Where this exchange's upstream links may point, and the proxy URL links under its base become. */
+  function linkBases(x: Exchange): LinkBases {
+    const { origin, upstreamPath, path, query } = x.target;
+    const hosts = allowedHostsFor(x.provider, x.connection.apiBaseUrl);
+    return {
+      requestUrl: `${origin}${upstreamPath}${query === '' ? '' : `?${query}`}`,
+      upstreamOrigin: origin,
+      upstreamBasePath: upstreamPath.slice(0, upstreamPath.length - path.length),
+      proxyBase: x.proxyBase?.(),
+      allowed: (url) => {
+        if (!hosts.has(hostKey(url))) return false;
+        try {
+          checkScheme(url, deps.allowHttpLoopback);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    };
+  }
+
+  /**
+   * The outcome event is written before the body streams (the first byte is
+   * not held back for a whole-body scan), so a token found in the body is
+   * recorded by a follow-up event tied to it by requestId. The rest of the
+   * body waits for that event, and fails if it cannot be written (fail-closed, like every audit).
+   */
+  async function bodyRedacted(x: Exchange, actor: Actor, requestId: string): Promise<void> {
+    await audit.record({ actor, action: `${x.action}.redacted`, connection: x.connection.name, outcome: 'success', detail: { requestId, where: 'body' } });
   }
 
   return { visibleConnection, providerById, denied, checkPolicy, exchange, mayUseConnection };

@@ -52,6 +52,8 @@ export interface ProviderQuirks {
   tokenTypeAliases?: Record<string, 'bearer'>;
   /** The token endpoint leaves `token_type` out although RFC 6749 requires it; its tokens are of this type. */
   defaultTokenType?: 'bearer';
+  /** The proxy relays the API's Set-Cookie headers to agents (default: stripped; token forms are masked either way). */
+  relaySetCookie?: boolean;
   /** Free-text notes for people reading the catalogue. */
   notes?: string;
 }

@@ -20,7 +20,7 @@ import { refreshTokenGrant, type TokenResponse } from './token-endpoint.js';
 import type { AccessGrant } from './types.js';
 import { clientRefused, misconfiguredGate } from './misconfigured.js';
 import { claimAfterUnauthorized } from './unauthorized.js';
-import { openTokens, sealTokens, type TokenSet } from './vault.js';
+import { openTokens, otherTokensOf, sealTokens, type TokenSet } from './vault.js';
 
 export interface RefreshSettings {
   skewSeconds: number;
@@ -88,6 +88,7 @@ function grantOf(row: ConnectionRow, tokens: TokenSet): AccessGrant {
     tokenType: row.tokenType ?? 'Bearer',
     scopes: row.scopes,
     expiresAt: row.expiresAt,
+    otherTokens: otherTokensOf(tokens),
   };
 }
 

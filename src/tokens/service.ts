@@ -11,7 +11,7 @@ import { SingleFlight } from './single-flight.js';
 import { SpillDir, SpillReplayer } from './spill.js';
 import { WithinUnauthorizedCooldown } from './unauthorized.js';
 import type { AccessGrant, TokenService } from './types.js';
-import { openTokens, type TokenSet } from './vault.js';
+import { openTokens, otherTokensOf, type TokenSet } from './vault.js';
 
 /**
  * How long a caller whose token still works waits for a refresh before it is
@@ -82,6 +82,7 @@ export function tokenService(ctx: Omit<RefreshContext, 'instanceId'> & { instanc
     tokenType: connection.tokenType ?? 'Bearer',
     scopes: connection.scopes,
     expiresAt: connection.expiresAt,
+    otherTokens: otherTokensOf(tokens),
   });
 
   async function getValidToken(connection: Connection): Promise<AccessGrant> {

@@ -9,6 +9,8 @@ export interface AccessGrant {
   scopes: string[];
   /** ISO time, or null when the provider's tokens do not expire. */
   expiresAt: string | null;
+  /** The grant's refresh and ID tokens, when it has them: never sent upstream, but masked in responses like the access token. */
+  otherTokens?: string[];
 }
 
 /**

@@ -19,3 +19,8 @@ export async function openTokens(keyring: Keyring, connectionId: string, sealed:
   if (sealed === null) return {};
   return JSON.parse(await keyring.openString(sealed, tokensContext(connectionId))) as TokenSet;
 }
+
+/** The secrets of a grant besides its access token (for response redaction). */
+export function otherTokensOf(tokens: TokenSet): string[] {
+  return [tokens.refreshToken, tokens.idToken].filter((t): t is string => t !== undefined && t !== '');
+}
