@@ -166,7 +166,8 @@ export function createBroker(deps: BrokerDeps) {
     try {
       await finish(response.statusCode);
     } catch (err) {
-      response.body.destroy();
+      // undici's body emits an error when destroyed unread: without a listener it would end the process.
+      response.body.on('error', () => {}).destroy();
       throw err;
     }
     touch(x.connection);

@@ -88,7 +88,8 @@ export function proxyHandler(core: Latchkey, metrics: RequestMetrics) {
     res.writeHead(result.status, result.headers);
     // Not stream.pipeline: it builds an Error (with a stack trace) for every response it completes.
     const body = result.body;
-    body.once('error', () => res.destroy());
+    // `on`, not `once`: a second error with no listener would end the process.
+    body.on('error', () => res.destroy());
     res.once('close', () => {
       // The agent went away (or the upstream failed) before the end: stop reading from upstream.
       if (!res.writableFinished) body.destroy();
