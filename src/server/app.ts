@@ -18,6 +18,7 @@ import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
+import { frameworkError, guardInput } from './input.js';
 
 /** Fastify's default, set on the server made in serverFactory as Fastify would on its own. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
@@ -36,6 +37,9 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
       server.setTimeout(0);
       return server;
     },
+    frameworkErrors: frameworkError,
+    // Names are up to 128 characters (api/text.ts); Fastify's default of 100 would refuse the longest.
+    routerOptions: { maxParamLength: 512 },
     loggerInstance: core.logger as FastifyBaseLogger,
     bodyLimit: core.config.bodyLimit,
     trustProxy: false,
@@ -43,6 +47,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     requestIdHeader: false,
   });
   app.setReplySerializer((payload) => JSON.stringify(payload));
+  guardInput(app);
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
     sendError(new NotFound(`no route for ${request.method} ${pathOf(request.url)}`), request, reply),

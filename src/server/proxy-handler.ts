@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NAME_MAX, unsafeLine, unsafeUrl } from '../api/index.js';
 import { InvalidRequest, LatchkeyError, NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
@@ -72,7 +73,12 @@ export function proxyHandler(core: Latchkey, metrics: RequestMetrics) {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+    // The edge every route shares (input.ts does it for Fastify's): no NUL, escapes that decode to UTF-8, a sane name.
+    const urlProblem = unsafeUrl(req.url ?? '');
+    if (urlProblem !== undefined) throw new InvalidRequest(urlProblem);
     const { connection, rawPath, rawQuery } = splitProxyUrl(req.url ?? PROXY_PREFIX);
+    const nameProblem = unsafeLine(connection, NAME_MAX);
+    if (nameProblem !== undefined) throw new InvalidRequest(`the connection name ${nameProblem}`);
     if (connection === '') throw new NotFound(`no route for ${req.method ?? 'GET'} ${pathOf(req.url ?? '')}`);
     const agent = await authenticateAgent(core, { method: req.method, url: req.url, authorization: req.headers.authorization });
     const length = req.headers['content-length'];
