@@ -40,6 +40,10 @@ export interface Config {
   bodyLimit: number;
   /** Audit events older than this many seconds are pruned daily (LATCHKEY_AUDIT_RETENTION); undefined keeps them all. */
   auditRetentionSeconds: number | undefined;
+  /** Seconds a client has to send a whole request, headers and body (LATCHKEY_REQUEST_TIMEOUT). */
+  requestTimeoutSeconds: number;
+  /** Longest silence, in seconds, while a request body is arriving (LATCHKEY_BODY_IDLE_TIMEOUT). */
+  bodyIdleTimeoutSeconds: number;
 }
 
 /** Raised for an invalid setting; the message names it. */
@@ -98,6 +102,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     metricsPublic: parseBool(env.LATCHKEY_METRICS_PUBLIC, 'LATCHKEY_METRICS_PUBLIC'),
     bodyLimit: parseNonNegativeInt(env.LATCHKEY_BODY_LIMIT, 1024 * 1024, 'LATCHKEY_BODY_LIMIT'),
     auditRetentionSeconds: parseRetention(nonEmpty(env.LATCHKEY_AUDIT_RETENTION)),
+    requestTimeoutSeconds: parsePositiveInt(env.LATCHKEY_REQUEST_TIMEOUT, 300, 'LATCHKEY_REQUEST_TIMEOUT'),
+    bodyIdleTimeoutSeconds: parsePositiveInt(env.LATCHKEY_BODY_IDLE_TIMEOUT, 30, 'LATCHKEY_BODY_IDLE_TIMEOUT'),
   };
 }
 
