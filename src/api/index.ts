@@ -2,3 +2,4 @@ export * from './schemas.js';
 export * from './names.js';
 export * from './methods.js';
 export * from './revocations.js';
+export * from './text.js';

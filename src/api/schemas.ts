@@ -2,9 +2,27 @@
  * JSON schemas of the REST contract (docs/api.md / shared spec), used by the
  * server for validation. Unknown fields are rejected so typos fail loudly.
  */
-const str = { type: 'string', minLength: 1, maxLength: 4096 } as const;
+import { LINE_MAX, NAME_MAX, PATH_MAX, SINGLE_LINE_PATTERN, TEXT_MAX, TEXT_PATTERN } from './text.js';
+
+/** A name (connection, provider, agent, environment, capability): one line, short. */
+export const nameString = { type: 'string', minLength: 1, maxLength: NAME_MAX, pattern: SINGLE_LINE_PATTERN } as const;
+/** Any other single-line value: URLs, endpoints, ids, scopes, times. */
+export const lineString = { type: 'string', minLength: 1, maxLength: LINE_MAX, pattern: SINGLE_LINE_PATTERN } as const;
+/** A path an agent or operator gives (invoke's `path`, a capability's path prefix). */
+export const pathString = { type: 'string', minLength: 1, maxLength: PATH_MAX, pattern: SINGLE_LINE_PATTERN } as const;
+/** Free text that may span lines (a description). */
+export const textString = { type: 'string', maxLength: TEXT_MAX, pattern: TEXT_PATTERN } as const;
+/** String-to-string maps (header values, query parameters, authorize parameters). */
+export const lineMap = {
+  type: 'object',
+  propertyNames: { maxLength: 256, pattern: SINGLE_LINE_PATTERN },
+  additionalProperties: { type: 'string', maxLength: 8192, pattern: SINGLE_LINE_PATTERN },
+  maxProperties: 100,
+} as const;
+
+const str = lineString;
 const strArray = { type: 'array', items: str, maxItems: 200 } as const;
-const stringMap = { type: 'object', additionalProperties: { type: 'string', maxLength: 4096 }, maxProperties: 50 } as const;
+const stringMap = lineMap;
 const duration = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+\\s*[smhd]?$' }] } as const;
 
 export const capabilitySchema = {
@@ -12,16 +30,16 @@ export const capabilitySchema = {
   additionalProperties: false,
   required: ['name', 'methods', 'pathPrefixes'],
   properties: {
-    name: str,
-    description: { type: 'string', maxLength: 1000 },
+    name: nameString,
+    description: { ...textString, maxLength: 1000 },
     methods: { type: 'array', items: str, minItems: 1, maxItems: 10 },
-    pathPrefixes: { type: 'array', items: str, minItems: 1, maxItems: 50 },
+    pathPrefixes: { type: 'array', items: pathString, minItems: 1, maxItems: 50 },
     hosts: strArray,
   },
 } as const;
 
 const providerProperties = {
-  name: str,
+  name: nameString,
   displayName: str,
   preset: str,
   issuer: str,
@@ -61,10 +79,10 @@ export const importConnectionBody = {
   additionalProperties: false,
   required: ['provider'],
   properties: {
-    name: str,
-    provider: str,
+    name: nameString,
+    provider: nameString,
     subject: str,
-    environment: str,
+    environment: nameString,
     accessToken: { type: 'string', minLength: 1, maxLength: 65536 },
     refreshToken: { type: 'string', minLength: 1, maxLength: 65536 },
     idToken: { type: 'string', minLength: 1, maxLength: 65536 },
@@ -92,8 +110,8 @@ export const connectionListQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    provider: str,
-    environment: str,
+    provider: nameString,
+    environment: nameString,
     status: str,
     subject: str,
     expiringWithin: { type: 'string', pattern: '^\\s*\\d+\\s*[smhd]?$' },
@@ -103,13 +121,13 @@ export const connectionListQuery = {
 export const nameParams = {
   type: 'object',
   required: ['name'],
-  properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+  properties: { name: { ...lineString, maxLength: 200 } },
 } as const;
 
 export const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+  properties: { id: { ...lineString, maxLength: 200 } },
 } as const;
 
 export const forceQuery = {

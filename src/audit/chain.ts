@@ -22,21 +22,37 @@ export function hashBlock(prevHash: string, chainId: string, block: number, even
  * per line, so the database can skip blocks without the filtered value. Not
  * hashed (it is derived from what is), but `verify` recomputes it.
  */
-export function blockSearchKeys(events: readonly StoredEvent[]): string {
+export function blockSearchKeys(events: readonly StoredEvent[], encode: (value: string) => string = keyText): string {
   const keys = new Set<string>();
   for (const e of events) {
-    if (e.actor.id !== null) keys.add(`a:${e.actor.id}`);
-    if (e.actor.name !== null) keys.add(`a:${e.actor.name}`);
-    if (e.connection !== null) keys.add(`c:${e.connection}`);
-    keys.add(`x:${e.action}`);
+    if (e.actor.id !== null) keys.add(`a:${encode(e.actor.id)}`);
+    if (e.actor.name !== null) keys.add(`a:${encode(e.actor.name)}`);
+    if (e.connection !== null) keys.add(`c:${encode(e.connection)}`);
+    keys.add(`x:${encode(e.action)}`);
   }
   return `\n${[...keys].join('\n')}\n`;
 }
 
 /** The line `blockSearchKeys` holds for a filter value: `a` agent (id or name), `c` connection, `x` action. */
 export function searchKey(kind: 'a' | 'c' | 'x', value: string): string {
-  return `\n${kind}:${value}\n`;
+  return `\n${kind}:${keyText(value)}\n`;
 }
+
+// eslint-disable-next-line no-control-regex -- NUL is what it looks for
+const UNSTORABLE = /[\u0000\n\r]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A value as a search key holds it: NUL (which PostgreSQL cannot store in
+ * text), lone surrogates (which do not survive UTF-8) and line breaks (which
+ * separate the keys) written as `\uXXXX`. Two values may then share a key;
+ * listing still compares each event, so that only costs a block read.
+ */
+export function keyText(value: string): string {
+  return value.replace(UNSTORABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Search keys as written before `keyText` (raw values): still accepted by verify. */
+export const rawKeyText = (value: string): string => value;
 
 /** The hash of one event as 0004 stored them (one row each): every column and the previous event's hash. */
 export function hashEvent(row: Omit<AuditEventRow, 'hash'> & { hash?: string }): string {

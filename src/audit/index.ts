@@ -3,7 +3,7 @@ export { verifyAudit, type VerifyResult, type BrokenLink } from './verify.js';
 export { pruneAudit, type PruneResult, type PruneDetail } from './prune.js';
 export { AuditRetention } from './retention.js';
 export { blockSearchKeys, genesisHash, hashBlock, hashEvent, searchKey } from './chain.js';
-export { AuditWriter } from './writer.js';
+export { AuditWriter, POISONED_ACTION } from './writer.js';
 export {
   ADMIN_ACTOR,
   SYSTEM_ACTOR,

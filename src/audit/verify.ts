@@ -1,6 +1,6 @@
 import type { AuditAnchor, AuditBlockRow, AuditChainRow, AuditStore } from '../store/index.js';
 import { anchorOf, type PruneDetail } from './prune.js';
-import { blockSearchKeys, genesisHash, hashBlock, hashEvent } from './chain.js';
+import { blockSearchKeys, genesisHash, hashBlock, hashEvent, rawKeyText } from './chain.js';
 import type { StoredEvent } from './types.js';
 
 export interface BrokenLink {
@@ -124,7 +124,7 @@ async function verifyChain(store: AuditStore, chainId: string, head: AuditChainR
       }
       if (block.firstAt !== earliest || block.lastAt !== latest) fail(block, `the times recorded beside ${span} do not match its events`);
       // Keys that disagree could hide the block from a filtered listing.
-      if (block.searchKeys !== blockSearchKeys(events)) fail(block, `the search keys recorded beside ${span} do not match its events`);
+      if (block.searchKeys !== blockSearchKeys(events) && block.searchKeys !== blockSearchKeys(events, rawKeyText)) fail(block, `the search keys recorded beside ${span} do not match its events`);
       prev = block.hash;
       nextSeq += events.length;
       counted += events.length;

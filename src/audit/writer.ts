@@ -15,6 +15,9 @@ interface Pending {
 
 const MAX_BATCH = 256;
 
+/** The action of an event recorded in encoded form because the database refused it as written. */
+export const POISONED_ACTION = 'audit.poisoned';
+
 /**
  * Group commit: callers wait for their event to be durable, but events that
  * arrive while a block is being written go out together in the next one, as
@@ -84,19 +87,64 @@ export class AuditWriter {
     }
   }
 
+  /**
+   * Writes a batch as one block. If the database refuses the block for what it
+   * holds (rather than being unavailable), the batch is split in halves and
+   * each written on its own, down to the one event it cannot take: that
+   * event's request fails alone, and a safe encoded copy of it is recorded.
+   */
   async #write(batch: Pending[]): Promise<void> {
+    const err = await this.#commit(batch.map((p) => p.event));
+    if (err === undefined) {
+      for (const p of batch) p.resolve();
+      return;
+    }
+    if (batch.length > 1 && !this.#store.isUnavailable(err)) {
+      const half = Math.ceil(batch.length / 2);
+      await this.#write(batch.slice(0, half));
+      await this.#write(batch.slice(half));
+      return;
+    }
+    this.#logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'audit write failed');
+    if (batch.length === 1 && !this.#store.isUnavailable(err)) await this.#recordPoisoned((batch[0] as Pending).event);
+    const refusal = new AuditUnavailable('the audit log cannot be written, so the request was refused');
+    for (const p of batch) p.reject(refusal);
+  }
+
+  /**
+   * Records an event the database refused as written, in a form it can take:
+   * the original event (actor, action, connection, detail) as base64 JSON,
+   * marked `poisoned`. Its request still fails: what it did is not on record as itself.
+   */
+  async #recordPoisoned(event: StoredEvent): Promise<void> {
+    const original = { actor: event.actor, action: event.action, connection: event.connection, detail: event.detail };
+    const encoded: StoredEvent = {
+      id: '',
+      seq: 0,
+      at: event.at,
+      actor: { type: event.actor.type, id: null, name: null },
+      action: POISONED_ACTION,
+      connection: null,
+      outcome: event.outcome,
+      status: event.status,
+      detail: { poisoned: true, encoding: 'base64-json', original: Buffer.from(JSON.stringify(original)).toString('base64') },
+    };
+    const err = await this.#commit([encoded]);
+    if (err !== undefined) this.#logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'audit write of a poisoned event failed');
+  }
+
+  /** Writes events as the next block; the error if it was not written (the head then stays where it was). */
+  async #commit(events: StoredEvent[]): Promise<unknown> {
     const { lastSeq, lastHash, lastBlock } = this.#head;
-    const events: StoredEvent[] = [];
     // Earliest and latest time in the block (a clock may step back): what `since` and listing rely on.
-    let earliest = (batch[0] as Pending).event.at;
+    let earliest = (events[0] as StoredEvent).at;
     let latest = earliest;
-    for (const { event } of batch) {
+    for (const [i, event] of events.entries()) {
       if (event.at < earliest) earliest = event.at;
       if (event.at > latest) latest = event.at;
-      event.seq = lastSeq + events.length + 1;
+      event.seq = lastSeq + i + 1;
       // The id names the event's place: unique without drawing random bytes for every event.
       event.id = `${this.chainId}.${event.seq}`;
-      events.push(event);
     }
     const block = lastBlock + 1;
     const text = JSON.stringify(events);
@@ -116,13 +164,9 @@ export class AuditWriter {
         hash,
       });
     } catch (err) {
-      // The head stays where it was, so the chain continues from the last committed block.
-      this.#logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'audit write failed');
-      const refusal = new AuditUnavailable('the audit log cannot be written, so the request was refused');
-      for (const p of batch) p.reject(refusal);
-      return;
+      return err;
     }
     this.#head = head;
-    for (const p of batch) p.resolve();
+    return undefined;
   }
 }

@@ -199,6 +199,7 @@ export function createBroker(deps: BrokerDeps) {
     try {
       await finish(response.statusCode, undefined, relayed.headersRedacted);
     } catch (err) {
+      // undici's body emits an error when destroyed unread: without a listener it would end the process.
       relayed.body.on('error', () => undefined).destroy();
       throw err;
     }

@@ -84,6 +84,9 @@ export class Forwarder {
     stream.once('close', () => {
       if (!stream.readableEnded) limited.destroy(new InvalidRequest('the request body ended early: the agent closed the connection'));
     });
+    // undici listens once it sends the body; until then (the audit or the token refused first), an
+    // early close or an overflow must not be an error nobody listens to, which would end the process.
+    limited.on('error', () => {});
     return stream.pipe(limited);
   }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { exitCodeFor, type GlobalOptions } from './context.js';
+import { sayError } from './output.js';
 import { serveCommand } from './commands/serve.js';
 import { presetsCommand, providersCommand } from './commands/providers.js';
 import { connectionsCommand } from './commands/connections.js';
@@ -56,6 +57,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const { code, message } = exitCodeFor(err);
-  if (message !== undefined) process.stderr.write(`latchkey: ${message}\n`);
+  if (message !== undefined) sayError`latchkey: ${message}\n`;
   process.exitCode = code;
 }

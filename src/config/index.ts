@@ -61,6 +61,10 @@ export interface Config {
   allowedHosts: string[];
   /** LATCHKEY_INSECURE_PUBLIC_URL: the operator accepted a plain-http public URL off loopback (warned and audited at start). */
   insecurePublicUrl: boolean;
+  /** Seconds a client has to send a whole request, headers and body (LATCHKEY_REQUEST_TIMEOUT). */
+  requestTimeoutSeconds: number;
+  /** Longest silence, in seconds, while a request body is arriving (LATCHKEY_BODY_IDLE_TIMEOUT). */
+  bodyIdleTimeoutSeconds: number;
 }
 
 /** Raised for an invalid setting; the message names it. */
@@ -136,6 +140,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     trustProxy: parseBool(env.LATCHKEY_TRUST_PROXY, 'LATCHKEY_TRUST_PROXY'),
     insecurePublicUrl,
     allowedHosts: parseHostNames(env.LATCHKEY_ALLOWED_HOSTS),
+    requestTimeoutSeconds: parsePositiveInt(env.LATCHKEY_REQUEST_TIMEOUT, 300, 'LATCHKEY_REQUEST_TIMEOUT'),
+    bodyIdleTimeoutSeconds: parsePositiveInt(env.LATCHKEY_BODY_IDLE_TIMEOUT, 30, 'LATCHKEY_BODY_IDLE_TIMEOUT'),
   };
 }
 

@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
@@ -19,9 +18,8 @@ import { agentApiRoutes } from './routes/agent-api.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
 import { hostGuard, refuseCrossOrigin } from './host-check.js';
-
-/** Fastify's default, set on the server made in serverFactory as Fastify would on its own. */
-const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+import { frameworkError, guardInput } from './input.js';
+import { boundedServer, clientErrorHandler } from './timeouts.js';
 
 /** The HTTP server: each group of routes is a plugin with its own authentication hook. */
 export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
@@ -30,26 +28,27 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   const checkHost = hostGuard(core);
   const app = Fastify({
     // `/v1/proxy/…` is answered before Fastify routes anything (proxy-handler.ts says why).
-    serverFactory: (fastifyHandler) => {
-      const server = createServer((req, res) => {
-        try {
-          checkHost(req);
-        } catch (err) {
-          const { status, body } = errorBody(err);
-          res.shouldKeepAlive = false;
-          res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
-          req.resume();
-          return;
-        }
-        if (req.url?.startsWith(PROXY_PREFIX) === true) proxy(req, res);
-        else fastifyHandler(req, res);
-      });
-      // What Fastify sets on a server it creates itself.
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      server.requestTimeout = 0;
-      server.setTimeout(0);
-      return server;
-    },
+    serverFactory: (fastifyHandler) =>
+      boundedServer(
+        { requestMs: core.config.requestTimeoutSeconds * 1000, bodyIdleMs: core.config.bodyIdleTimeoutSeconds * 1000 },
+        (req, res) => {
+          try {
+            checkHost(req);
+          } catch (err) {
+            const { status, body } = errorBody(err);
+            res.shouldKeepAlive = false;
+            res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+            req.resume();
+            return;
+          }
+          if (req.url?.startsWith(PROXY_PREFIX) === true) proxy(req, res);
+          else fastifyHandler(req, res);
+        },
+      ),
+    clientErrorHandler,
+    frameworkErrors: frameworkError,
+    // Names are up to 128 characters (api/text.ts); Fastify's default of 100 would refuse the longest.
+    routerOptions: { maxParamLength: 512 },
     loggerInstance: core.logger as FastifyBaseLogger,
     bodyLimit: core.config.bodyLimit,
     trustProxy: false,
@@ -57,6 +56,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     requestIdHeader: false,
   });
   app.setReplySerializer((payload) => JSON.stringify(payload));
+  guardInput(app);
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
     sendError(new NotFound(`no route for ${request.method} ${pathOf(request.url)}`), request, reply),

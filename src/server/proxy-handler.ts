@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONNECTION_NAME_RULE, isConnectionName } from '../api/index.js';
+import { CONNECTION_NAME_RULE, isConnectionName, unsafeUrl } from '../api/index.js';
 import { InvalidRequest, LatchkeyError, NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
@@ -75,6 +75,10 @@ export function proxyHandler(core: Latchkey, metrics: RequestMetrics) {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+    // The edge every route shares (input.ts does it for Fastify's): no NUL, escapes that decode to UTF-8;
+    // splitProxyUrl holds the connection segment to the name rule.
+    const urlProblem = unsafeUrl(req.url ?? '');
+    if (urlProblem !== undefined) throw new InvalidRequest(urlProblem);
     const { connection, rawPath, rawQuery } = splitProxyUrl(req.url ?? PROXY_PREFIX);
     if (connection === '') throw new NotFound(`no route for ${req.method ?? 'GET'} ${pathOf(req.url ?? '')}`);
     const agent = await authenticateAgent(core, req);
@@ -91,7 +95,8 @@ export function proxyHandler(core: Latchkey, metrics: RequestMetrics) {
     res.writeHead(result.status, result.headers);
     // Not stream.pipeline: it builds an Error (with a stack trace) for every response it completes.
     const body = result.body;
-    body.once('error', () => res.destroy());
+    // `on`, not `once`: a second error with no listener would end the process.
+    body.on('error', () => res.destroy());
     res.once('close', () => {
       // The agent went away (or the upstream failed) before the end: stop reading from upstream.
       if (!res.writableFinished) body.destroy();

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { containsText, type Db } from './dialect.js';
+import { containsText, isUnavailable, storableText, type Db } from './dialect.js';
 import type { AuditBlocksTable, AuditChainsTable, AuditEventsTable } from './schema.js';
 
 /** A chain written before 0005, one row per event: read and verified, no longer written. */
@@ -63,6 +63,9 @@ export function auditStore(db: Db) {
   // Prepared on first use: the store is built before migrations create the tables.
   let appendSqlite: ((chain: AuditChainHead, block: AuditBlockRow) => void) | undefined;
   return {
+    /** Whether an append failed because the database is unavailable, rather than refusing these rows. */
+    isUnavailable,
+
     /** Appends a block and moves the chain head in one transaction: all of it or none of it. */
     async appendBlock(chain: AuditChainHead, block: AuditBlockRow): Promise<void> {
       if (db.sqlite !== undefined) {
@@ -165,6 +168,8 @@ export function auditStore(db: Db) {
     // One row per event, as 0004 wrote them.
 
     async listLegacy(filter: AuditFilter): Promise<AuditEventRow[]> {
+      // No stored row can hold a value the database cannot store; asking would be an error.
+      if (![filter.actorId, filter.actorName, filter.connection, filter.action].every((v) => storableText(db, v))) return [];
       let q = k.selectFrom('auditEvents').selectAll();
       if (filter.actorId !== undefined && filter.actorName !== undefined) {
         const { actorId, actorName } = filter;

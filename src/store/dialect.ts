@@ -102,6 +102,28 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+const SQLITE_UNAVAILABLE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|CORRUPT|NOMEM|PROTOCOL|NOTADB|INTERRUPT|PERM)/;
+// Connection, resources, operator intervention, system, transaction rollback, lock, internal.
+const PG_UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58', '40', '55', 'XX']);
+
+/**
+ * True when a write failed because the database cannot take writes now (down,
+ * disk full, locked), not because of what was written: then retrying the
+ * same rows in smaller pieces cannot help.
+ */
+export function isUnavailable(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string') return true;
+  if (code.startsWith('SQLITE_')) return SQLITE_UNAVAILABLE.test(code);
+  // A SQLSTATE is five characters; anything else (ECONNREFUSED, ETIMEDOUT) is the network.
+  return !/^[0-9A-Z]{5}$/.test(code) || PG_UNAVAILABLE_CLASSES.has(code.slice(0, 2));
+}
+
+/** Whether a text column can hold `value` at all: PostgreSQL refuses NUL in text (and in a query comparing with it). */
+export function storableText(db: Db, value: string | undefined): boolean {
+  return db.dialect !== 'postgres' || value === undefined || !value.includes('\u0000');
+}
+
 /** `column` holds `needle` as a substring: a plain search, with no LIKE wildcards to escape. */
 export function containsText(db: Db, column: string, needle: string): RawBuilder<boolean> {
   return db.dialect === 'sqlite'

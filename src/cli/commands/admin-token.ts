@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { newAdminToken, writeAdminTokenHash } from '../../config/index.js';
 import { dataDirOf, type GlobalOptions } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 
 export function adminTokenCommand(program: Command, globals: () => GlobalOptions): void {
   const adminToken = program.command('admin-token').description('the break-glass admin token');
@@ -16,9 +16,7 @@ export function adminTokenCommand(program: Command, globals: () => GlobalOptions
       const token = newAdminToken();
       writeAdminTokenHash(dataDir, token);
       if (globals().json) return printJson({ adminToken: token, dataDir });
-      process.stdout.write(
-        `New admin token (shown once; only its hash is kept, in ${dataDir}/admin-token.sha256):\n  ${token}\n` +
-          'Servers started with LATCHKEY_ADMIN_TOKEN keep using that variable instead.\n',
-      );
+      say`New admin token (shown once; only its hash is kept, in ${dataDir}/admin-token.sha256):\n  ${token}\n`;
+      say`Servers started with LATCHKEY_ADMIN_TOKEN keep using that variable instead.\n`;
     });
 }

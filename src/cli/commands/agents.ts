@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { adminClient, UsageError, type GlobalOptions } from '../context.js';
-import { printFields, printJson, printTable } from '../output.js';
+import { printFields, printJson, printTable, printText, say } from '../output.js';
 
 interface AgentView {
   id: string;
@@ -67,7 +67,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
         body: { name, ...(o.env === undefined ? {} : { environment: o.env }), policy },
       });
       if (globals().json) return printJson(created);
-      process.stdout.write(`agent ${created.name} (${created.id}) created\n\nAPI key (shown once):\n  ${created.apiKey}\n`);
+      say`agent ${created.name} (${created.id}) created\n\nAPI key (shown once):\n  ${created.apiKey}\n`;
     });
 
   agents
@@ -96,7 +96,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
         ['lease', leaseSummary(a.policy.lease)],
         ['created at', a.createdAt],
       ]);
-      process.stdout.write(`policy\n${JSON.stringify(a.policy.rules, null, 2)}\n`);
+      printText(`policy\n${JSON.stringify(a.policy.rules, null, 2)}`);
     });
 
   agents
@@ -105,7 +105,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .action(async (name: string) => {
       const result = await adminClient(globals()).http.json('DELETE', `/v1/agents/${encodeURIComponent(name)}`);
       if (globals().json) return printJson(result);
-      process.stdout.write(`agent ${name} removed\n`);
+      say`agent ${name} removed\n`;
     });
 
   agents
@@ -121,6 +121,6 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
         for (const old of before.keys ?? []) await client.http.json('DELETE', `${path}/keys/${encodeURIComponent(old.id)}`);
       }
       if (globals().json) return printJson(key);
-      process.stdout.write(`new key ${key.id} for ${name}${o.keepOld ? '' : '; old keys deleted'}\n\nAPI key (shown once):\n  ${key.apiKey}\n`);
+      say`new key ${key.id} for ${name}${o.keepOld ? '' : '; old keys deleted'}\n\nAPI key (shown once):\n  ${key.apiKey}\n`;
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../duration.js';
 import { adminClient, CliFailure, UsageError, type GlobalOptions } from '../context.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printJsonLine, printRow, printTable, say } from '../output.js';
 
 interface AuditEventView {
   id: string;
@@ -45,7 +45,8 @@ export function auditCommand(program: Command, globals: () => GlobalOptions): vo
       if (!o.follow) return printTable(HEADERS, rows(events));
       const seen = new Set(events.map((e) => e.id));
       let since = events[0]?.at ?? new Date().toISOString();
-      for (const e of [...events].reverse()) process.stdout.write(`${globals().json ? JSON.stringify(e) : rows([e])[0]?.join('  ')}\n`);
+      const show = (e: AuditEventView): void => (globals().json ? printJsonLine(e) : printRow(rows([e])[0] ?? []));
+      for (const e of [...events].reverse()) show(e);
       for (;;) {
         await new Promise((r) => setTimeout(r, 1000));
         const fresh = (await client.http.json<AuditEventView[]>('GET', '/v1/audit', { query: { ...query, since } })).reverse();
@@ -53,7 +54,7 @@ export function auditCommand(program: Command, globals: () => GlobalOptions): vo
           if (seen.has(e.id)) continue;
           seen.add(e.id);
           since = e.at;
-          process.stdout.write(`${globals().json ? JSON.stringify(e) : rows([e])[0]?.join('  ')}\n`);
+          show(e);
         }
       }
     });
@@ -72,7 +73,7 @@ export function auditCommand(program: Command, globals: () => GlobalOptions): vo
         body: { before },
       });
       if (globals().json) return printJson(result);
-      process.stdout.write(`pruned ${result.events} event(s) from ${result.chains} chain(s), older than ${result.before}\n`);
+      say`pruned ${result.events} event(s) from ${result.chains} chain(s), older than ${result.before}\n`;
     });
 
   audit
@@ -82,7 +83,7 @@ export function auditCommand(program: Command, globals: () => GlobalOptions): vo
       const result = await adminClient(globals()).http.json<VerifyView>('GET', '/v1/audit/verify');
       if (globals().json) printJson(result);
       if (result.ok) {
-        if (!globals().json) process.stdout.write(`audit log intact: ${result.events} event(s) verified\n`);
+        if (!globals().json) say`audit log intact: ${result.events} event(s) verified\n`;
         return;
       }
       const b = result.broken;

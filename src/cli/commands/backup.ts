@@ -2,7 +2,7 @@ import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliFailure, dataDirOf, type GlobalOptions } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 
 interface BackupOptions {
   out: string;
@@ -33,10 +33,8 @@ export function backupCommand(program: Command, globals: () => GlobalOptions): v
       await snapshot(source, out);
       const bytes = statSync(out).size;
       if (globals().json) return printJson({ out, bytes });
-      process.stdout.write(
-        `backup written to ${out} (${bytes} bytes, mode 600)\n` +
-          'It holds sealed secrets only; the master key is not in it. Keep the key (master.key or LATCHKEY_MASTER_KEY) in a separate place: the backup cannot be opened without it.\n',
-      );
+      say`backup written to ${out} (${bytes} bytes, mode 600)\n`;
+      say`It holds sealed secrets only; the master key is not in it. Keep the key (master.key or LATCHKEY_MASTER_KEY) in a separate place: the backup cannot be opened without it.\n`;
     });
 }
 

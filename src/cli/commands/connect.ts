@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import type { ConnectionView, LatchkeyAdmin } from '../../sdk/index.js';
 import { CliFailure, adminClient, type GlobalOptions } from '../context.js';
-import { printJson } from '../output.js';
+import { escaped, printJson, say } from '../output.js';
 
 interface ConnectOptions {
   name?: string;
@@ -89,7 +89,8 @@ export function connectCommand(program: Command, globals: () => GlobalOptions): 
       const client = adminClient(globals());
       const json = globals().json === true;
       // With --json, stdout carries only the final connection JSON; prompts go to stderr.
-      const say = (text: string): boolean => (json ? process.stderr : process.stdout).write(text);
+      const prompt = (strings: TemplateStringsArray, ...values: unknown[]): boolean =>
+        (json ? process.stderr : process.stdout).write(escaped(strings, ...values));
       const body = {
         ...(o.name === undefined ? {} : { name: o.name }),
         ...(o.subject === undefined ? {} : { subject: o.subject }),
@@ -100,8 +101,8 @@ export function connectCommand(program: Command, globals: () => GlobalOptions): 
       let deadline: Date;
       if (o.device) {
         const started = await client.connect.device(provider, body);
-        say(`To connect ${provider}, open ${started.verificationUri}\nand enter the code:  ${started.userCode}\n`);
-        if (started.verificationUriComplete !== null) say(`(or open ${started.verificationUriComplete})\n`);
+        prompt`To connect ${provider}, open ${started.verificationUri}\nand enter the code:  ${started.userCode}\n`;
+        if (started.verificationUriComplete !== null) prompt`(or open ${started.verificationUriComplete})\n`;
         if (o.browser !== false && started.verificationUriComplete !== null) openBrowser(started.verificationUriComplete);
         ({ connectionId } = started);
         deadline = new Date(started.expiresAt);
@@ -110,16 +111,14 @@ export function connectCommand(program: Command, globals: () => GlobalOptions): 
           ...body,
           ...(o.returnTo === undefined ? {} : { returnTo: o.returnTo }),
         });
-        say(`Open this URL to connect ${provider}:\n\n  ${started.authorizationUrl}\n\n`);
-        if (o.browser !== false && openBrowser(started.authorizationUrl)) say('(opened in your browser)\n');
+        prompt`Open this URL to connect ${provider}:\n\n  ${started.authorizationUrl}\n\n`;
+        if (o.browser !== false && openBrowser(started.authorizationUrl)) prompt`(opened in your browser)\n`;
         ({ connectionId } = started);
         deadline = new Date(started.expiresAt);
       }
       const connection = await waitForConnection(client, connectionId, deadline, 'waiting for consent…');
       if (json) return printJson(connection);
       const expiry = connection.expiresAt === null ? 'does not expire' : `expires ${connection.expiresAt}`;
-      process.stdout.write(
-        `connection ${connection.name} is active (scopes: ${connection.scopes.join(' ') || '-'}; token ${expiry})\n`,
-      );
+      say`connection ${connection.name} is active (scopes: ${connection.scopes.join(' ') || '-'}; token ${expiry})\n`;
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ConnectionView } from '../../sdk/index.js';
 import { adminClient, type GlobalOptions } from '../context.js';
-import { printFields, printJson, printTable } from '../output.js';
+import { printFields, printJson, printTable, say } from '../output.js';
 
 export function showConnection(c: ConnectionView): void {
   printFields([
@@ -72,7 +72,7 @@ export function connectionsCommand(program: Command, globals: () => GlobalOption
     .action(async (name: string) => {
       const c = await adminClient(globals()).connections.refresh(name);
       if (globals().json) printJson(c);
-      else process.stdout.write(`connection ${c.name} refreshed; token expires ${c.expiresAt ?? 'never'}\n`);
+      else say`connection ${c.name} refreshed; token expires ${c.expiresAt ?? 'never'}\n`;
     });
 
   connections
@@ -89,7 +89,7 @@ export function connectionsCommand(program: Command, globals: () => GlobalOption
             ? 'deleted (not revoked at the provider)'
             : `deleted; revocation at the provider failed (${result.revocation.lastError ?? 'no answer'}), ` +
               `retrying as ${result.revocation.id} (see latchkey revocations)`;
-        process.stdout.write(`connection ${name} ${where}\n`);
+        say`connection ${name} ${where}\n`;
       }
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError, type GlobalOptions } from '../context.js';
+import { printText, sayError } from '../output.js';
 import { agentClient } from './agent-client.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -23,7 +24,7 @@ function print(text: string): void {
   } catch {
     // not JSON: print as it came
   }
-  process.stdout.write(shown.endsWith('\n') ? shown : `${shown}\n`);
+  printText(shown);
 }
 
 export function invokeCommand(program: Command, globals: () => GlobalOptions): void {
@@ -60,7 +61,7 @@ export function invokeCommand(program: Command, globals: () => GlobalOptions): v
           } catch {
             // not JSON
           }
-          process.stderr.write(`latchkey: ${message}\n`);
+          sayError`latchkey: ${message}\n`;
         } else {
           process.stderr.write(`latchkey: the API answered ${response.status}\n`);
           print(text);

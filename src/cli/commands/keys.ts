@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { adminClient, type GlobalOptions } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 
 export function keysCommand(program: Command, globals: () => GlobalOptions): void {
   const keys = program.command('keys').description('manage the encryption keys');
@@ -11,8 +11,6 @@ export function keysCommand(program: Command, globals: () => GlobalOptions): voi
       if (process.stderr.isTTY) process.stderr.write('rotating keys…\n');
       const result = await adminClient(globals()).keys.rotate();
       if (globals().json) return printJson(result);
-      process.stdout.write(
-        `new key ${result.newKeyId}; ${result.resealed} secret(s) re-sealed; retired: ${result.retiredKeyIds.join(', ') || 'none'}\n`,
-      );
+      say`new key ${result.newKeyId}; ${result.resealed} secret(s) re-sealed; retired: ${result.retiredKeyIds.join(', ') || 'none'}\n`;
     });
 }

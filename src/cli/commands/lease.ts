@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { type GlobalOptions } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say, sayError } from '../output.js';
 import { agentClient } from './agent-client.js';
 
 export function leaseCommand(program: Command, globals: () => GlobalOptions): void {
@@ -12,7 +12,7 @@ export function leaseCommand(program: Command, globals: () => GlobalOptions): vo
       const lease = await agentClient(globals()).lease(connection, o.ttl === undefined ? {} : { ttl: o.ttl });
       if (globals().json) return printJson(lease);
       // The token alone on stdout, so `$(latchkey lease github)` works; the rest on stderr.
-      process.stderr.write(`lease ${lease.leaseId} until ${lease.expiresAt} (token expires ${lease.tokenExpiresAt ?? 'never'})\n`);
-      process.stdout.write(`${lease.accessToken}\n`);
+      sayError`lease ${lease.leaseId} until ${lease.expiresAt} (token expires ${lease.tokenExpiresAt ?? 'never'})\n`;
+      say`${lease.accessToken}\n`;
     });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import * as oidc from 'openid-client';
 import { findPreset } from '../../providers/index.js';
 import { UsageError, type GlobalOptions } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 
 interface SetupOptions {
   provider: string;
@@ -68,13 +68,8 @@ export function oauthCommand(program: Command, globals: () => GlobalOptions): vo
       if (globals().json) {
         return printJson({ authorizationUrl: url.href, state, codeVerifier, codeChallenge, redirectUri: o.redirectUri });
       }
-      process.stdout.write(
-        `Open this URL and give consent:\n\n  ${url.href}\n\n` +
-          `state          ${state}\n` +
-          `code verifier  ${codeVerifier}\n\n` +
-          'The provider redirects to the redirect URI with ?code=...&state=...; check the state, then exchange the code at\n' +
-          'the token endpoint with grant_type=authorization_code, the code, the same redirect_uri and\n' +
-          `code_verifier=${codeVerifier}\n`,
-      );
+      say`Open this URL and give consent:\n\n  ${url.href}\n\nstate          ${state}\ncode verifier  ${codeVerifier}\n\n`;
+      say`The provider redirects to the redirect URI with ?code=...&state=...; check the state, then exchange the code at\n`;
+      say`the token endpoint with grant_type=authorization_code, the code, the same redirect_uri and\ncode_verifier=${codeVerifier}\n`;
     });
 }

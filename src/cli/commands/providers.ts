@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ProviderCreate, ProviderView } from '../../sdk/index.js';
 import { adminClient, UsageError, type GlobalOptions } from '../context.js';
-import { printFields, printJson, printTable } from '../output.js';
+import { printFields, printJson, printTable, say } from '../output.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(/[\s,]+/).filter(Boolean)];
@@ -92,7 +92,7 @@ export function providersCommand(program: Command, globals: () => GlobalOptions)
       if (o.authMethod !== undefined) body.tokenEndpointAuthMethod = o.authMethod;
       const created = await adminClient(globals()).providers.create(body);
       if (globals().json) printJson(created);
-      else process.stdout.write(`provider ${created.name} registered\n`);
+      else say`provider ${created.name} registered\n`;
     });
 
   providers
@@ -135,7 +135,7 @@ export function providersCommand(program: Command, globals: () => GlobalOptions)
     .action(async (name: string, o: { force?: boolean }) => {
       const result = await adminClient(globals()).providers.remove(name, { force: o.force === true });
       if (globals().json) printJson(result);
-      else process.stdout.write(`provider ${name} removed\n`);
+      else say`provider ${name} removed\n`;
     });
 }
 

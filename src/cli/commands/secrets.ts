@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { LatchkeyApiError, type ConnectionImport, type ProviderCreate } from '../../sdk/index.js';
 import { adminClient, UsageError, type GlobalOptions } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 
 /** The aivault-style secret value: an OAuth client plus the tokens obtained with it. */
 interface SecretValue {
@@ -113,6 +113,6 @@ export function secretsCommand(program: Command, globals: () => GlobalOptions): 
       if (value.clientSecret !== undefined) body.clientSecret = value.clientSecret;
       const connection = await client.connections.import(body);
       if (globals().json) printJson(connection);
-      else process.stdout.write(`connection ${connection.name} (${connection.provider}) imported\n`);
+      else say`connection ${connection.name} (${connection.provider}) imported\n`;
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { adminClient, type GlobalOptions } from '../context.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printTable, say } from '../output.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -17,10 +17,7 @@ export function webhooksCommand(program: Command, globals: () => GlobalOptions):
     .action(async (url: string, options: { event: string[] }) => {
       const created = await adminClient(globals()).webhooks.create({ url, events: options.event.length > 0 ? options.event : ['*'] });
       if (globals().json) return printJson(created);
-      process.stdout.write(
-        `webhook ${created.id} for ${created.events.join(', ')}\n` +
-          `signing secret (shown once; verify Latchkey-Signature with it):\n  ${created.secret}\n`,
-      );
+      say`webhook ${created.id} for ${created.events.join(', ')}\nsigning secret (shown once; verify Latchkey-Signature with it):\n  ${created.secret}\n`;
     });
 
   webhooks
@@ -51,6 +48,6 @@ export function webhooksCommand(program: Command, globals: () => GlobalOptions):
     .action(async (id: string) => {
       const result = await adminClient(globals()).webhooks.remove(id);
       if (globals().json) return printJson(result);
-      process.stdout.write(`webhook ${id} deleted\n`);
+      say`webhook ${id} deleted\n`;
     });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../agents/index.js';
 import { CAPABILITY_NAME_PATTERN, CONNECTION_NAME_PATTERN } from '../../api/index.js';
 import { grantedCapabilities, mayUseConnection } from '../../agents/index.js';
+import { lineMap, lineString, nameString, pathString } from '../../api/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
 import { Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
@@ -10,12 +11,10 @@ import { noStore } from '../no-store.js';
 
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
 
-const str = { type: 'string', minLength: 1, maxLength: 4096 } as const;
-const stringMap = { type: 'object', additionalProperties: { type: 'string', maxLength: 8192 }, maxProperties: 100 } as const;
 const invokeBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { method: str, path: str, query: stringMap, headers: stringMap, body: {} },
+  properties: { method: { ...lineString, maxLength: 16 }, path: pathString, query: lineMap, headers: lineMap, body: {} },
 } as const;
 /** Names by the shared rules, so a "..", "." or "a/b" segment is a 400 before any lookup. */
 const invokeParams = {
@@ -30,7 +29,7 @@ const leaseBody = {
   type: 'object',
   additionalProperties: false,
   required: ['connection'],
-  properties: { connection: str, ttl: { anyOf: [{ type: 'integer', minimum: 1 }, str] } },
+  properties: { connection: nameString, ttl: { anyOf: [{ type: 'integer', minimum: 1 }, { ...lineString, maxLength: 32 }] } },
 } as const;
 
 /** The agent a request authenticated as (set by the agent-auth hook). */

@@ -1,14 +1,15 @@
 import type { FastifyInstance } from 'fastify';
+import { lineString, nameString } from '../../api/index.js';
 import type { Agent } from '../../agents/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { noStore } from '../no-store.js';
 
-const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const name = { ...lineString, maxLength: 200 } as const;
 const createAgentBody = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
-  properties: { name, environment: name, policy: { type: 'object' } },
+  properties: { name: nameString, environment: nameString, policy: { type: 'object' } },
 } as const;
 const updateAgentBody = {
   type: 'object',

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import { lineString } from '../../api/index.js';
 import type { AuditQuery } from '../../audit/index.js';
 import type { Latchkey } from '../../latchkey.js';
 
-const str = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const str = { ...lineString, maxLength: 200 } as const;
 const auditQuery = {
   type: 'object',
   additionalProperties: false,

@@ -1,28 +1,29 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { lineString, nameString } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import type { AuthorizationInput, ClientCredentialsInput, ConnectInput } from '../../oauth/index.js';
 
-const str = { type: 'string', minLength: 1, maxLength: 4096 } as const;
-const scopes = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 512 }, maxItems: 200 } as const;
+const str = lineString;
+const scopes = { type: 'array', items: { ...lineString, maxLength: 512 }, maxItems: 200 } as const;
 const providerParams = {
   type: 'object',
   required: ['provider'],
-  properties: { provider: { type: 'string', minLength: 1, maxLength: 200 } },
+  properties: { provider: { ...lineString, maxLength: 200 } },
 } as const;
 const connectBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { name: str, subject: str, environment: str, scopes, returnTo: str },
+  properties: { name: nameString, subject: str, environment: nameString, scopes, returnTo: str },
 } as const;
 const deviceBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { name: str, subject: str, environment: str, scopes },
+  properties: { name: nameString, subject: str, environment: nameString, scopes },
 } as const;
 const clientCredentialsBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { name: str, environment: str, scopes },
+  properties: { name: nameString, environment: nameString, scopes },
 } as const;
 
 type Params = { provider: string };

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { idParams } from '../../api/index.js';
+import { idParams, lineString } from '../../api/index.js';
 import { EVENT_TYPES, type WebhookInput } from '../../events/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { noStore } from '../no-store.js';
@@ -9,7 +9,7 @@ const webhookBody = {
   additionalProperties: false,
   required: ['url', 'events'],
   properties: {
-    url: { type: 'string', minLength: 1, maxLength: 2048 },
+    url: { ...lineString, maxLength: 2048 },
     events: { type: 'array', minItems: 1, maxItems: 20, items: { enum: [...EVENT_TYPES, '*'] } },
     secret: { type: 'string', minLength: 16, maxLength: 256 },
   },
