@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { PRESETS } from '../src/providers/presets.js';
-import { startInProcess, type InProcess } from './helpers/in-process.js';
+import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { getConnection, newBrowser, openLink, pageError, visit } from './helpers/oauth-flows.js';
 
 /** An authorization server stub whose metadata the test writes. */
@@ -277,5 +277,38 @@ describe('consent hardening: token responses are not trusted blindly', () => {
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
     assert.ok(Date.parse((ok.body as { expiresAt: string }).expiresAt) <= Date.now() + 3_601_000);
     assert.equal(((await server.admin('GET', '/v1/connections')).body as unknown[]).length, before.length + 1, 'refused answers left no connection');
+  });
+});
+
+describe('consent hardening: deeply nested JSON', () => {
+  let server: InProcess;
+  before(async () => {
+    server = await startInProcess();
+  });
+  after(async () => server?.close());
+
+  const nested = (depth: number): string => {
+    let value = '1';
+    for (let i = 0; i < depth; i += 1) value = `{"a":${value}}`;
+    return value;
+  };
+  const post = (path: string, body: string) =>
+    fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body });
+
+  test('a 10,000-deep object in quirks, metadata or a policy is a 400, not a stack overflow', async () => {
+    for (const [path, body] of [
+      ['/v1/providers', `{"name":"deep","preset":"github","clientId":"c","quirks":${nested(10_000)}}`],
+      ['/v1/connections/import', `{"name":"deep","provider":"github","accessToken":"t","metadata":${nested(10_000)}}`],
+      ['/v1/agents', `{"name":"deep","policy":${nested(10_000)}}`],
+    ] as const) {
+      const res = await post(path, body);
+      assert.equal(res.status, 400, path);
+      const answer = (await res.json()) as { error: string; message: string };
+      assert.equal(answer.error, 'invalid_request', path);
+      assert.match(answer.message, /deeper than 64 levels/, path);
+    }
+    assert.ok(!server.logs.text().includes('Maximum call stack'), 'no stack overflow was logged');
+    const ordinary = await post('/v1/providers', `{"name":"shallow","preset":"github","clientId":"c","quirks":{"notes":"x"}}`);
+    assert.equal(ordinary.status, 201);
   });
 });

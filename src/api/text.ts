@@ -43,16 +43,24 @@ export function unsafeLine(value: string, max = LINE_MAX): string | undefined {
   return unsafeText(value);
 }
 
-/** The first string (key or value) in decoded JSON that `unsafeText` refuses, with where it is. */
-export function findUnsafeText(value: unknown, at = 'body'): string | undefined {
+/**
+ * How deep a JSON request body may nest. Policies, capabilities and metadata
+ * need a handful of levels, an invoke body a few more; 10,000 levels would
+ * otherwise overflow the stack of whatever walks the value next.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** The first string (key or value) in decoded JSON that `unsafeText` refuses, with where it is, or a nesting too deep. */
+export function findUnsafeText(value: unknown, at = 'body', depth = 0): string | undefined {
   if (typeof value === 'string') {
     const problem = unsafeText(value);
     return problem === undefined ? undefined : `${at} ${problem}`;
   }
   if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_JSON_DEPTH) return `body nests deeper than ${MAX_JSON_DEPTH} levels`;
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) {
-      const problem = findUnsafeText(item, `${at}[${i}]`);
+      const problem = findUnsafeText(item, `${at}[${i}]`, depth + 1);
       if (problem !== undefined) return problem;
     }
     return undefined;
@@ -60,7 +68,7 @@ export function findUnsafeText(value: unknown, at = 'body'): string | undefined 
   for (const [key, item] of Object.entries(value)) {
     const keyProblem = unsafeText(key);
     if (keyProblem !== undefined) return `a field name in ${at} ${keyProblem}`;
-    const problem = findUnsafeText(item, `${at}.${key}`);
+    const problem = findUnsafeText(item, `${at}.${key}`, depth + 1);
     if (problem !== undefined) return problem;
   }
   return undefined;
