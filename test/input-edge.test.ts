@@ -10,6 +10,7 @@ interface Case {
   path: string;
   as: 'admin' | 'agent';
   body?: string | Buffer;
+  error?: string;
 }
 
 const invalidUtf8 = (before: string, after: string): Buffer => Buffer.concat([Buffer.from(before), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(after)]);
@@ -68,12 +69,13 @@ describe('NUL, invalid UTF-8, control characters and over-long strings are a 400
     { name: '%00 in the proxy connection', path: '/v1/proxy/a%00b/x', as: 'agent' },
     { name: '%ff in the proxy connection', path: '/v1/proxy/%ff/x', as: 'agent' },
     { name: '%1b in the proxy connection', path: '/v1/proxy/a%1bb/x', as: 'agent' },
-    { name: '%00 in the proxy query', path: '/v1/proxy/api/x?q=%00', as: 'agent' },
-    { name: '%ff in the proxy path', path: '/v1/proxy/api/x%ff', as: 'agent' },
+    // Past the connection segment, a proxy URL is the upstream target: its refusals are target_not_allowed.
+    { name: '%00 in the proxy query', path: '/v1/proxy/api/x?q=%00', as: 'agent', error: 'target_not_allowed' },
+    { name: '%ff in the proxy path', path: '/v1/proxy/api/x%ff', as: 'agent', error: 'target_not_allowed' },
   ];
 
   for (const c of cases) {
-    test(`${c.method ?? 'GET'} ${c.path.slice(0, 40)}: ${c.name} → 400 invalid_request`, async () => {
+    test(`${c.method ?? 'GET'} ${c.path.slice(0, 40)}: ${c.name} → 400 ${c.error ?? 'invalid_request'}`, async () => {
       const res = await rawRequest(lk.url, {
         method: c.method ?? 'GET',
         path: c.path,
@@ -85,7 +87,7 @@ describe('NUL, invalid UTF-8, control characters and over-long strings are a 400
       });
       assert.equal(res.status, 400, res.body);
       const body = JSON.parse(res.body) as { error: string; message: string };
-      assert.equal(body.error, 'invalid_request');
+      assert.equal(body.error, c.error ?? 'invalid_request');
       assert.ok(body.message.length > 0);
     });
   }

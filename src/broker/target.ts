@@ -1,3 +1,4 @@
+import { unsafeUrl } from '../api/index.js';
 import { TargetNotAllowed } from '../errors.js';
 import { hostKey, isLoopbackHost, normaliseAllowedHost, type Provider } from '../providers/index.js';
 import { checkAgentPath, hasControl } from './path.js';
@@ -144,5 +145,7 @@ export function resolveTarget(base: URL, rawPath: string, rawQuery: string): Tar
     throw new TargetNotAllowed('the path does not stay under the API base URL');
   }
   if (/[\s#]/.test(rawQuery) || hasControl(rawQuery)) throw new TargetNotAllowed('the query string contains a character that is not allowed');
+  const encoding = unsafeUrl(rawQuery);
+  if (encoding !== undefined) throw new TargetNotAllowed(`the query string: ${encoding.replace(/^the URL /, '')}`);
   return { origin: base.origin, host: hostKey(base), path, upstreamPath, query: rawQuery };
 }

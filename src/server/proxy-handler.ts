@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONNECTION_NAME_RULE, isConnectionName, unsafeUrl } from '../api/index.js';
+import { CONNECTION_NAME_RULE, isConnectionName } from '../api/index.js';
 import { InvalidRequest, LatchkeyError, NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
@@ -75,10 +75,8 @@ export function proxyHandler(core: Latchkey, metrics: RequestMetrics) {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
-    // The edge every route shares (input.ts does it for Fastify's): no NUL, escapes that decode to UTF-8;
-    // splitProxyUrl holds the connection segment to the name rule.
-    const urlProblem = unsafeUrl(req.url ?? '');
-    if (urlProblem !== undefined) throw new InvalidRequest(urlProblem);
+    // splitProxyUrl holds the connection segment to the name rule (invalid_request). The rest is the
+    // upstream target, which the broker checks (NUL and non-UTF-8 escapes included) and audits if refused.
     const { connection, rawPath, rawQuery } = splitProxyUrl(req.url ?? PROXY_PREFIX);
     if (connection === '') throw new NotFound(`no route for ${req.method ?? 'GET'} ${pathOf(req.url ?? '')}`);
     const agent = await authenticateAgent(core, req);
