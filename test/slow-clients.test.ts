@@ -72,7 +72,7 @@ describe('slow request bodies time out on every route (LATCHKEY_REQUEST_TIMEOUT=
   });
 
   const upload = (path: string, auth: string, body = '{"a":'): string =>
-    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${auth}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n${body}`;
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${auth}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n${body}`;
 
   test('an admin route: a body that stops arriving is answered 408 after the idle bound', async () => {
     const client = slowClient(port, upload('/v1/providers', ADMIN));
@@ -108,7 +108,7 @@ describe('slow request bodies time out on every route (LATCHKEY_REQUEST_TIMEOUT=
   });
 
   test('headers that never finish are cut off at the total bound', async () => {
-    const client = slowClient(port, `GET /v1/agents HTTP/1.1\r\nHost: x\r\nX-Slow: `, { dripMs: 300 });
+    const client = slowClient(port, `GET /v1/agents HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: `, { dripMs: 300 });
     const [answer, ms] = await Promise.all([client.answer, client.closedAfter]);
     assert.match(answer, /^HTTP\/1\.1 408 /, answer);
     assert.ok(ms < 4500, `closed after ${ms} ms`);
