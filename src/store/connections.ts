@@ -242,19 +242,32 @@ export function connectionStore(db: Db) {
      * PostgreSQL a concurrent update waits for the row lock and re-checks the
      * condition; SQLite has a single writer. Either way exactly one caller sees
      * a changed row. Returns the generation it got, or undefined.
+     *
+     * With `unauthorizedCooldownSince` (a refresh an upstream 401 asks for), it is
+     * taken only if no 401 started a refresh since then, and stamps the cooldown
+     * in the same statement, so the cooldown holds across replicas.
      */
-    async claimRefresh(id: string, owner: string, now: string, until: string): Promise<ClaimFence | undefined> {
-      const row = await k
+    async claimRefresh(
+      id: string,
+      owner: string,
+      now: string,
+      until: string,
+      unauthorizedCooldownSince?: string,
+    ): Promise<ClaimFence | undefined> {
+      let q = k
         .updateTable('connections')
         .set((eb) => ({
           refreshClaimOwner: owner,
           refreshClaimUntil: until,
           refreshClaimGeneration: eb('refreshClaimGeneration', '+', 1),
+          ...(unauthorizedCooldownSince === undefined ? {} : { unauthorizedRefreshAt: now }),
         }))
         .where('id', '=', id)
-        .where((eb) => eb.or([eb('refreshClaimUntil', 'is', null), eb('refreshClaimUntil', '<=', now)]))
-        .returning('refreshClaimGeneration')
-        .executeTakeFirst();
+        .where((eb) => eb.or([eb('refreshClaimUntil', 'is', null), eb('refreshClaimUntil', '<=', now)]));
+      if (unauthorizedCooldownSince !== undefined) {
+        q = q.where((eb) => eb.or([eb('unauthorizedRefreshAt', 'is', null), eb('unauthorizedRefreshAt', '<=', unauthorizedCooldownSince)]));
+      }
+      const row = await q.returning('refreshClaimGeneration').executeTakeFirst();
       return row === undefined ? undefined : { owner, generation: Number(row.refreshClaimGeneration) };
     },
     /** The holder's heartbeat: extends the lease only while owner and generation are still its own. */
@@ -267,27 +280,6 @@ export function connectionStore(db: Db) {
         .where('refreshClaimGeneration', '=', fence.generation)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
-    },
-    /**
-     * The refresh claim for a refresh an upstream 401 asks for: taken only if
-     * no 401 started a refresh since `cooldownSince`, and stamps the cooldown in
-     * the same statement, so it holds across replicas.
-     */
-    async claimRefreshAfterUnauthorized(id: string, owner: string, now: string, until: string, cooldownSince: string): Promise<ClaimFence | undefined> {
-      const row = await k
-        .updateTable('connections')
-        .set((eb) => ({
-          refreshClaimOwner: owner,
-          refreshClaimUntil: until,
-          refreshClaimGeneration: eb('refreshClaimGeneration', '+', 1),
-          unauthorizedRefreshAt: now,
-        }))
-        .where('id', '=', id)
-        .where((eb) => eb.or([eb('refreshClaimUntil', 'is', null), eb('refreshClaimUntil', '<=', now)]))
-        .where((eb) => eb.or([eb('unauthorizedRefreshAt', 'is', null), eb('unauthorizedRefreshAt', '<=', cooldownSince)]))
-        .returning('refreshClaimGeneration')
-        .executeTakeFirst();
-      return row === undefined ? undefined : { owner, generation: Number(row.refreshClaimGeneration) };
     },
     /** Lets go of the claim and the intent: the provider refused the client, so the refresh token was not used. */
     async releaseClaimUnused(id: string, owner: string): Promise<void> {

@@ -27,7 +27,7 @@ export async function claimAfterUnauthorized(
 ): Promise<ClaimFence | undefined> {
   const cooldownSince = new Date(now.getTime() - ctx.settings.unauthorizedCooldownSeconds * 1000).toISOString();
   const at = now.toISOString();
-  const fence = await ctx.store.connections.claimRefreshAfterUnauthorized(row.id, owner, at, until, cooldownSince);
+  const fence = await ctx.store.connections.claimRefresh(row.id, owner, at, until, cooldownSince);
   if (fence !== undefined) return fence;
   const current = await ctx.store.connections.findById(row.id);
   if (current !== undefined && current.refreshClaimUntil !== null && current.refreshClaimUntil > at) return undefined;
