@@ -148,8 +148,9 @@ export async function pollDeviceAuthorization(deps: OAuthDeps, row: DeviceAuthor
       }
     }
     const granted = grantedTokens(response, row.scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);
-    const saved = await saveGrant(deps, connection, granted, 'device_code');
+    // The code is spent at the provider: forget it before the connection shows active, so no poller sends it again.
     await deps.store.deviceAuthorizations.remove(row.id);
+    const saved = await saveGrant(deps, connection, granted, 'device_code');
     deps.logger.info({ connection: saved.name, scopes: saved.scopes }, 'connection authorized');
     return 'active';
   } catch (err) {
