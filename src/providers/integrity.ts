@@ -20,7 +20,7 @@ export class ProviderIntegrityFailed extends LatchkeyError {
     super(
       'internal_error',
       `${what} "${provider}" failed its integrity check: its configuration was changed outside Latchkey; ` +
-        'restore it from a backup, or delete it (latchkey providers delete --force) and add it again',
+        'restore it from a backup, or remove it (latchkey providers remove NAME --force) and add it again',
     );
     this.provider = provider;
   }
