@@ -96,7 +96,7 @@ function decodeRow(row: ProviderRow): Provider {
 }
 
 /** The row for a provider, without its MAC (the registry adds it). */
-export function rowOf(p: Provider): ProviderRow {
+function rowOf(p: Provider): ProviderRow {
   if (p.providerClientId !== undefined) throw new Error('a provider seen through another client is not the provider row');
   const { sealedClientSecret, providerClientId: _client, ...rest } = p;
   return {
