@@ -75,12 +75,13 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     const hasKeys = await store.keys.hasKeys();
     const masterKey = loadMasterKey({ fromEnv: config.masterKey, dataDir: config.dataDir, databaseHasKeys: hasKeys });
     let keyring: Keyring;
+    let applied: string[];
     const now = (): Date => clock.now();
     if (hasKeys) {
       keyring = await Keyring.load(masterKey, store.keys, now);
-      await migrate(store.db);
+      applied = await migrate(store.db);
     } else {
-      await migrate(store.db);
+      applied = await migrate(store.db);
       keyring = await Keyring.load(masterKey, store.keys, now);
     }
     const adminCredential = resolveAdminToken(config);
@@ -97,7 +98,28 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
       ...(options.onDial === undefined ? {} : { onDial: options.onDial }),
     });
-    const providers = providerRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback, fetch: outbound.fetch });
+    const integrityReported = new Set<string>();
+    const providers = providerRegistry({
+      store,
+      keyring,
+      clock,
+      allowHttpLoopback: config.allowHttpLoopback,
+      fetch: outbound.fetch,
+      onIntegrityFailure: async (failure) => {
+        logger.error(failure, 'a provider failed its integrity check: its configuration was changed outside Latchkey; it is not used');
+        // Audited once per row and process; `audit` is built below, before any request can read a provider.
+        if (integrityReported.has(failure.id)) return;
+        integrityReported.add(failure.id);
+        await audit
+          .record({ actor: SYSTEM_ACTOR, action: 'provider.integrity_failed', outcome: 'failure', detail: failure })
+          .catch((err: unknown) => logger.error({ err }, 'could not audit a failed provider integrity check'));
+      },
+    });
+    // Trust on upgrade: the start that added the integrity column MACs the rows already there (SQL cannot).
+    if (applied.includes('0014_provider_integrity')) {
+      const sealed = await providers.sealUpgradedRows();
+      if (sealed > 0) logger.info({ rows: sealed }, 'provider rows from before 0014 now carry an integrity MAC');
+    }
     const connections = connectionRegistry({ store, clock, providers });
     const webhooks = webhookRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
     const delivery = new WebhookDelivery({ store, webhooks, clock, logger, fetch: outbound.fetch }, { intervalSeconds: config.webhookIntervalSeconds });

@@ -99,3 +99,21 @@ test('a keyring sharing a store with another sees its rotation before it seals a
   assert.equal(two.keyIdOf(await two.seal('y', ctx)), next, 'the other keyring took the new key');
   assert.equal((await one.open(await two.seal('z', ctx), ctx)).toString(), 'z');
 });
+
+test('purpose keys: HKDF of the master key, one per purpose, the same in every process, unchanged by rotation', async () => {
+  const master = randomBytes(32);
+  const store = memoryKeyStore();
+  const one = await Keyring.load(master, store);
+  const two = await Keyring.load(master, memoryKeyStore());
+  const other = await Keyring.load(randomBytes(32), memoryKeyStore());
+  const purpose = 'latchkey provider integrity v1';
+  assert.equal(one.deriveKey(purpose).length, 32);
+  assert.deepEqual(one.deriveKey(purpose), two.deriveKey(purpose), 'the same master key gives the same key (replicas agree)');
+  assert.notDeepEqual(one.deriveKey(purpose), one.deriveKey('latchkey audit chain v1'), 'purposes are separated');
+  assert.notDeepEqual(one.deriveKey(purpose), other.deriveKey(purpose), 'another master key gives another key');
+  assert.notDeepEqual(one.deriveKey(purpose), master, 'never the master key itself');
+  const before = one.mac(purpose, 'data');
+  await one.addKey();
+  assert.deepEqual(one.mac(purpose, 'data'), before, 'data-key rotation leaves purpose keys alone');
+  assert.notDeepEqual(one.mac(purpose, 'data'), one.mac(purpose, 'datb'));
+});

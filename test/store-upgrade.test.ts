@@ -74,7 +74,7 @@ for (const backend of BACKENDS) {
 
     test('connections from before 0010 use their provider\'s default client; a provider can gain others', async () => {
       assert.equal((await store.connections.findById('conn_old'))?.providerClientId, null);
-      const client = { providerId: 'prv_old', clientId: 'tenant-app', clientSecret: null, tokenEndpointAuthMethod: 'none', createdAt: NOW };
+      const client = { providerId: 'prv_old', clientId: 'tenant-app', clientSecret: null, tokenEndpointAuthMethod: 'none', createdAt: NOW, integrity: null };
       await store.providerClients.insert({ id: 'pcl_upgrade1', ...client });
       await assert.rejects(store.providerClients.insert({ id: 'pcl_upgrade2', ...client }), isUniqueViolation);
       assert.deepEqual([...(await store.connections.countByProviderClient('prv_old'))], [[null, 1]]);

@@ -34,6 +34,7 @@ function providerRow(id: string, name: string): ProviderRow {
     issParameterSupported: true,
     createdAt: NOW,
     updatedAt: NOW,
+    integrity: 'v1:stored-as-is',
   };
 }
 

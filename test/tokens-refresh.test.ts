@@ -129,12 +129,8 @@ for (const backend of BACKENDS) {
       const issued = await fixtureTokens(as);
       secrets.push(issued.accessToken, issued.refreshToken);
       await importConnection(server.admin, { name: 'doomed', accessToken: issued.accessToken, refreshToken: issued.refreshToken });
-      const provider = await server.core.providers.get('fixture');
       // Point revocation at a closed port: the provider cannot be reached.
-      await server.core.store.providers.replace({
-        ...(await server.core.store.providers.findById(provider.id))!,
-        revocationEndpoint: 'http://127.0.0.1:9/revoke',
-      });
+      await server.core.providers.update('fixture', { revocationEndpoint: 'http://127.0.0.1:9/revoke' });
       const res = await server.admin('DELETE', '/v1/connections/doomed');
       assert.equal(res.status, 200);
       const body = res.body as { deleted: boolean; revokedAtProvider: boolean; revocation: { status: string; lastError: string } };

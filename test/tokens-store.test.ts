@@ -70,6 +70,7 @@ for (const backend of BACKENDS) {
         issParameterSupported: false,
         createdAt: at(0),
         updatedAt: at(0),
+        integrity: null,
       });
       await store.connections.insert(connectionRow('conn_a', at(30)));
       await store.connections.insert(connectionRow('conn_b', at(3600)));

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { open, seal, envelopeKeyId, OpenError, type DataKey, type SealContext } from './seal.js';
 
@@ -64,6 +64,7 @@ export class Keyring {
   readonly #master: DataKey;
   readonly #store: KeyringStore;
   readonly #keys = new Map<string, DataKey>();
+  readonly #derived = new Map<string, Buffer>();
   #activeId: string | undefined;
   #sealsLeftInBlock = 0;
   #reserving: Promise<void> | undefined;
@@ -133,6 +134,27 @@ export class Keyring {
       this.#checking = undefined;
     });
     await this.#checking;
+  }
+
+  /**
+   * A 256-bit key for one purpose (HKDF-SHA256 of the master key, the purpose
+   * as info), e.g. 'latchkey provider integrity v1'. Keys for different
+   * purposes are independent; none can open what the data keys seal. Only
+   * someone holding the master key can compute one, which is the point: a
+   * database-only writer cannot forge what it protects.
+   */
+  deriveKey(purpose: string): Buffer {
+    let key = this.#derived.get(purpose);
+    if (key === undefined) {
+      key = Buffer.from(hkdfSync('sha256', this.#master.key, Buffer.alloc(0), Buffer.from(purpose, 'utf8'), 32));
+      this.#derived.set(purpose, key);
+    }
+    return key;
+  }
+
+  /** HMAC-SHA256 of `data` under the key derived for `purpose`. */
+  mac(purpose: string, data: string | Buffer): Buffer {
+    return createHmac('sha256', this.deriveKey(purpose)).update(data).digest();
   }
 
   get activeKeyId(): string {

@@ -4,6 +4,7 @@ import type { Keyring } from '../crypto/index.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { isUniqueViolation, type ProviderClientRow, type Store } from '../store/index.js';
+import type { IntegrityChecker } from './integrity.js';
 import type { Provider } from './registry.js';
 import type { TokenEndpointAuthMethod } from './types.js';
 
@@ -75,8 +76,18 @@ function checkClientId(clientId: string): string {
   return clientId;
 }
 
-export function providerClients(deps: { store: Store; keyring: Keyring; clock: Clock }) {
-  const { store, keyring, clock } = deps;
+export function providerClients(deps: { store: Store; keyring: Keyring; clock: Clock; integrity: IntegrityChecker }) {
+  const { store, keyring, clock, integrity } = deps;
+
+  /** A client row read for use: its MAC must fit (see integrity.ts). */
+  async function verified(row: ProviderClientRow, provider: Provider): Promise<ProviderClientRow> {
+    await integrity.verifyClient(row, provider.name);
+    return row;
+  }
+
+  function sealed(row: ProviderClientRow): ProviderClientRow {
+    return { ...row, integrity: integrity.clientMac(row) };
+  }
 
   /** The provider seen through the client a connection's grant was minted with. */
   async function withClient(provider: Provider, providerClientId: string | null): Promise<Provider> {
@@ -85,7 +96,7 @@ export function providerClients(deps: { store: Store; keyring: Keyring; clock: C
     if (row === undefined || row.providerId !== provider.id) {
       throw new NotFound(`client ${providerClientId} of provider "${provider.name}" does not exist`);
     }
-    return throughClient(provider, row);
+    return throughClient(provider, await verified(row, provider));
   }
 
   async function list(provider: Provider): Promise<PublicProviderClient[]> {
@@ -112,7 +123,7 @@ export function providerClients(deps: { store: Store; keyring: Keyring; clock: C
         createdAt: provider.createdAt,
       });
     }
-    for (const row of await store.providerClients.listByProvider(provider.id)) out.push(view(row));
+    for (const row of await store.providerClients.listByProvider(provider.id)) out.push(view(await verified(row, provider)));
     return out;
   }
 
@@ -122,6 +133,7 @@ export function providerClients(deps: { store: Store; keyring: Keyring; clock: C
     if (row === undefined || row.providerId !== provider.id) {
       throw new NotFound(`provider "${provider.name}" has no client ${id} (see GET /v1/providers/${provider.name}/clients)`);
     }
+    await verified(row, provider);
     const write: Partial<Pick<ProviderClientRow, 'clientSecret' | 'tokenEndpointAuthMethod'>> = {};
     if (input.clientSecret === null) write.clientSecret = null;
     else if (input.clientSecret !== undefined) write.clientSecret = await keyring.seal(input.clientSecret, clientSecretContext(id));
@@ -130,7 +142,12 @@ export function providerClients(deps: { store: Store; keyring: Keyring; clock: C
     else if (input.clientSecret !== undefined) {
       write.tokenEndpointAuthMethod = secretMethod(row.tokenEndpointAuthMethod as TokenEndpointAuthMethod);
     }
-    if (Object.keys(write).length > 0) await store.providerClients.update(id, write);
+    if (Object.keys(write).length > 0) {
+      const { integrity: mac } = sealed({ ...row, ...write });
+      if (!(await store.providerClients.update(row, { ...write, integrity: mac as string }))) {
+        throw new Conflict(`client ${id} of provider "${provider.name}" changed meanwhile; try again`);
+      }
+    }
     return (await list(provider)).find((c) => c.id === id) as PublicProviderClient;
   }
 
@@ -170,10 +187,23 @@ export function providerClients(deps: { store: Store; keyring: Keyring; clock: C
     if (provider.clientId === clientId) {
       const context = secretContext(provider.id);
       if (await matches(provider.sealedClientSecret, context, secret)) return { providerClientId: null, created: false };
-      const updated = await store.providers.replaceClientSecretIfUnused(provider.id, provider.sealedClientSecret, {
+      // The new MAC covers the whole row: read it again (checked), change the client, and write only if nothing else changed.
+      const current = await store.providers.findById(provider.id);
+      if (current === undefined) throw new NotFound(`provider "${provider.name}" does not exist`);
+      await integrity.verify(current);
+      if (current.clientSecret !== provider.sealedClientSecret) throw inUse(provider, clientId);
+      const next = {
+        ...current,
         clientSecret: await keyring.seal(secret as string, context),
         tokenEndpointAuthMethod: secretMethod(provider.tokenEndpointAuthMethod),
         updatedAt: clock.now().toISOString(),
+      };
+      const { clientSecret, tokenEndpointAuthMethod, updatedAt } = next;
+      const updated = await store.providers.replaceClientSecretIfUnused(provider.id, current.integrity, {
+        clientSecret,
+        tokenEndpointAuthMethod,
+        updatedAt,
+        integrity: integrity.mac(next),
       });
       if (!updated) throw inUse(provider, clientId);
       return { providerClientId: null, created: false };
@@ -181,23 +211,26 @@ export function providerClients(deps: { store: Store; keyring: Keyring; clock: C
     const existing = await store.providerClients.findByClientId(provider.id, clientId);
     if (existing !== undefined) {
       const context = clientSecretContext(existing.id);
+      await verified(existing, provider);
       if (await matches(existing.clientSecret, context, secret)) return { providerClientId: existing.id, created: false };
-      const updated = await store.providerClients.replaceSecretIfUnused(existing, {
+      const write = {
         clientSecret: await keyring.seal(secret as string, context),
         tokenEndpointAuthMethod: secretMethod(existing.tokenEndpointAuthMethod as TokenEndpointAuthMethod),
-      });
+      };
+      const updated = await store.providerClients.replaceSecretIfUnused(existing, { ...write, integrity: sealed({ ...existing, ...write }).integrity });
       if (!updated) throw inUse(provider, clientId);
       return { providerClientId: existing.id, created: false };
     }
     const id = newId('pcl');
-    const row: ProviderClientRow = {
+    const row: ProviderClientRow = sealed({
       id,
       providerId: provider.id,
       clientId,
       clientSecret: secret === undefined ? null : await keyring.seal(secret, clientSecretContext(id)),
       tokenEndpointAuthMethod: secret === undefined ? 'none' : secretMethod(provider.tokenEndpointAuthMethod),
       createdAt: clock.now().toISOString(),
-    };
+      integrity: null,
+    });
     try {
       await store.providerClients.insert(row);
     } catch (err) {

@@ -7,7 +7,9 @@ import { newId } from '../ids.js';
 import { isUniqueViolation, type Json, type ProviderRow, type Store } from '../store/index.js';
 import { providerClients, sealContextOf, secretContext, type ClientChoice, type ClientSecretInput } from './clients.js';
 import { discover, type DiscoveredMetadata } from './discovery.js';
+import { integrityChecker, type IntegrityFailureListener } from './integrity.js';
 import { findPreset } from './presets.js';
+import { checkQuirks } from './quirks.js';
 import type { Capability, ProviderQuirks, TokenEndpointAuthMethod } from './types.js';
 import { checkAllowedHost, checkApiBaseUrl, checkEndpointUrl } from './urls.js';
 
@@ -80,8 +82,8 @@ export function toPublicProvider(p: Provider): PublicProvider {
   return { ...rest, hasClientSecret: sealedClientSecret !== null };
 }
 
-function fromRow(row: ProviderRow): Provider {
-  const { clientSecret, ...rest } = row;
+function decodeRow(row: ProviderRow): Provider {
+  const { clientSecret, integrity: _mac, ...rest } = row;
   return {
     ...rest,
     sealedClientSecret: clientSecret,
@@ -93,7 +95,8 @@ function fromRow(row: ProviderRow): Provider {
   };
 }
 
-function toRow(p: Provider): ProviderRow {
+/** The row for a provider, without its MAC (the registry adds it). */
+function rowOf(p: Provider): ProviderRow {
   if (p.providerClientId !== undefined) throw new Error('a provider seen through another client is not the provider row');
   const { sealedClientSecret, providerClientId: _client, ...rest } = p;
   return {
@@ -101,6 +104,7 @@ function toRow(p: Provider): ProviderRow {
     clientSecret: sealedClientSecret,
     capabilities: p.capabilities as unknown as Json[],
     quirks: p.quirks as Record<string, Json>,
+    integrity: null,
   };
 }
 
@@ -113,12 +117,27 @@ export interface ProviderRegistryDeps {
   fetch: CustomFetch;
   /** Discovery is injectable so unit tests need no network. */
   discover?: typeof discover;
+  /** Hears of a provider row that failed its integrity check (log and audit it). */
+  onIntegrityFailure?: IntegrityFailureListener;
 }
 
 export function providerRegistry(deps: ProviderRegistryDeps) {
   const { store, keyring, clock } = deps;
   const discoverMetadata = deps.discover ?? discover;
-  const clients = providerClients(deps);
+  const integrity = integrityChecker(keyring, deps.onIntegrityFailure);
+  const clients = providerClients({ ...deps, integrity });
+
+  /** Every read of a row into a Provider checks its MAC first: nothing reaches a token endpoint or the proxy unchecked. */
+  async function fromRow(row: ProviderRow): Promise<Provider> {
+    await integrity.verify(row);
+    return decodeRow(row);
+  }
+
+  function toRow(p: Provider): ProviderRow {
+    const row = rowOf(p);
+    row.integrity = integrity.mac(row);
+    return row;
+  }
 
   async function get(name: string): Promise<Provider> {
     const row = await store.providers.findByName(name);
@@ -242,7 +261,10 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
   }
 
   async function remove(name: string, options: { force: boolean }): Promise<{ removedConnections: number }> {
-    const provider = await get(name);
+    // Not checked: deleting is the way out for a provider that failed its integrity check.
+    const row = await store.providers.findByName(name);
+    if (row === undefined) throw new NotFound(`provider "${name}" does not exist`);
+    const provider = decodeRow(row);
     const inUse = await store.connections.countByProvider(provider.id);
     if (inUse > 0 && !options.force) {
       throw new Conflict(`provider "${name}" is used by ${inUse} connection(s); delete them first or pass force=true`);
@@ -257,7 +279,7 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
   }
 
   async function list(): Promise<Provider[]> {
-    return (await store.providers.list()).map(fromRow);
+    return Promise.all((await store.providers.list()).map(fromRow));
   }
 
   /** The client secret in clear, for the token endpoint only. */
@@ -297,6 +319,21 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     clientIdFor,
     listClients,
     clientForImport,
+    /** Fills in the MACs of rows from before migration 0014; called only by the start that applied it. */
+    sealUpgradedRows: async (): Promise<number> => {
+      let sealed = 0;
+      for (const row of await store.providers.list()) {
+        if (row.integrity !== null) continue;
+        await store.providers.setIntegrityIfMissing(row.id, integrity.mac(row));
+        sealed += 1;
+      }
+      for (const row of await store.providerClients.listAll()) {
+        if (row.integrity !== null) continue;
+        await store.providerClients.setIntegrityIfMissing(row.id, integrity.clientMac(row));
+        sealed += 1;
+      }
+      return sealed;
+    },
     updateClient: async (name: string, id: string, input: ClientSecretInput) => clients.update(await get(name), id, input),
     removeUnusedClient: clients.removeUnused,
   };
@@ -393,6 +430,7 @@ function normalise(p: Provider, allowHttpLoopback: boolean): Provider {
   if (p.apiBaseUrl !== null) p.apiBaseUrl = checkApiBaseUrl('apiBaseUrl', p.apiBaseUrl, allowHttpLoopback);
   p.allowedHosts = [...new Set(p.allowedHosts.map((h) => checkAllowedHost(h, allowHttpLoopback)))];
   p.scopes = [...new Set(p.scopes.map((s) => s.trim()).filter(Boolean))];
+  p.quirks = checkQuirks(p.quirks, allowHttpLoopback);
   for (const cap of p.capabilities) {
     if (!isCapabilityName(cap.name)) throw new InvalidRequest(`capability name "${cap.name}" is not valid`);
     if (cap.methods.length === 0 || cap.pathPrefixes.length === 0) {

@@ -6,8 +6,11 @@ const provider: MigrationProvider = {
   getMigrations: async (): Promise<Record<string, Migration>> => MIGRATIONS,
 };
 
-/** Brings the schema up to date; safe to run from several replicas at once (Kysely takes a lock). */
-export async function migrate(db: Db): Promise<void> {
+/**
+ * Brings the schema up to date; safe to run from several replicas at once (Kysely takes a lock).
+ * Returns the names of the migrations this call applied (none when another replica did).
+ */
+export async function migrate(db: Db): Promise<string[]> {
   const migrator = new Migrator({ db: db.kysely, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
@@ -16,4 +19,5 @@ export async function migrate(db: Db): Promise<void> {
       cause: error,
     });
   }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

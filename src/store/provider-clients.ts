@@ -24,9 +24,21 @@ export function providerClientStore(db: Db) {
     async listByProvider(providerId: string): Promise<ProviderClientRow[]> {
       return k.selectFrom('providerClients').selectAll().where('providerId', '=', providerId).orderBy('createdAt').orderBy('id').execute();
     },
-    /** An operator's explicit change: every connection that uses the client follows it. */
-    async update(id: string, write: Partial<Pick<ProviderClientRow, 'clientSecret' | 'tokenEndpointAuthMethod'>>): Promise<void> {
-      await k.updateTable('providerClients').set(write).where('id', '=', id).execute();
+    /**
+     * An operator's explicit change: every connection that uses the client follows it.
+     * Only while the row is still the one read (the new MAC is computed over it).
+     */
+    async update(
+      row: ProviderClientRow,
+      write: Partial<Pick<ProviderClientRow, 'clientSecret' | 'tokenEndpointAuthMethod'>> & { integrity: string },
+    ): Promise<boolean> {
+      const result = await k
+        .updateTable('providerClients')
+        .set(write)
+        .where('id', '=', row.id)
+        .where((eb) => (row.integrity === null ? eb('integrity', 'is', null) : eb('integrity', '=', row.integrity)))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     /**
      * Replaces the client's secret only while no connection uses the client and
@@ -34,7 +46,7 @@ export function providerClientStore(db: Db) {
      */
     async replaceSecretIfUnused(
       row: ProviderClientRow,
-      write: Pick<ProviderClientRow, 'clientSecret' | 'tokenEndpointAuthMethod'>,
+      write: Pick<ProviderClientRow, 'clientSecret' | 'tokenEndpointAuthMethod' | 'integrity'>,
     ): Promise<boolean> {
       const result = await k
         .updateTable('providerClients')
@@ -43,11 +55,19 @@ export function providerClientStore(db: Db) {
         .where((eb) =>
           row.clientSecret === null ? eb('clientSecret', 'is', null) : eb('clientSecret', '=', row.clientSecret),
         )
+        .where((eb) => (row.integrity === null ? eb('integrity', 'is', null) : eb('integrity', '=', row.integrity)))
         .where((eb) =>
           eb.not(eb.exists(eb.selectFrom('connections').select('connections.id').where('connections.providerClientId', '=', row.id))),
         )
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async listAll(): Promise<ProviderClientRow[]> {
+      return k.selectFrom('providerClients').selectAll().orderBy('id').execute();
+    },
+    /** Fills in a MAC where there is none yet: only on the start that applied migration 0014. */
+    async setIntegrityIfMissing(id: string, integrity: string): Promise<void> {
+      await k.updateTable('providerClients').set({ integrity }).where('id', '=', id).where('integrity', 'is', null).execute();
     },
     async remove(id: string): Promise<void> {
       await k.deleteFrom('providerClients').where('id', '=', id).execute();

@@ -29,6 +29,8 @@ export interface ProviderRow {
   issParameterSupported: boolean;
   createdAt: string;
   updatedAt: string;
+  /** MAC of the security-relevant fields, written and checked by providers/integrity.ts. */
+  integrity: string | null;
 }
 
 function decode(r: ProvidersTable): ProviderRow {
@@ -70,18 +72,19 @@ export function providerStore(db: Db) {
     },
     /**
      * Replaces the default client's secret only while no connection uses the
-     * default client and the secret is still the one read.
+     * default client and the row is still the one read (its integrity MAC
+     * unchanged, so the new MAC, computed over that row, fits).
      */
     async replaceClientSecretIfUnused(
       id: string,
-      expected: string | null,
-      write: { clientSecret: string | null; tokenEndpointAuthMethod: string; updatedAt: string },
+      expectedIntegrity: string | null,
+      write: { clientSecret: string | null; tokenEndpointAuthMethod: string; updatedAt: string; integrity: string },
     ): Promise<boolean> {
       const result = await k
         .updateTable('providers')
         .set(write)
         .where('id', '=', id)
-        .where((eb) => (expected === null ? eb('clientSecret', 'is', null) : eb('clientSecret', '=', expected)))
+        .where((eb) => (expectedIntegrity === null ? eb('integrity', 'is', null) : eb('integrity', '=', expectedIntegrity)))
         .where((eb) =>
           eb.not(
             eb.exists(
@@ -107,6 +110,10 @@ export function providerStore(db: Db) {
     async list(): Promise<ProviderRow[]> {
       const rows = await k.selectFrom('providers').selectAll().orderBy('name').execute();
       return rows.map(decode);
+    },
+    /** Fills in a MAC where there is none yet: only on the start that applied migration 0014. */
+    async setIntegrityIfMissing(id: string, integrity: string): Promise<void> {
+      await k.updateTable('providers').set({ integrity }).where('id', '=', id).where('integrity', 'is', null).execute();
     },
     async remove(id: string): Promise<void> {
       await k.deleteFrom('providers').where('id', '=', id).execute();

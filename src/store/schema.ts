@@ -39,6 +39,8 @@ export interface ProvidersTable {
   issParameterSupported: number;
   createdAt: string;
   updatedAt: string;
+  /** MAC of the security-relevant fields (providers/integrity.ts); NULL only before its first start on 0014. */
+  integrity: string | null;
 }
 
 export interface ConnectionsTable {
@@ -90,6 +92,8 @@ export interface ProviderClientsTable {
   clientSecret: string | null;
   tokenEndpointAuthMethod: string;
   createdAt: string;
+  /** MAC of the client fields (providers/integrity.ts). */
+  integrity: string | null;
 }
 
 export interface OAuthStatesTable {

@@ -10,6 +10,7 @@ import * as refreshFence from './0008_refresh_fence.js';
 import * as faults from './0009_faults.js';
 import * as providerClients from './0010_provider_clients.js';
 import * as browserBinding from './0013_browser_binding.js';
+import * as providerIntegrity from './0014_provider_integrity.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009_faults': faults,
   '0010_provider_clients': providerClients,
   '0013_browser_binding': browserBinding,
+  '0014_provider_integrity': providerIntegrity,
 };
