@@ -185,6 +185,24 @@ for (const backend of BACKENDS) {
       assert.equal((await verify(lk)).ok, true);
     });
 
+    test('an audit.prune event made up in an unkeyed chain does not excuse cutting a keyed chain', async () => {
+      const rows = await chainRows(lk.core.store, chainId);
+      const last = rows.blocks.at(-1) as AuditBlockRow;
+      const forger = auditLog({ store: lk.core.store.audit, clock: systemClock, logger: createLogger('silent') });
+      const anchor = { chainId, block: last.block, seq: last.lastSeq, hash: last.hash };
+      await forger.admin('audit.prune', { detail: { before: new Date().toISOString(), anchors: [anchor] } });
+      await sql`delete from audit_blocks where chain_id = ${chainId}`.execute(lk.core.store.db.kysely);
+      await sql`update audit_chains set anchor_block = ${anchor.block}, anchor_seq = ${anchor.seq}, anchor_hash = ${anchor.hash} where id = ${chainId}`.execute(lk.core.store.db.kysely);
+      try {
+        const laundered = await verify(lk);
+        assert.ok(!laundered.ok && laundered.broken.chainId === chainId && /no audit\.prune event/.test(laundered.broken.reason), JSON.stringify(laundered));
+      } finally {
+        await putBack(lk.core.store, rows);
+        await dropChain(lk.core.store, forger.chainId);
+      }
+      assert.equal((await verify(lk)).ok, true);
+    });
+
     test('an edited or unreadable checkpoint file is reported', async () => {
       const path = checkpointFile(lk);
       const original = readFileSync(path, 'utf8');

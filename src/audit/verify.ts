@@ -37,6 +37,12 @@ export interface VerifyOptions {
 
 const PAGE = 200;
 
+/** How far `audit.prune` events let each chain be cut: by those in any chain, and by those in keyed chains only. */
+interface Attested {
+  byAny: Map<string, number>;
+  byKeyed: Map<string, number>;
+}
+
 class Broken extends Error {
   constructor(readonly link: BrokenLink) {
     super(link.reason);
@@ -70,7 +76,8 @@ export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}
   const heads = new Map((await store.chains()).map((c) => [c.id, c]));
   const legacy = new Set(await store.chainIdsWithLegacyEvents());
   const ids = [...new Set([...heads.keys(), ...legacy, ...(await store.chainIdsWithBlocks())])].sort();
-  const attested = new Map<string, number>();
+  const attested: Attested = { byAny: new Map(), byKeyed: new Map() };
+  const keyedChains = new Set<string>();
   let events = 0;
   let unkeyed = 0;
   let checkpoints = 0;
@@ -81,12 +88,15 @@ export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}
       const oneRowPerEvent = legacy.has(chainId) || (head !== undefined && head.lastBlock === 0);
       const chain = oneRowPerEvent ? { events: await verifyLegacyChain(store, chainId, head), keyed: false } : await verifyChain(store, chainId, head, attested, options.chainKey);
       events += chain.events;
-      if (!chain.keyed) unkeyed += 1;
+      if (chain.keyed) keyedChains.add(chainId);
+      else unkeyed += 1;
     }
     for (const chainId of ids) {
       const head = heads.get(chainId);
       const anchor = head === undefined ? undefined : anchorOf(head);
-      const allowed = attested.get(chainId) ?? 0;
+      // A keyed chain can only have been pruned by a process that keys its own chain: a prune event in an
+      // unkeyed chain (which anyone who can write the database can make up) does not count for it.
+      const allowed = (keyedChains.has(chainId) ? attested.byKeyed : attested.byAny).get(chainId) ?? 0;
       if (anchor !== undefined && anchor.seq > allowed) {
         throw new Broken({
           chainId,
@@ -158,7 +168,7 @@ async function verifyChain(
   store: AuditStore,
   chainId: string,
   head: AuditChainRow | undefined,
-  attested: Map<string, number>,
+  attested: Attested,
   chainKey: Buffer | undefined,
 ): Promise<{ events: number; keyed: boolean }> {
   // After a prune the chain starts at its anchor; whether a prune put it there is checked at the end.
@@ -194,7 +204,8 @@ async function verifyChain(
         if (event.seq !== nextSeq + i || event.id !== `${chainId}.${event.seq}`) fail(block, `${span} does not hold events ${block.firstSeq}–${block.lastSeq} in order`);
         if (earliest === undefined || event.at < earliest) earliest = event.at;
         if (latest === undefined || event.at > latest) latest = event.at;
-        collectAnchors(event, attested);
+        collectAnchors(event, attested.byAny);
+        if (blockKeyed) collectAnchors(event, attested.byKeyed);
       }
       if (events.length === 0 || block.firstSeq !== nextSeq || block.lastSeq !== nextSeq + events.length - 1) {
         fail(block, `${span} does not hold the events its columns say`);
