@@ -5,7 +5,7 @@ import { resolveAdminToken, type AdminCredential } from './config/admin-token.js
 import { connectionRegistry, type ConnectionRegistry } from './connections/index.js';
 import { Keyring, loadMasterKey, rotateKeys, type RotationResult } from './crypto/index.js';
 import { agentRegistry, leaseService, type AgentRegistry, type LeaseService } from './agents/index.js';
-import { AuditRetention, SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/index.js';
+import { AuditRetention, CHECKPOINT_DIR, SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/index.js';
 import { Forwarder, UPSTREAM_TIMEOUTS, brokerService, type BrokerService } from './broker/index.js';
 import { eventOutbox, safeEmit, webhookRegistry, WebhookDelivery, type EmitEvent, type WebhookRegistry } from './events/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -124,7 +124,18 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     const webhooks = webhookRegistry({ store, keyring, clock, allowHttpLoopback: config.allowHttpLoopback });
     const delivery = new WebhookDelivery({ store, webhooks, clock, logger, fetch: outbound.fetch }, { intervalSeconds: config.webhookIntervalSeconds });
     const emit = safeEmit(eventOutbox({ store, clock, logger, onAppended: () => delivery.nudge() }), logger);
-    const audit = auditLog({ store: store.audit, clock, logger });
+    const audit = auditLog({
+      store: store.audit,
+      clock,
+      logger,
+      keying: {
+        chainKey: keyring.deriveKey('latchkey audit chain v1'),
+        checkpointKey: keyring.deriveKey('latchkey audit checkpoint v1'),
+        checkpointDir: join(config.dataDir, CHECKPOINT_DIR),
+        // A receiver's copy is the evidence a database writer cannot reach; the dedupe key makes a retried emit one event.
+        published: (cp) => emit('audit.checkpoint', { ...cp }, { dedupeKey: `${cp.chainId}:${cp.block}` }),
+      },
+    });
     if (config.insecurePublicUrl && !config.publicUrl.startsWith('https:') && !isLoopbackOrigin(config.publicUrl)) {
       logger.warn({ publicUrl: config.publicUrl }, 'LATCHKEY_INSECURE_PUBLIC_URL is set: authorization codes and cookies travel in clear to the public URL');
       await audit.record({ actor: SYSTEM_ACTOR, action: 'config.insecure', outcome: 'success', detail: { setting: 'LATCHKEY_INSECURE_PUBLIC_URL', publicUrl: config.publicUrl } });
@@ -255,8 +266,8 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
         await oauth.devicePoller.stop();
         await broker.close();
         await outbound.close();
-        // Events still queued for the next group commit are written before the store closes.
-        await audit.flush();
+        // Events still queued for the next group commit are written before the store closes, then the last checkpoint.
+        await audit.close();
         await store.close();
       },
     };

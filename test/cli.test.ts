@@ -117,8 +117,13 @@ test('starting with the wrong master key exits non-zero, says so, and leaves the
   assert.equal(add.code, 0, add.stderr);
   await first.stop();
 
+  // Every file, the audit checkpoints' directory included.
   const snapshot = (): Map<string, Buffer> =>
-    new Map(readdirSync(dataDir).map((f) => [f, readFileSync(join(dataDir, f))] as const));
+    new Map(
+      readdirSync(dataDir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => statSync(join(dataDir, f)).isFile())
+        .map((f) => [f, readFileSync(join(dataDir, f))] as const),
+    );
   const before = snapshot();
 
   const result = await runCli(['serve', '--port', '0'], {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { Keyring, MasterKeyMismatch, open, seal, type KeyringStore, type StoredKey } from '../src/crypto/index.js';
+import { Keyring, MasterKeyMismatch, deriveKey, open, seal, type KeyringStore, type StoredKey } from '../src/crypto/index.js';
 
 const ctx = { table: 'connections', rowId: 'conn_a', column: 'tokens' };
 
@@ -116,4 +116,19 @@ test('purpose keys: HKDF of the master key, one per purpose, the same in every p
   await one.addKey();
   assert.deepEqual(one.mac(purpose, 'data'), before, 'data-key rotation leaves purpose keys alone');
   assert.notDeepEqual(one.mac(purpose, 'data'), one.mac(purpose, 'datb'));
+  // The keyring's purpose keys are the free function's, so the audit chain and provider rows agree on them.
+  assert.deepEqual(one.deriveKey(purpose), deriveKey(master, purpose));
+});
+
+test('deriveKey gives one stable 32-byte key per purpose, none equal to the master key (RFC 5869 HKDF-SHA256)', () => {
+  const master = randomBytes(32);
+  const chain = deriveKey(master, 'latchkey audit chain v1');
+  assert.equal(chain.length, 32);
+  assert.ok(chain.equals(deriveKey(master, 'latchkey audit chain v1')));
+  assert.ok(!chain.equals(deriveKey(master, 'latchkey audit checkpoint v1')));
+  assert.ok(!chain.equals(master));
+  assert.ok(!chain.equals(deriveKey(randomBytes(32), 'latchkey audit chain v1')));
+  // RFC 5869 test case 3 (empty salt and info), first 32 bytes of OKM.
+  const ikm = Buffer.alloc(22, 0x0b);
+  assert.equal(deriveKey(ikm, '').toString('hex'), '8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d');
 });

@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+import { createHash, createHmac, hash } from 'node:crypto';
 import type { AuditEventRow } from '../store/index.js';
 import type { StoredEvent } from './types.js';
 
@@ -14,6 +14,22 @@ export function genesisHash(chainId: string): string {
  */
 export function hashBlock(prevHash: string, chainId: string, block: number, events: string): string {
   return hash('sha256', `${prevHash}\n${chainId}\n${block}\n${events}`, 'hex');
+}
+
+/** What starts the hash of a block chained with a key (HMAC): a stored hash without it is a plain SHA-256. */
+export const KEYED_PREFIX = 'k1:';
+
+/**
+ * The link of a keyed chain: HMAC-SHA256, under a key derived from the master
+ * key, over what `hashBlock` covers. Someone who can only write the database
+ * cannot recompute it after changing a block.
+ */
+export function macBlock(key: Buffer, prevHash: string, chainId: string, block: number, events: string): string {
+  return KEYED_PREFIX + createHmac('sha256', key).update(`${prevHash}\n${chainId}\n${block}\n${events}`).digest('hex');
+}
+
+export function isKeyedHash(stored: string): boolean {
+  return stored.startsWith(KEYED_PREFIX);
 }
 
 /**

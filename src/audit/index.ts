@@ -1,8 +1,10 @@
-export { auditLog, type AuditLog, type AuditQuery } from './log.js';
-export { verifyAudit, type VerifyResult, type BrokenLink } from './verify.js';
+export { auditLog, type AuditLog, type AuditQuery, type AuditKeying } from './log.js';
+export { CHECKPOINT_DIR, readCheckpoints, signCheckpoint, writeCheckpoint, type Checkpoint, type SignedCheckpoint, type CheckpointFile } from './checkpoint.js';
+export { CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
+export { verifyAudit, type VerifyResult, type VerifyOptions, type BrokenLink } from './verify.js';
 export { pruneAudit, type PruneResult, type PruneDetail } from './prune.js';
 export { AuditRetention } from './retention.js';
-export { blockSearchKeys, genesisHash, hashBlock, hashEvent, searchKey } from './chain.js';
+export { blockSearchKeys, genesisHash, hashBlock, hashEvent, searchKey, macBlock, isKeyedHash, KEYED_PREFIX } from './chain.js';
 export { AuditWriter, POISONED_ACTION } from './writer.js';
 export {
   ADMIN_ACTOR,

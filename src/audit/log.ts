@@ -6,6 +6,8 @@ import { ADMIN_ACTOR, type AuditDetail, type AuditEvent, type AuditInput, type S
 import { searchKey } from './chain.js';
 import { pruneAudit, type PruneResult } from './prune.js';
 import { verifyAudit, type VerifyResult } from './verify.js';
+import { readCheckpoints, type SignedCheckpoint } from './checkpoint.js';
+import { AuditCheckpointer } from './checkpointer.js';
 import { AuditWriter } from './writer.js';
 
 export interface AuditQuery {
@@ -53,9 +55,45 @@ function fromLegacyRow(r: AuditEventRow): AuditEvent {
   };
 }
 
+/**
+ * Keys the chain and checkpoints it (see docs/agents.md, "Audit"): both keys
+ * derive from the master key; the directory is in the data directory.
+ */
+export interface AuditKeying {
+  chainKey: Buffer;
+  checkpointKey: Buffer;
+  checkpointDir: string;
+  /** Where each written checkpoint also goes (the `audit.checkpoint` webhook event); must not throw. */
+  published?: (checkpoint: SignedCheckpoint) => Promise<void>;
+  checkpointIntervalMs?: number;
+}
+
 /** The audit log: append (fail-closed), list, verify. */
-export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger }) {
-  const writer = new AuditWriter(deps);
+export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger; keying?: AuditKeying }) {
+  const keying = deps.keying;
+  const checkpointer =
+    keying === undefined
+      ? undefined
+      : new AuditCheckpointer({
+          dir: keying.checkpointDir,
+          key: keying.checkpointKey,
+          clock: deps.clock,
+          logger: deps.logger,
+          ...(keying.published === undefined ? {} : { published: keying.published }),
+          ...(keying.checkpointIntervalMs === undefined ? {} : { intervalMs: keying.checkpointIntervalMs }),
+        });
+  const writer = new AuditWriter({
+    ...deps,
+    ...(keying === undefined ? {} : { chainKey: keying.chainKey }),
+    ...(checkpointer === undefined ? {} : { committed: (head) => checkpointer.committed(head) }),
+  });
+
+  async function verify(): Promise<VerifyResult> {
+    if (keying === undefined) return verifyAudit(deps.store);
+    // Read before the walk: a block committed meanwhile is past any checkpoint read here.
+    const checkpoints = await readCheckpoints(keying.checkpointDir, keying.checkpointKey);
+    return verifyAudit(deps.store, { chainKey: keying.chainKey, checkpoints });
+  }
 
   /** Throws AuditUnavailable when the event cannot be written: the caller must then refuse what it records. */
   function record(input: AuditInput): Promise<void> {
@@ -139,8 +177,18 @@ export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger
     admin,
     list,
     prune,
-    verify: (): Promise<VerifyResult> => verifyAudit(deps.store),
+    verify,
     flush: (): Promise<void> => writer.flush(),
+    /** Writes this process's checkpoint now (it is otherwise written on a timer). */
+    checkpoint: async (): Promise<void> => {
+      await writer.flush();
+      await checkpointer?.flush();
+    },
+    /** At shutdown: everything queued is written, then the final checkpoint. */
+    close: async (): Promise<void> => {
+      await writer.flush();
+      await checkpointer?.stop();
+    },
     chainId: writer.chainId,
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditAnchor, AuditBlockRow, AuditChainRow, AuditStore } from '../store/index.js';
 import { anchorOf, type PruneDetail } from './prune.js';
-import { blockSearchKeys, genesisHash, hashBlock, hashEvent, rawKeyText } from './chain.js';
+import { blockSearchKeys, genesisHash, hashBlock, hashEvent, isKeyedHash, macBlock, rawKeyText } from './chain.js';
+import type { CheckpointFile } from './checkpoint.js';
 import type { StoredEvent } from './types.js';
 
 export interface BrokenLink {
@@ -14,9 +15,33 @@ export interface BrokenLink {
   reason: string;
 }
 
-export type VerifyResult = { ok: true; events: number } | { ok: false; events: number; broken: BrokenLink };
+/**
+ * With a chain key (as the server verifies): `unkeyed` counts the chains
+ * linked by plain SHA-256 (written before keyed chains, or made up by
+ * someone who can write the database), `checkpoints` the checkpoints checked.
+ */
+interface Counts {
+  events: number;
+  unkeyed?: number;
+  checkpoints?: number;
+}
+
+export type VerifyResult = ({ ok: true } & Counts) | ({ ok: false; broken: BrokenLink } & Counts);
+
+export interface VerifyOptions {
+  /** The key keyed chains are linked with (chain.ts); a keyed block cannot be checked without it. */
+  chainKey?: Buffer;
+  /** Checkpoints read from outside the database: each chain must still reach them. */
+  checkpoints?: readonly CheckpointFile[];
+}
 
 const PAGE = 200;
+
+/** How far `audit.prune` events let each chain be cut: by those in any chain, and by those in keyed chains only. */
+interface Attested {
+  byAny: Map<string, number>;
+  byKeyed: Map<string, number>;
+}
 
 class Broken extends Error {
   constructor(readonly link: BrokenLink) {
@@ -47,22 +72,31 @@ function collectAnchors(event: StoredEvent, into: Map<string, number>): void {
  * starts after a prune may start no further than an intact `audit.prune`
  * event allows: anything beyond is a deletion.
  */
-export async function verifyAudit(store: AuditStore): Promise<VerifyResult> {
+export async function verifyAudit(store: AuditStore, options: VerifyOptions = {}): Promise<VerifyResult> {
   const heads = new Map((await store.chains()).map((c) => [c.id, c]));
   const legacy = new Set(await store.chainIdsWithLegacyEvents());
   const ids = [...new Set([...heads.keys(), ...legacy, ...(await store.chainIdsWithBlocks())])].sort();
-  const attested = new Map<string, number>();
+  const attested: Attested = { byAny: new Map(), byKeyed: new Map() };
+  const keyedChains = new Set<string>();
   let events = 0;
+  let unkeyed = 0;
+  let checkpoints = 0;
+  const counts = (): Counts => (options.chainKey === undefined ? { events } : { events, unkeyed, checkpoints });
   try {
     for (const chainId of ids) {
       const head = heads.get(chainId);
       const oneRowPerEvent = legacy.has(chainId) || (head !== undefined && head.lastBlock === 0);
-      events += oneRowPerEvent ? await verifyLegacyChain(store, chainId, head) : await verifyChain(store, chainId, head, attested);
+      const chain = oneRowPerEvent ? { events: await verifyLegacyChain(store, chainId, head), keyed: false } : await verifyChain(store, chainId, head, attested, options.chainKey);
+      events += chain.events;
+      if (chain.keyed) keyedChains.add(chainId);
+      else unkeyed += 1;
     }
     for (const chainId of ids) {
       const head = heads.get(chainId);
       const anchor = head === undefined ? undefined : anchorOf(head);
-      const allowed = attested.get(chainId) ?? 0;
+      // A keyed chain can only have been pruned by a process that keys its own chain: a prune event in an
+      // unkeyed chain (which anyone who can write the database can make up) does not count for it.
+      const allowed = (keyedChains.has(chainId) ? attested.byKeyed : attested.byAny).get(chainId) ?? 0;
       if (anchor !== undefined && anchor.seq > allowed) {
         throw new Broken({
           chainId,
@@ -73,11 +107,51 @@ export async function verifyAudit(store: AuditStore): Promise<VerifyResult> {
         });
       }
     }
+    for (const file of options.checkpoints ?? []) {
+      await checkCheckpoint(store, file, heads, new Set(ids));
+      checkpoints += 1;
+    }
   } catch (err) {
-    if (err instanceof Broken) return { ok: false, events, broken: err.link };
+    if (err instanceof Broken) return { ok: false, ...counts(), broken: err.link };
     throw err;
   }
-  return { ok: true, events };
+  return { ok: true, ...counts() };
+}
+
+/**
+ * A checkpoint (signed, kept outside the database) says how far its chain
+ * reached: the chain must still exist and hold that block with that hash,
+ * unless a prune (attested by an `audit.prune` event, checked above) went
+ * past it. The walk has already checked that the chain is intact up to its
+ * head, so a chain short of its checkpoint lost its tail, head row and all.
+ */
+async function checkCheckpoint(store: AuditStore, file: CheckpointFile, heads: Map<string, AuditChainRow>, present: Set<string>): Promise<void> {
+  if (!('checkpoint' in file)) throw new Broken({ chainId: file.chainId, seq: 0, id: null, reason: file.problem });
+  const cp = file.checkpoint;
+  const head = heads.get(cp.chainId);
+  if (!present.has(cp.chainId)) {
+    throw new Broken({ chainId: cp.chainId, seq: 1, id: null, reason: `the whole chain is gone: ${file.file} (${cp.at}) records events 1–${cp.seq} (block ${cp.block})` });
+  }
+  const anchor = head === undefined ? undefined : anchorOf(head);
+  if (anchor !== undefined && anchor.block > cp.block) return;
+  if (anchor !== undefined && anchor.block === cp.block) {
+    if (anchor.hash === cp.hash) return;
+    throw new Broken({ chainId: cp.chainId, seq: cp.seq, id: null, block: cp.block, reason: `the chain was anchored at block ${cp.block} with a hash other than ${file.file} (${cp.at}) records` });
+  }
+  const block = await store.block(cp.chainId, cp.block);
+  if (block === undefined) {
+    const reached = head?.lastSeq ?? 0;
+    throw new Broken({
+      chainId: cp.chainId,
+      seq: reached + 1,
+      id: null,
+      block: cp.block,
+      reason: `events ${reached + 1}–${cp.seq} are gone: ${file.file} (${cp.at}) records the chain at event ${cp.seq} (block ${cp.block}), the database holds it up to event ${reached}`,
+    });
+  }
+  if (block.hash !== cp.hash || block.lastSeq !== cp.seq) {
+    throw new Broken({ chainId: cp.chainId, seq: block.firstSeq, id: null, block: cp.block, reason: `block ${cp.block} is not the one ${file.file} (${cp.at}) records` });
+  }
 }
 
 function parseEvents(block: AuditBlockRow): StoredEvent[] {
@@ -90,10 +164,18 @@ function parseEvents(block: AuditBlockRow): StoredEvent[] {
   return [];
 }
 
-async function verifyChain(store: AuditStore, chainId: string, head: AuditChainRow | undefined, attested: Map<string, number>): Promise<number> {
+async function verifyChain(
+  store: AuditStore,
+  chainId: string,
+  head: AuditChainRow | undefined,
+  attested: Attested,
+  chainKey: Buffer | undefined,
+): Promise<{ events: number; keyed: boolean }> {
   // After a prune the chain starts at its anchor; whether a prune put it there is checked at the end.
   const anchor = head === undefined ? undefined : anchorOf(head);
   let prev = anchor?.hash ?? genesisHash(chainId);
+  // A chain is keyed from its first block on: one keyed block makes every other one keyed too.
+  let keyed = anchor === undefined ? undefined : isKeyedHash(anchor.hash);
   let expectedBlock = (anchor?.block ?? 0) + 1;
   let nextSeq = (anchor?.seq ?? 0) + 1;
   let counted = 0;
@@ -107,7 +189,12 @@ async function verifyChain(store: AuditStore, chainId: string, head: AuditChainR
       const span = `block ${block.block} (events ${block.firstSeq}–${block.lastSeq})`;
       if (block.block !== expectedBlock) fail(undefined, `block ${expectedBlock} is missing (next stored block is ${block.block})`);
       if (block.prevHash !== prev) fail(block, `the link from ${span} to the block before does not match`);
-      if (hashBlock(prev, chainId, block.block, block.events) !== block.hash) fail(block, `${span} was changed after it was written`);
+      const blockKeyed = isKeyedHash(block.hash);
+      keyed ??= blockKeyed;
+      if (blockKeyed !== keyed) fail(block, `${span} is ${blockKeyed ? '' : 'not '}keyed, unlike the rest of its chain`);
+      if (blockKeyed && chainKey === undefined) fail(block, `${span} is keyed, and this check has no key`);
+      const expected = blockKeyed ? macBlock(chainKey as Buffer, prev, chainId, block.block, block.events) : hashBlock(prev, chainId, block.block, block.events);
+      if (expected !== block.hash) fail(block, `${span} was changed after it was written`);
       // The hash covers the events; the columns beside them (used to find and order blocks) must agree with them.
       const events = parseEvents(block);
       let earliest = events[0]?.at;
@@ -117,7 +204,8 @@ async function verifyChain(store: AuditStore, chainId: string, head: AuditChainR
         if (event.seq !== nextSeq + i || event.id !== `${chainId}.${event.seq}`) fail(block, `${span} does not hold events ${block.firstSeq}–${block.lastSeq} in order`);
         if (earliest === undefined || event.at < earliest) earliest = event.at;
         if (latest === undefined || event.at > latest) latest = event.at;
-        collectAnchors(event, attested);
+        collectAnchors(event, attested.byAny);
+        if (blockKeyed) collectAnchors(event, attested.byKeyed);
       }
       if (events.length === 0 || block.firstSeq !== nextSeq || block.lastSeq !== nextSeq + events.length - 1) {
         fail(block, `${span} does not hold the events its columns say`);
@@ -136,7 +224,7 @@ async function verifyChain(store: AuditStore, chainId: string, head: AuditChainR
   else if (head.lastBlock !== expectedBlock - 1 || head.lastSeq !== nextSeq - 1 || head.lastHash !== prev) {
     fail(undefined, `blocks after ${expectedBlock - 1} are missing (the chain head is at block ${head.lastBlock}, event ${head.lastSeq})`);
   }
-  return counted;
+  return { events: counted, keyed: keyed ?? chainKey !== undefined };
 }
 
 /** A chain written one row per event (before 0005). */

@@ -3,7 +3,7 @@ import { AuditUnavailable } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { AuditChainHead, AuditStore } from '../store/index.js';
-import { blockSearchKeys, genesisHash, hashBlock } from './chain.js';
+import { blockSearchKeys, genesisHash, hashBlock, macBlock } from './chain.js';
 import type { AuditInput, StoredEvent } from './types.js';
 
 interface Pending {
@@ -32,8 +32,13 @@ export class AuditWriter {
   #queue: Pending[] = [];
   #running: Promise<void> | undefined;
   #head: AuditChainHead;
+  /** The HMAC key of a keyed chain (see chain.ts); without one, blocks are linked by plain SHA-256. */
+  readonly #chainKey: Buffer | undefined;
+  readonly #committed: ((head: AuditChainHead) => void) | undefined;
 
-  constructor(deps: { store: AuditStore; clock: Clock; logger: Logger }) {
+  constructor(deps: { store: AuditStore; clock: Clock; logger: Logger; chainKey?: Buffer; committed?: (head: AuditChainHead) => void }) {
+    this.#chainKey = deps.chainKey;
+    this.#committed = deps.committed;
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#logger = deps.logger;
@@ -148,7 +153,7 @@ export class AuditWriter {
     }
     const block = lastBlock + 1;
     const text = JSON.stringify(events);
-    const hash = hashBlock(lastHash, this.chainId, block, text);
+    const hash = this.#chainKey === undefined ? hashBlock(lastHash, this.chainId, block, text) : macBlock(this.#chainKey, lastHash, this.chainId, block, text);
     const head = { ...this.#head, lastSeq: lastSeq + events.length, lastHash: hash, lastBlock: block };
     try {
       await this.#store.appendBlock(head, {
@@ -167,6 +172,7 @@ export class AuditWriter {
       return err;
     }
     this.#head = head;
+    this.#committed?.(head);
     return undefined;
   }
 }

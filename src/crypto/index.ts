@@ -9,3 +9,4 @@ export {
 } from './keyring.js';
 export { loadMasterKey, MasterKeyExposed, MasterKeyMissing, MASTER_KEY_FILE } from './master-key.js';
 export { rotateKeys, type RotationResult, type SealedValueSource, type SealedValueRef } from './rotate.js';
+export { deriveKey } from './derive.js';

@@ -1,5 +1,6 @@
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { deriveKey } from './derive.js';
 import { open, seal, envelopeKeyId, OpenError, type DataKey, type SealContext } from './seal.js';
 
 export type KeyStatus = 'active' | 'decrypt_only' | 'retired';
@@ -146,7 +147,7 @@ export class Keyring {
   deriveKey(purpose: string): Buffer {
     let key = this.#derived.get(purpose);
     if (key === undefined) {
-      key = Buffer.from(hkdfSync('sha256', this.#master.key, Buffer.alloc(0), Buffer.from(purpose, 'utf8'), 32));
+      key = deriveKey(this.#master.key, purpose);
       this.#derived.set(purpose, key);
     }
     return key;

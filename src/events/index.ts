@@ -7,6 +7,8 @@ export {
   type ConnectionEventType,
   type ProviderEventData,
   type ProviderEventType,
+  type AuditEventType,
+  type CheckpointEventData,
 } from './types.js';
 export { eventOutbox, safeEmit, type EventBody } from './outbox.js';
 export { signatureHeader, verifySignature, SIGNATURE_HEADER } from './signature.js';

@@ -3,7 +3,15 @@ import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import { isUniqueViolation, type Store } from '../store/index.js';
-import { isProviderEvent, type ConnectionEventData, type EmitEvent, type EventType, type ProviderEventData } from './types.js';
+import {
+  isAuditEvent,
+  isProviderEvent,
+  type CheckpointEventData,
+  type ConnectionEventData,
+  type EmitEvent,
+  type EventType,
+  type ProviderEventData,
+} from './types.js';
 
 /** The body a webhook receives: `data.connection` for connection events, `data.provider` for provider events. */
 export interface EventBody<Data = { connection: ConnectionEventData }> {
@@ -13,7 +21,16 @@ export interface EventBody<Data = { connection: ConnectionEventData }> {
   data: Data;
 }
 
-type Subject = ConnectionEventData | ProviderEventData;
+type Subject = ConnectionEventData | ProviderEventData | CheckpointEventData;
+type EventData = { connection: ConnectionEventData } | { provider: ProviderEventData } | { checkpoint: CheckpointEventData };
+
+/** The body's `data` for an event's kind, and the connection it is about (if it is about one). */
+function dataOf(type: EventType, subject: Subject): { data: EventData; connectionId: string | null; label: string } {
+  if (isProviderEvent(type)) return { data: { provider: subject as ProviderEventData }, connectionId: null, label: (subject as ProviderEventData).name };
+  if (isAuditEvent(type)) return { data: { checkpoint: subject as CheckpointEventData }, connectionId: null, label: (subject as CheckpointEventData).chainId };
+  const connection = subject as ConnectionEventData;
+  return { data: { connection }, connectionId: connection.id, label: connection.name };
+}
 
 /**
  * Appends the event and a pending delivery for every webhook subscribed to
@@ -27,12 +44,12 @@ export function eventOutbox(deps: { store: Store; clock: Clock; logger: Logger; 
       options?.dedupeKey === undefined
         ? newId('evt')
         : `evt_${createHash('sha256').update(`${type}\u0000${options.dedupeKey}`).digest('hex').slice(0, 32)}`;
-    const providerEvent = isProviderEvent(type);
-    const body: EventBody<{ connection: ConnectionEventData } | { provider: ProviderEventData }> = { id, type, createdAt, data: providerEvent ? { provider: subject as ProviderEventData } : { connection: subject } };
+    const { data, connectionId, label } = dataOf(type, subject);
+    const body: EventBody<EventData> = { id, type, createdAt, data };
     const hooks = (await deps.store.webhooks.list()).filter((h) => h.events.includes(type) || h.events.includes('*'));
     try {
       await deps.store.events.append(
-        { id: body.id, type, connectionId: providerEvent ? null : subject.id, payload: JSON.stringify(body), createdAt },
+        { id: body.id, type, connectionId, payload: JSON.stringify(body), createdAt },
         hooks.map((h) => h.id),
       );
     } catch (err) {
@@ -40,7 +57,7 @@ export function eventOutbox(deps: { store: Store; clock: Clock; logger: Logger; 
       if (options?.dedupeKey !== undefined && isUniqueViolation(err)) return;
       throw err;
     }
-    deps.logger.debug({ event: type, eventId: body.id, subject: subject.name, webhooks: hooks.length }, 'event recorded');
+    deps.logger.debug({ event: type, eventId: body.id, subject: label, webhooks: hooks.length }, 'event recorded');
     if (hooks.length > 0) deps.onAppended?.();
   };
   return emit as EmitEvent;
@@ -53,7 +70,7 @@ export function safeEmit(emit: EmitEvent, logger: Logger): EmitEvent {
     try {
       await record(type, subject, options);
     } catch (err) {
-      logger.error({ event: type, subject: subject.name, err: errorSummary(err) }, 'event could not be recorded');
+      logger.error({ event: type, subject: 'name' in subject ? subject.name : subject.chainId, err: errorSummary(err) }, 'event could not be recorded');
     }
   };
   return safe as EmitEvent;

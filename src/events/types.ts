@@ -10,16 +10,37 @@ export const EVENT_TYPES = [
   'connection.expiring',
   'connection.revocation_failed',
   'provider.misconfigured',
+  'audit.checkpoint',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Events about a provider rather than one connection: their body carries `data.provider`. */
 export type ProviderEventType = Extract<EventType, `provider.${string}`>;
-export type ConnectionEventType = Exclude<EventType, ProviderEventType>;
+/** Events about the audit log: their body carries `data.checkpoint`. */
+export type AuditEventType = Extract<EventType, `audit.${string}`>;
+export type ConnectionEventType = Exclude<EventType, ProviderEventType | AuditEventType>;
 
 export function isProviderEvent(type: EventType): type is ProviderEventType {
   return type.startsWith('provider.');
+}
+
+export function isAuditEvent(type: EventType): type is AuditEventType {
+  return type.startsWith('audit.');
+}
+
+/**
+ * A signed audit checkpoint (see src/audit/checkpoint.ts): a receiver keeps
+ * it as evidence of how far a chain reached, outside the database.
+ */
+export interface CheckpointEventData {
+  chainId: string;
+  block: number;
+  seq: number;
+  hash: string;
+  at: string;
+  mac: string;
+  [extra: string]: Json | undefined;
 }
 
 /** What an event says about its provider: names, states and reasons, never a secret. */
@@ -47,4 +68,5 @@ export interface ConnectionEventData {
 export interface EmitEvent {
   (type: ConnectionEventType, connection: ConnectionEventData, options?: { dedupeKey?: string }): Promise<void>;
   (type: ProviderEventType, provider: ProviderEventData, options?: { dedupeKey?: string }): Promise<void>;
+  (type: AuditEventType, checkpoint: CheckpointEventData, options?: { dedupeKey?: string }): Promise<void>;
 }

@@ -14,7 +14,7 @@ interface AuditEventView {
   detail: Record<string, unknown>;
 }
 
-type VerifyView = { ok: boolean; events: number; broken?: { chainId: string; seq: number; id: string | null; reason: string } };
+type VerifyView = { ok: boolean; events: number; checkpoints?: number; unkeyed?: number; broken?: { chainId: string; seq: number; id: string | null; reason: string } };
 
 function summary(detail: Record<string, unknown>): string {
   const { method, host, path, reason } = detail;
@@ -78,12 +78,15 @@ export function auditCommand(program: Command, globals: () => GlobalOptions): vo
 
   audit
     .command('verify')
-    .description('check the hash chain: an edited or deleted event is reported')
+    .description('check the keyed chain and its checkpoints: an edited, deleted or truncated event is reported')
     .action(async () => {
       const result = await adminClient(globals()).http.json<VerifyView>('GET', '/v1/audit/verify');
       if (globals().json) printJson(result);
       if (result.ok) {
-        if (!globals().json) say`audit log intact: ${result.events} event(s) verified\n`;
+        if (globals().json) return;
+        const checked = result.checkpoints === undefined ? '' : `, ${result.checkpoints} checkpoint(s) checked`;
+        const unkeyed = result.unkeyed ? `, ${result.unkeyed} chain(s) unkeyed (written before keyed chains)` : '';
+        say`audit log intact: ${result.events} event(s) verified${checked}${unkeyed}\n`;
         return;
       }
       const b = result.broken;
