@@ -35,10 +35,16 @@ export const REDACT_PATHS = [
   'secret',
 ];
 
-/** Paths only, never query strings: an OAuth callback's query carries the code and state. */
+const START_PATH = '/oauth/start/';
+
+/**
+ * Paths only, never query strings: an OAuth callback's query carries the code
+ * and state. A consent start link carries its one-time token in the path.
+ */
 export function pathOf(url: string): string {
   const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
+  const path = q === -1 ? url : url.slice(0, q);
+  return path.startsWith(START_PATH) ? `${START_PATH}[redacted]` : path;
 }
 
 interface LoggedRequest {

@@ -15,15 +15,20 @@ describe('consent flows are bound to the browser that opened the link', () => {
     server = await startInProcess({ env: { LATCHKEY_REFRESHER_INTERVAL: '0' } });
     await addFixtureProvider(server, as);
   });
+  const startTokens: string[] = [];
   after(async () => {
     await server?.close();
     await as?.close();
+    // The one-time start links are bearer links until opened: they never reach the log.
+    for (const token of startTokens) assert.ok(!server.logs.text().includes(token), 'a start token is in the server log');
   });
 
   async function start(name: string): Promise<{ connectionId: string; authorizationUrl: string }> {
     const res = await server.admin('POST', '/v1/connect/fixture', { name });
     assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body as { connectionId: string; authorizationUrl: string };
+    const started = res.body as { connectionId: string; authorizationUrl: string };
+    startTokens.push(started.authorizationUrl.split('/').at(-1) ?? '');
+    return started;
   }
 
   test('the start page sets a __Host- cookie (HttpOnly, Secure, SameSite=Lax) and sends the browser to the provider', async () => {
