@@ -74,6 +74,10 @@ function echoingApi(origin: () => string) {
       case '/zstd':
         res.writeHead(200, { ...text, 'content-encoding': 'zstd' }).end('not really zstd');
         return;
+      case '/token-coding':
+        // A coding named after the token: the refusal must not echo it.
+        res.writeHead(200, { ...text, 'content-encoding': ACCESS.toLowerCase().slice(0, 40) }).end('x');
+        return;
       case '/broken-gzip':
         // A gzip body whose second half is garbage: the agent's body fails, the server stays up.
         res.writeHead(200, { ...text, 'content-encoding': 'gzip' });
@@ -248,6 +252,10 @@ describe('response redaction: no form of a provider token reaches the agent', ()
     const outcome = (await auditEvents(lk, '?connection=canary&action=proxy.request&limit=5')).find((e) => e.detail.path === '/base/canary/zstd');
     assert.equal(outcome?.outcome, 'failure');
     assert.equal(outcome?.detail.error, 'upstream_error');
+    const named = await proxy('/canary/token-coding');
+    assert.equal(named.status, 502);
+    const text = await named.text();
+    assert.ok(!text.toLowerCase().includes(ACCESS.toLowerCase().slice(0, 16)), `the refusal echoed the token: ${text}`);
   });
 
   test('an upstream that fails mid-body (corrupt gzip, a cut connection inside a token) ends the agent body; the server stays up', async () => {

@@ -192,6 +192,9 @@ export function createBroker(deps: BrokerDeps) {
         response.body.on('error', () => undefined).destroy();
         throw err;
       }
+      // The redacting body reads the upstream at once; until the shell pipes it, an upstream reset must not be an
+      // uncaught 'error' (the shell sees `destroyed` and answers 502).
+      relayed.body.on('error', () => undefined);
     } catch (err) {
       await finish(isLatchkeyError(err) ? null : 500, isLatchkeyError(err) ? err.code : 'internal_error');
       throw err;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONNECTION_NAME_RULE, isConnectionName } from '../api/index.js';
-import { InvalidRequest, LatchkeyError, NotFound } from '../errors.js';
+import { InvalidRequest, LatchkeyError, NotFound, UpstreamError } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
 import { authenticateAgent } from './auth.js';
@@ -90,6 +90,8 @@ export function proxyHandler(core: Latchkey, metrics: RequestMetrics) {
       body: hasBody(req) ? req : undefined,
       declaredLength: req.headers['transfer-encoding'] !== undefined || length === undefined ? undefined : Number(length),
     });
+    // The upstream broke off while the outcome was being audited: nothing was sent yet, so say so.
+    if (result.body.destroyed) throw new UpstreamError('the upstream answer broke off before it could be relayed');
     res.writeHead(result.status, result.headers);
     // Not stream.pipeline: it builds an Error (with a stack trace) for every response it completes.
     const body = result.body;
