@@ -26,7 +26,6 @@ const TEXT_CONTROL_CLASS = '\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-
 export const SINGLE_LINE_PATTERN = `^[^${CONTROL_CLASS}]*$`;
 export const TEXT_PATTERN = `^[^${TEXT_CONTROL_CLASS}]*$`;
 
-const CONTROL = new RegExp(`[${CONTROL_CLASS}]`, 'u');
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Why a decoded string cannot be accepted anywhere, or undefined. */
@@ -34,13 +33,6 @@ export function unsafeText(value: string): string | undefined {
   if (value.includes('\u0000')) return 'contains a NUL character';
   if (LONE_SURROGATE.test(value)) return 'is not valid Unicode (a lone surrogate)';
   return undefined;
-}
-
-/** Why a name or single-line value cannot be accepted, or undefined. */
-export function unsafeLine(value: string, max = LINE_MAX): string | undefined {
-  if (value.length > max) return `is longer than ${max} characters`;
-  if (CONTROL.test(value)) return 'contains a control or bidi-override character';
-  return unsafeText(value);
 }
 
 /**

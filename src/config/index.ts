@@ -6,7 +6,7 @@ import { addressKind, parseNetwork } from '../net/index.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The one typed configuration. Nothing else in Latchkey reads process.env. */
+/** The one typed configuration of the server: nothing else in it reads process.env (the CLI reads its own few variables). */
 export interface Config {
   port: number;
   host: string;

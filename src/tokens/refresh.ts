@@ -236,6 +236,8 @@ async function refreshHeld(ctx: RefreshContext, id: string, fence: ClaimFence, w
   let lostAnswer: RefreshIntent | undefined;
   let sent: { intent: RefreshIntent; text: string } | undefined;
   let answered = false;
+  // The rotated refresh token went to the spill file only: its replay needs this refresh's intent to stay.
+  let spilledFirst = false;
   let renewed: Renewed;
   try {
     if (row.grantType === 'client_credentials') {
@@ -265,6 +267,8 @@ async function refreshHeld(ctx: RefreshContext, id: string, fence: ClaimFence, w
           'an earlier refresh sent this refresh token and got no answer; sending it again',
         );
       }
+      // Opened before the intent is recorded: a failure here has sent nothing, so it cannot look like a lost answer.
+      const clientSecret = await ctx.providers.clientSecretOf(provider);
       const intent: RefreshIntent = { owner, generation: fence.generation, at: startedAt.toISOString(), fingerprint };
       const text = JSON.stringify(intent);
       if (heartbeat.lost || !(await store.connections.recordRefreshIntent(id, fence, text))) {
@@ -276,14 +280,14 @@ async function refreshHeld(ctx: RefreshContext, id: string, fence: ClaimFence, w
       logger.debug({ connection: row.name, owner }, 'refreshing access token');
       const old = tokens;
       const response = await refreshTokenGrant(provider, tokens.refreshToken, {
-        clientSecret: await ctx.providers.clientSecretOf(provider),
+        clientSecret,
         allowHttpLoopback: settings.allowHttpLoopback,
         // No cap from the claim: the heartbeat keeps it while the provider takes its time.
         timeoutSeconds: settings.tokenTimeoutSeconds,
         fetch: settings.fetch,
-        onRefreshToken: async (refreshToken) => {
+        onAnswer: async (refreshToken) => {
           answered = true;
-          await keepRotatedFirst(ctx, row, old, text, refreshToken);
+          if (refreshToken !== undefined) spilledFirst = await keepRotatedFirst(ctx, row, old, text, refreshToken);
         },
       });
       renewed = fromRefreshResponse(response, tokens, provider, clock.now());
@@ -300,7 +304,7 @@ async function refreshHeld(ctx: RefreshContext, id: string, fence: ClaimFence, w
     if (failure.kind === 'outage' && failure.answerLost && sent !== undefined && rotates(provider, row)) {
       return giveUp(ctx, row, owner, provider, `${rotationLostReason(sent.intent)} (${failure.description})`, { keepIntent: true });
     }
-    return handleFailure(ctx, row, tokens, owner, provider, want, failure, lostAnswer);
+    return handleFailure(ctx, row, tokens, owner, provider, want, failure, lostAnswer, spilledFirst);
   }
   try {
     return await commit(ctx, row, fence, provider, renewed, sent?.text);
@@ -316,15 +320,17 @@ async function refreshHeld(ctx: RefreshContext, id: string, fence: ClaimFence, w
  * access token) before the rest of the answer is checked; kept on disk if
  * the database cannot take it.
  */
-async function keepRotatedFirst(ctx: RefreshContext, row: ConnectionRow, old: TokenSet, intent: string, refreshToken: string): Promise<void> {
-  if (refreshToken === old.refreshToken) return;
+/** Returns true when the token could only be kept in the spill file (its replay needs the intent kept). */
+async function keepRotatedFirst(ctx: RefreshContext, row: ConnectionRow, old: TokenSet, intent: string, refreshToken: string): Promise<boolean> {
+  if (refreshToken === old.refreshToken) return false;
   const sealed = await sealTokens(ctx.keyring, row.id, { ...old, refreshToken });
   try {
     const kept = await ctx.store.connections.saveRotatedRefreshToken(row.id, row.version, intent, sealed, ctx.clock.now().toISOString());
     if (!kept) ctx.logger.warn({ connection: row.name }, 'rotated refresh token not stored first: the connection changed since the request was sent');
+    return false;
   } catch (err) {
     ctx.logger.error({ connection: row.name, err: err instanceof Error ? err.message : String(err) }, 'could not store the rotated refresh token; keeping it on disk');
-    spillAnswer(ctx, row, intent, { tokens: sealed, tokenType: row.tokenType, expiresAt: row.expiresAt, refreshTokenRotates: true });
+    return spillAnswer(ctx, row, intent, { tokens: sealed, tokenType: row.tokenType, expiresAt: row.expiresAt, refreshTokenRotates: true });
   }
 }
 
@@ -384,7 +390,9 @@ async function renewClientCredentials(ctx: RefreshContext, provider: Provider, r
     refreshSkewSeconds: ctx.settings.skewSeconds,
   };
   const { providers, clock, store, logger, emit } = ctx;
-  const granted = await clientCredentialsGrant({ providers, clock, store, logger, emit, config, fetch: ctx.settings.fetch }, provider, scopes);
+  const granted = await clientCredentialsGrant({ providers, clock, store, logger, emit, config, fetch: ctx.settings.fetch }, provider, scopes, {
+    timeout: ctx.settings.tokenTimeoutSeconds,
+  });
   return {
     tokens: granted.tokens,
     tokenType: granted.tokenType,
@@ -493,6 +501,7 @@ async function handleFailure(
   want: Want,
   failure: TokenEndpointFailure,
   lostAnswer: RefreshIntent | undefined,
+  spilledFirst = false,
 ): Promise<AccessGrant> {
   const { store, clock, logger, settings } = ctx;
   if (failure.kind === 'client_rejected') {
@@ -523,7 +532,7 @@ async function handleFailure(
       failureCount,
       nextAttemptAt,
       lastError: failure.description,
-      keepIntent: failure.kind === 'outage' && failure.answerLost,
+      keepIntent: (failure.kind === 'outage' && failure.answerLost) || spilledFirst,
     },
     now.toISOString(),
   );

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Connection } from '../connections/index.js';
 import type { Keyring } from '../crypto/index.js';
 import type { EmitEvent } from '../events/index.js';
+import { NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { ProviderRegistry } from '../providers/index.js';
@@ -92,7 +93,8 @@ function claimUntil(deps: RevocationDeps): string {
  */
 export async function deleteConnection(deps: RevocationDeps, connection: Connection, owner: string): Promise<ConnectionDeletion> {
   // The grant is revoked by the client that minted it (a provider may hold several).
-  const provider = await deps.providers.forConnection(connection).catch(() => undefined);
+  // Only a provider that is gone means "nothing to revoke with"; any other failure (database, integrity) is not swallowed.
+  const provider = await deps.providers.forConnection(connection).catch(onlyNotFound);
   const tokens = await openTokens(deps.keyring, connection.id, connection.sealedTokens).catch(() => ({}) as Record<string, undefined>);
   const hint = tokens.refreshToken !== undefined ? 'refresh_token' : 'access_token';
   const token = tokens.refreshToken ?? tokens.accessToken;
@@ -133,7 +135,7 @@ export async function deleteConnection(deps: RevocationDeps, connection: Connect
 export async function attemptRevocation(deps: RevocationDeps, job: RevocationRow, owner: string): Promise<RevocationRow> {
   const { store, clock, logger, settings } = deps;
   const attempts = job.attempts + 1;
-  const provider = await deps.providers.forConnection({ providerId: job.providerId, providerClientId: job.providerClientId }).catch(() => undefined);
+  const provider = await deps.providers.forConnection({ providerId: job.providerId, providerClientId: job.providerClientId }).catch(onlyNotFound);
   let error: string;
   let permanent = false;
   if (provider === undefined || provider.revocationEndpoint === null || job.token === null) {
@@ -256,4 +258,9 @@ export class RevocationWorker {
     this.#lastPrune = now;
     await this.#deps.store.revocations.pruneFinished(new Date(now - 7 * 86400_000).toISOString());
   }
+}
+
+function onlyNotFound(err: unknown): undefined {
+  if (err instanceof NotFound) return undefined;
+  throw err;
 }

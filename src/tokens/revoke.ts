@@ -28,13 +28,13 @@ export async function revokeAtProvider(
   which: 'refresh_token' | 'access_token',
   token?: string,
 ): Promise<boolean> {
-  // Only the client a token was issued to may revoke it (RFC 7009 section 2.1).
-  const provider = await deps.providers.forConnection(connection);
-  if (provider.revocationEndpoint === null) return false;
-  const value =
-    token ?? (await openTokens(deps.keyring, connection.id, connection.sealedTokens))[which === 'refresh_token' ? 'refreshToken' : 'accessToken'];
-  if (value === undefined) return false;
   try {
+    // Only the client a token was issued to may revoke it (RFC 7009 section 2.1).
+    const provider = await deps.providers.forConnection(connection);
+    if (provider.revocationEndpoint === null) return false;
+    const value =
+      token ?? (await openTokens(deps.keyring, connection.id, connection.sealedTokens))[which === 'refresh_token' ? 'refreshToken' : 'accessToken'];
+    if (value === undefined) return false;
     await tokenRevocation(provider, value, which, {
       clientSecret: await deps.providers.clientSecretOf(provider),
       allowHttpLoopback: deps.allowHttpLoopback,

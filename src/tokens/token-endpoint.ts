@@ -29,12 +29,13 @@ export interface TokenEndpointOptions {
 
 export interface RefreshOptions extends TokenEndpointOptions {
   /**
-   * Called with the refresh token of a 200 answer before openid-client checks
-   * the rest of it (ID token, token type…): a provider that rotated has
-   * already consumed the old token, so the new one must be kept even if the
-   * answer is then rejected.
+   * Called for every 200 answer, with its refresh token if it has one, before
+   * openid-client checks the rest of it (ID token, token type…): the answer
+   * arrived, so it was not lost; and a provider that rotated has already
+   * consumed the old token, so the new one must be kept even if the answer is
+   * then rejected.
    */
-  onRefreshToken?: (refreshToken: string) => Promise<void>;
+  onAnswer?: (refreshToken: string | undefined) => Promise<void>;
 }
 
 /** RFC 6749 section 6, through openid-client (quirks repaired by providerConfiguration). */
@@ -45,7 +46,7 @@ export async function refreshTokenGrant(
 ): Promise<TokenResponse> {
   const config = await configurationFor(provider, options, true);
   if (provider.issuer === null) dropIdToken(config);
-  if (options.onRefreshToken !== undefined) keepRefreshTokenFirst(config, options.onRefreshToken);
+  if (options.onAnswer !== undefined) keepRefreshTokenFirst(config, options.onAnswer);
   const response = await oidc.refreshTokenGrant(config, refreshToken, provider.quirks.tokenParams);
   return reduce(response, response.expiresIn(), provider, options.allowHttpLoopback);
 }
@@ -94,10 +95,10 @@ function dropIdToken(config: oidc.Configuration): void {
   });
 }
 
-/** Wraps the configuration's fetch: the raw answer's refresh_token goes to `keep` before validation. */
-function keepRefreshTokenFirst(config: oidc.Configuration, keep: (refreshToken: string) => Promise<void>): void {
+/** Wraps the configuration's fetch: a 200 answer, and its refresh_token, go to `keep` before validation. */
+function keepRefreshTokenFirst(config: oidc.Configuration, keep: (refreshToken: string | undefined) => Promise<void>): void {
   onTokenAnswer(config, async (body) => {
-    if (typeof body.refresh_token === 'string' && body.refresh_token.length > 0) await keep(body.refresh_token);
+    await keep(typeof body.refresh_token === 'string' && body.refresh_token.length > 0 ? body.refresh_token : undefined);
     return undefined;
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createProviderBody, forceQuery, nameParams, updateProviderBody, updateProviderClientBody } from '../../api/index.js';
+import { createProviderBody, forceQuery, idParams, nameParams, updateProviderBody, updateProviderClientBody } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { redirectUriOf } from '../../oauth/index.js';
 import {
@@ -21,7 +21,7 @@ function bindingDetail(provider: Provider): { unboundCallback?: true } {
 const clientParams = {
   type: 'object',
   required: ['name', 'id'],
-  properties: { name: nameParams.properties.name, id: { type: 'string', minLength: 1, maxLength: 200 } },
+  properties: { name: nameParams.properties.name, id: idParams.properties.id },
 } as const;
 
 export async function providerRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
