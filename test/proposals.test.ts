@@ -1,10 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { pathWithin } from '../src/agents/index.js';
 import { verifySignature, type EventBody } from '../src/events/index.js';
 import { auditEvents, createAgent, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { BACKENDS } from './helpers/oauth-flows.js';
 import { assertNoSecret, startReceiver, until, type Receiver } from './helpers/token-lifecycle.js';
+
+test('pathWithin: a narrowed path never reaches outside the requested one', () => {
+  assert.ok(pathWithin('/repos/a/**', '/repos/**'));
+  assert.ok(pathWithin('/repos', '/repos/**'));
+  assert.ok(pathWithin('/repos/a/issues', '/repos/*/issues'));
+  assert.ok(pathWithin('/user', '/user'));
+  assert.ok(!pathWithin('/reposx', '/repos/**'));
+  assert.ok(!pathWithin('/repos/**', '/repos/*'), '** crosses segments, * does not');
+  assert.ok(!pathWithin('/repos/*/x', '/repos/a/*'));
+  assert.ok(!pathWithin('/', '/repos/**'));
+});
 
 const ACCESS_TOKEN = 'proposal-test-access-token-0123456789';
 
@@ -267,6 +279,8 @@ for (const backend of BACKENDS) {
         [{ connection: 'api', capabilities: ['read-issues'], methods: ['GET'], reason: 'x' }, 400],
         [{ connection: 'api', methods: ['TRACE'], reason: 'x' }, 400],
         [{ connection: 'api', paths: ['repos'], reason: 'x' }, 400],
+        [{ connection: 'api', paths: ['/repos/../admin'], reason: 'x' }, 400],
+        [{ connection: '*', reason: 'x' }, 404],
         [{ connection: 'api', reason: 'x', extra: 1 }, 400],
       ];
       for (const [body, status] of bad) {

@@ -107,6 +107,8 @@ function canonicalMethods(methods: string[], where: string): string[] {
 function canonicalPaths(paths: string[], where: string): string[] {
   const out = unique(paths);
   if (out.some((p) => !p.startsWith('/'))) throw new InvalidRequest(`${where}: paths must start with "/"`);
+  // Requests are matched after normalisation, so a dot segment could only confuse whoever reads the rule.
+  if (out.some((p) => p.split(/[/?]/).some((s) => s === '.' || s === '..'))) throw new InvalidRequest(`${where}: paths may not contain "." or ".." segments`);
   return out;
 }
 
