@@ -133,13 +133,15 @@ function pickSecretMethod(as: DiscoveredMetadata): 'client_secret_basic' | 'clie
 
 async function dynamicRegistration(as: DiscoveredMetadata, endpoint: string, input: RegistrationInput, fetchFn: FetchLike): Promise<ClientRegistration> {
   const method = pickSecretMethod(as);
+  // Only scopes the AS lists: resource scopes (RFC 8707) are often not registration scopes, and an unknown one fails it.
+  const scopes = as.scopesSupported === undefined ? input.scopes : input.scopes.filter((s) => as.scopesSupported?.includes(s));
   const body = {
     client_name: 'Latchkey',
     redirect_uris: [input.redirectUri],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: method,
-    ...(input.scopes.length === 0 ? {} : { scope: input.scopes.join(' ') }),
+    ...(scopes.length === 0 ? {} : { scope: scopes.join(' ') }),
   };
   let response: Response;
   try {

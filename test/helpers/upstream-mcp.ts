@@ -56,7 +56,7 @@ export async function startUpstreamMcp(as: AuthorizationServer): Promise<Upstrea
         ],
       };
     });
-    server.registerTool('announce', { description: 'Tells the client the tool list changed.' }, async (_args, extra) => {
+    server.registerTool('announce', { description: 'Tells the client the tool list changed.' }, async (extra) => {
       count('announce');
       await extra.sendNotification({ method: 'notifications/tools/list_changed' });
       return { content: [{ type: 'text', text: 'announced' }] };
