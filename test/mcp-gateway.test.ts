@@ -6,6 +6,7 @@ import { startAuthorizationServer, type AuthorizationServer } from './fixtures/a
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { BACKENDS, assertNoSecrets, openLink, storedTokens, visit } from './helpers/oauth-flows.js';
 import { runCli } from './helpers/latchkey-process.js';
+import { startMcp, textOf as textOfMcp } from './helpers/mcp-client.js';
 import { UPSTREAM_SCOPE, startUpstreamMcp, type UpstreamMcp } from './helpers/upstream-mcp.js';
 
 interface AuditEvent {
@@ -152,6 +153,28 @@ for (const backend of BACKENDS) {
       assert.equal(as.counts().refresh_token, 1, JSON.stringify(as.counts()));
       const tokens = await storedTokens(lk, connectionId);
       secrets.push(tokens.accessToken ?? '', tokens.refreshToken ?? '');
+      // The refresh asked for the same resource: the new token is still bound to the MCP server.
+      assert.equal((await as.findToken('AccessToken', tokens.accessToken ?? ''))?.audience, upstream.url);
+      assert.equal(upstream.acceptedTokens.at(-1), tokens.accessToken, 'the calls went with the refreshed token');
+    });
+
+    test('the stdio MCP server (`latchkey mcp`) offers the namespaced tools and calls them', async () => {
+      const session = await startMcp({ url: lk.url, agentKey, home: lk.config.dataDir });
+      try {
+        const { tools } = await session.client.listTools();
+        const echo = tools.find((t) => t.name === 'tracker__echo');
+        assert.ok(echo, tools.map((t) => t.name).join(', '));
+        assert.deepEqual(Object.keys(echo.inputSchema.properties ?? {}), ['text']);
+        assert.ok(tools.some((t) => t.name === 'list_connections'), "Latchkey's own tools are still there");
+        assert.equal(textOfMcp(await session.call('tracker__echo', { text: 'via stdio' })), 'echo: via stdio');
+        const leak = await session.call('tracker__leak', {});
+        assertNoSecrets(JSON.stringify(leak), [...secrets, ...upstream.acceptedTokens], 'a stdio tool result');
+        const refused = await session.call('tracker__missing', {});
+        assert.equal(refused.isError, true);
+        assert.deepEqual(session.transportErrors, []);
+      } finally {
+        await session.close();
+      }
     });
 
     test('an upstream tools/list_changed is followed', async () => {
@@ -197,11 +220,23 @@ for (const backend of BACKENDS) {
       assertNoSecrets(lk.logs.text(), [...secrets, ...upstream.acceptedTokens], 'the logs');
     });
 
-    test('removing the server removes its provider', async () => {
-      const res = await lk.admin('DELETE', '/v1/mcp-servers/tracker');
+    test('removing the server: 409 while connections use it; with force each is revoked upstream, then the provider goes', async () => {
+      const started = await lk.admin('POST', '/v1/connect/tracker', { name: 'tracker-bob', subject: 'bob' });
+      const { authorizationUrl, connectionId: bobId } = started.body as { authorizationUrl: string; connectionId: string };
+      assert.equal((await visit(await as.approve(await openLink(authorizationUrl), { accountId: 'bob' }))).status, 200);
+      const refreshToken = (await storedTokens(lk, bobId)).refreshToken ?? '';
+      assert.ok(await as.findToken('RefreshToken', refreshToken));
+
+      const refused = await lk.admin('DELETE', '/v1/mcp-servers/tracker');
+      assert.equal(refused.status, 409, JSON.stringify(refused.body));
+      const res = await lk.admin('DELETE', '/v1/mcp-servers/tracker?force=true');
       assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(res.body, { deleted: true, removedConnections: 1, revokedAtProvider: 1 });
+      assert.equal(await as.findToken('RefreshToken', refreshToken), undefined, 'the grant is gone at the AS');
       assert.equal((await lk.admin('GET', '/v1/mcp-servers/tracker')).status, 404);
       assert.equal((await lk.admin('GET', '/v1/providers/tracker')).status, 404);
+      assert.equal((await lk.admin('GET', '/v1/connections/tracker-bob')).status, 404);
+      assertNoSecrets(lk.logs.text(), [refreshToken], 'the logs');
     });
   });
 }
