@@ -4,6 +4,7 @@ import { Latchkey } from '../sdk/index.js';
 import type { ToolContext } from './context.js';
 import { DEFAULT_LIMITS, redactor, type BodyLimits } from './result.js';
 import { registerCallApi } from './tools/call-api.js';
+import { addGatewayTools } from './tools/gateway.js';
 import { registerInvokeCapability } from './tools/invoke-capability.js';
 import { registerListConnections } from './tools/list-connections.js';
 import { registerRequestAccess } from './tools/request-access.js';
@@ -43,6 +44,8 @@ export function createMcpServer(options: McpOptions): McpServer {
         'If a request is forbidden and you need it, ask a person with request_access.',
     },
   );
+  // Before any tool is registered: it wraps the tools/list and tools/call handlers McpServer installs.
+  addGatewayTools(server, ctx);
   registerListConnections(server, ctx);
   registerInvokeCapability(server, ctx);
   registerCallApi(server, ctx);

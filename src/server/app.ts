@@ -16,6 +16,7 @@ import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
 import { proposalDecisionRoutes, proposalRoutes } from './routes/proposals.js';
+import { clientMetadataRoutes, mcpServerRoutes } from './routes/mcp-servers.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
 import { hostGuard, refuseCrossOrigin } from './host-check.js';
@@ -89,9 +90,11 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await agentRoutes(admin, core);
     await auditRoutes(admin, core);
     await proposalDecisionRoutes(admin, core);
+    await mcpServerRoutes(admin, core);
   });
 
   await app.register(async (scope) => callbackRoutes(scope, core));
+  await app.register(async (scope) => clientMetadataRoutes(scope, core));
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.
   await app.register(async (scope) => agentApiRoutes(scope, core));
   await app.register(async (scope) => proposalRoutes(scope, core));

@@ -320,4 +320,21 @@ export interface Database {
   providerStatus: ProviderStatusTable;
   revocations: RevocationsTable;
   proposals: ProposalsTable;
+  mcpServers: McpServersTable;
+}
+
+/** An upstream MCP server (0019); its OAuth client and endpoints are the provider row it names. */
+export interface McpServersTable {
+  id: string;
+  name: string;
+  url: string;
+  /** The RFC 8707 resource indicator sent on authorization and token requests (the PRM `resource`). */
+  resource: string;
+  providerId: string;
+  issuer: string;
+  /** How Latchkey became the AS's client: `cimd`, `dcr` or `manual`. */
+  registration: string;
+  resourceMetadataUrl: string;
+  createdAt: string;
+  updatedAt: string;
 }
