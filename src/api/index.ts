@@ -3,3 +3,5 @@ export * from './names.js';
 export * from './methods.js';
 export * from './revocations.js';
 export * from './text.js';
+export * from './status.js';
+export * from './version.js';

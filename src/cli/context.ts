@@ -15,8 +15,27 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
+/**
+ * The server's URL, checked before anything is sent: a bad value is a usage
+ * error that names where it came from (--url or LATCHKEY_URL).
+ */
 export function serverUrl(options: GlobalOptions): string {
-  return options.url ?? process.env.LATCHKEY_URL ?? 'http://127.0.0.1:8787';
+  const fromEnv = process.env.LATCHKEY_URL;
+  const [value, source] =
+    options.url !== undefined ? [options.url, '--url'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, 'LATCHKEY_URL'] : ['http://127.0.0.1:8787', 'the default URL'];
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new UsageError(`${source} is not a URL: "${value}" (expected e.g. http://127.0.0.1:8787)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UsageError(`${source} must be an http:// or https:// URL, not "${value}"`);
+  }
+  if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '') {
+    throw new UsageError(`${source} must be the server's base URL only (no credentials, query or fragment)`);
+  }
+  return value;
 }
 
 /** The server's data directory as the CLI sees it (LATCHKEY_DATA_DIR, default ~/.latchkey). */

@@ -10,7 +10,10 @@ import type {
   ConnectionImport,
   ConnectionTokenView,
   ConnectionView,
+  DataKeyView,
   KeyRotation,
+  LeaseEnded,
+  LeaseView,
   PresetView,
   ProviderClientView,
   ProviderCreate,
@@ -19,6 +22,7 @@ import type {
   WebhookDeliveryView,
   WebhookView,
 } from './types.js';
+import type { StatusView } from '../api/status.js';
 
 /** The operator's client: every admin route of the REST API, one method each. */
 export class LatchkeyAdmin {
@@ -89,6 +93,20 @@ export class LatchkeyAdmin {
   };
 
   readonly keys = {
+    list: (): Promise<DataKeyView[]> => this.http.json('GET', '/v1/keys'),
     rotate: (): Promise<KeyRotation> => this.http.json('POST', '/v1/keys/rotate'),
   };
+
+  readonly leases = {
+    /** Every active lease, of every agent. */
+    list: (): Promise<LeaseView[]> => this.http.json('GET', '/v1/leases'),
+    /** Ends a lease; `rotate` also revokes the leased token at the provider and refreshes the connection. */
+    end: async (id: string, options: { rotate?: boolean } = {}): Promise<LeaseEnded> =>
+      this.http.json('DELETE', `/v1/leases/${enc(id, 'lease id')}`, { query: { rotate: options.rotate ? 'true' : undefined } }),
+  };
+
+  /** What `latchkey status` shows: version, database, keys, connections by status, what needs a person. */
+  status(): Promise<StatusView> {
+    return this.http.json('GET', '/v1/status');
+  }
 }

@@ -14,6 +14,7 @@ import { connectRoutes } from './routes/connect.js';
 import { callbackRoutes } from './routes/callback.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
+import { statusRoutes } from './routes/status.js';
 import { agentApiRoutes } from './routes/agent-api.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
@@ -87,6 +88,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await connectRoutes(admin, core);
     await agentRoutes(admin, core);
     await auditRoutes(admin, core);
+    await statusRoutes(admin, core);
   });
 
   await app.register(async (scope) => callbackRoutes(scope, core));
