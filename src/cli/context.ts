@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { readAdminToken } from '../config/admin-token.js';
+import { lightFetch } from './http-fetch.js';
 import { LatchkeyAdmin, LatchkeyApiError, LatchkeyConnectionError, LatchkeyRequestError } from '../sdk/index.js';
 
 /** A failed operation: exit status 1 with the message on stderr. */
@@ -51,7 +52,7 @@ export function adminClient(options: GlobalOptions): LatchkeyAdmin {
       'no admin token: set LATCHKEY_ADMIN_TOKEN to the token `latchkey serve` printed on its first start (or make a new one with `latchkey admin-token reset`)',
     );
   }
-  return new LatchkeyAdmin({ url: serverUrl(options), adminToken: token });
+  return new LatchkeyAdmin({ url: serverUrl(options), adminToken: token, fetch: lightFetch });
 }
 
 /** Maps any error to the CLI contract's exit status and a readable line. */
