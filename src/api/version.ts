@@ -1,2 +1,2 @@
-/** The package version, answered by `latchkey --version` and `GET /v1/status` (a test keeps it equal to package.json's). */
-export const LATCHKEY_VERSION = '0.1.0';
+/** The release this contract describes (package.json's version). */
+export const API_VERSION = '0.1.0';

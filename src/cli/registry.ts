@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { LATCHKEY_VERSION } from '../api/version.js';
+import { API_VERSION } from '../api/version.js';
 import type { GlobalOptions } from './context.js';
 
 /** What a command module gives the CLI: adds its command(s) to the program. */
@@ -39,7 +39,7 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['webhooks'], load: async () => (await import('./commands/webhooks.js')).webhooksCommand },
 ];
 
-export const VERSION = LATCHKEY_VERSION;
+export const VERSION = API_VERSION;
 
 /** The root command: global options only. */
 export function rootProgram(): Command {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { LATCHKEY_VERSION, STATUS_ATTENTION_MAX, statusResponse, type StatusView } from '../../api/index.js';
+import { API_VERSION, STATUS_ATTENTION_MAX, statusResponse, type StatusView } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { providerHealth } from '../../providers/index.js';
 
@@ -32,7 +32,7 @@ export async function statusRoutes(app: FastifyInstance, core: Latchkey): Promis
     const keysByStatus: Record<string, number> = {};
     for (const key of keys) keysByStatus[key.status] = (keysByStatus[key.status] ?? 0) + 1;
     return {
-      version: LATCHKEY_VERSION,
+      version: API_VERSION,
       database: { kind: core.store.db.dialect },
       keys: {
         activeKeyId: keys.find((k) => k.status === 'active')?.id ?? null,
