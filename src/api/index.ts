@@ -5,3 +5,5 @@ export * from './revocations.js';
 export * from './text.js';
 export * from './proposals.js';
 export * from './mcp-servers.js';
+export * from './status.js';
+export * from './version.js';

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { readAdminToken } from '../config/admin-token.js';
+import { lightFetch } from './http-fetch.js';
 import { LatchkeyAdmin, LatchkeyApiError, LatchkeyConnectionError, LatchkeyRequestError } from '../sdk/index.js';
 
 /** A failed operation: exit status 1 with the message on stderr. */
@@ -15,8 +16,27 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
+/**
+ * The server's URL, checked before anything is sent: a bad value is a usage
+ * error that names where it came from (--url or LATCHKEY_URL).
+ */
 export function serverUrl(options: GlobalOptions): string {
-  return options.url ?? process.env.LATCHKEY_URL ?? 'http://127.0.0.1:8787';
+  const fromEnv = process.env.LATCHKEY_URL;
+  const [value, source] =
+    options.url !== undefined ? [options.url, '--url'] : fromEnv !== undefined && fromEnv !== '' ? [fromEnv, 'LATCHKEY_URL'] : ['http://127.0.0.1:8787', 'the default URL'];
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new UsageError(`${source} is not a URL: "${value}" (expected e.g. http://127.0.0.1:8787)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UsageError(`${source} must be an http:// or https:// URL, not "${value}"`);
+  }
+  if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '') {
+    throw new UsageError(`${source} must be the server's base URL only (no credentials, query or fragment)`);
+  }
+  return value;
 }
 
 /** The server's data directory as the CLI sees it (LATCHKEY_DATA_DIR, default ~/.latchkey). */
@@ -32,7 +52,7 @@ export function adminClient(options: GlobalOptions): LatchkeyAdmin {
       'no admin token: set LATCHKEY_ADMIN_TOKEN to the token `latchkey serve` printed on its first start (or make a new one with `latchkey admin-token reset`)',
     );
   }
-  return new LatchkeyAdmin({ url: serverUrl(options), adminToken: token });
+  return new LatchkeyAdmin({ url: serverUrl(options), adminToken: token, fetch: lightFetch });
 }
 
 /** Maps any error to the CLI contract's exit status and a readable line. */

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { API_VERSION } from '../api/version.js';
 import type { GlobalOptions } from './context.js';
 
 /** What a command module gives the CLI: adds its command(s) to the program. */
@@ -25,8 +26,10 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['invoke'], load: async () => (await import('./commands/invoke.js')).invokeCommand },
   { names: ['keys'], load: async () => (await import('./commands/keys.js')).keysCommand },
   { names: ['lease'], load: async () => (await import('./commands/lease.js')).leaseCommand },
+  { names: ['leases'], load: async () => (await import('./commands/leases.js')).register },
   { names: ['mcp'], load: async () => (await import('./commands/mcp.js')).mcpCommand },
   { names: ['mcp-servers'], load: async () => (await import('./commands/mcp-servers.js')).register },
+  { names: ['me'], load: async () => (await import('./commands/me.js')).register },
   { names: ['oauth'], load: async () => (await import('./commands/oauth.js')).oauthCommand },
   { names: ['presets'], load: async () => (await import('./commands/providers.js')).presetsCommand },
   { names: ['proposals'], load: async () => (await import('./commands/proposals.js')).register },
@@ -34,10 +37,11 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['revocations'], load: async () => (await import('./commands/revocations.js')).revocationsCommand },
   { names: ['secrets'], load: async () => (await import('./commands/secrets.js')).secretsCommand },
   { names: ['serve'], load: async () => (await import('./commands/serve.js')).serveCommand },
+  { names: ['status'], load: async () => (await import('./commands/status.js')).register },
   { names: ['webhooks'], load: async () => (await import('./commands/webhooks.js')).webhooksCommand },
 ];
 
-export const VERSION = '0.1.0';
+export const VERSION = API_VERSION;
 
 /** The root command: global options only. */
 export function rootProgram(): Command {

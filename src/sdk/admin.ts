@@ -10,10 +10,13 @@ import type {
   ConnectionImport,
   ConnectionTokenView,
   ConnectionView,
+  DataKeyView,
   KeyRotation,
   McpServerCreate,
   McpServerRemoved,
   McpServerView,
+  LeaseEnded,
+  LeaseView,
   PresetView,
   ProposalApproval,
   ProposalListQuery,
@@ -25,6 +28,7 @@ import type {
   WebhookDeliveryView,
   WebhookView,
 } from './types.js';
+import type { StatusView } from '../api/status.js';
 
 /** The operator's client: every admin route of the REST API, one method each. */
 export class LatchkeyAdmin {
@@ -106,6 +110,7 @@ export class LatchkeyAdmin {
   };
 
   readonly keys = {
+    list: (): Promise<DataKeyView[]> => this.http.json('GET', '/v1/keys'),
     rotate: (): Promise<KeyRotation> => this.http.json('POST', '/v1/keys/rotate'),
   };
 
@@ -118,4 +123,16 @@ export class LatchkeyAdmin {
     remove: async (name: string, options: { force?: boolean } = {}): Promise<McpServerRemoved> =>
       this.http.json('DELETE', `/v1/mcp-servers/${enc(name)}`, { query: { force: options.force ? 'true' : undefined } }),
   };
+  readonly leases = {
+    /** Every active lease, of every agent. */
+    list: (): Promise<LeaseView[]> => this.http.json('GET', '/v1/leases'),
+    /** Ends a lease; `rotate` also revokes the leased token at the provider and refreshes the connection. */
+    end: async (id: string, options: { rotate?: boolean } = {}): Promise<LeaseEnded> =>
+      this.http.json('DELETE', `/v1/leases/${enc(id, 'lease id')}`, { query: { rotate: options.rotate ? 'true' : undefined } }),
+  };
+
+  /** What `latchkey status` shows: version, database, keys, connections by status, what needs a person. */
+  status(): Promise<StatusView> {
+    return this.http.json('GET', '/v1/status');
+  }
 }

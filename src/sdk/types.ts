@@ -302,3 +302,31 @@ export interface McpServerRemoved {
   removedConnections: number;
   revokedAtProvider: number;
 }
+/** A data key of the keyring (never its material). */
+export interface DataKeyView {
+  id: string;
+  status: 'active' | 'decrypt_only' | 'retired';
+  createdAt: string;
+  sealsReserved: number;
+}
+
+/** An active lease as the operator sees it (never the token). */
+export interface LeaseView {
+  id: string;
+  agentId: string;
+  agent: string | null;
+  connection: string | null;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string;
+  tokenExpiresAt: string | null;
+}
+
+export interface LeaseEnded {
+  ended: boolean;
+  revokedAtProvider: boolean;
+  refreshed: boolean | null;
+  refreshError: string | null;
+}
+
+export type { StatusView } from '../api/status.js';

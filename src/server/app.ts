@@ -14,6 +14,7 @@ import { connectRoutes } from './routes/connect.js';
 import { callbackRoutes } from './routes/callback.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
+import { statusRoutes } from './routes/status.js';
 import { agentApiRoutes } from './routes/agent-api.js';
 import { proposalDecisionRoutes, proposalRoutes } from './routes/proposals.js';
 import { clientMetadataRoutes, mcpServerRoutes } from './routes/mcp-servers.js';
@@ -91,6 +92,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await auditRoutes(admin, core);
     await proposalDecisionRoutes(admin, core);
     await mcpServerRoutes(admin, core);
+    await statusRoutes(admin, core);
   });
 
   await app.register(async (scope) => callbackRoutes(scope, core));

@@ -78,6 +78,65 @@ function boundBodyIdle(req: IncomingMessage, res: ServerResponse, idleMs: number
   req.once('close', done);
 }
 
+/** How much of a refused request's body is read and discarded, at most, so that the client sees the answer. */
+export const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
+
+const DISCARD_CHECK_MS = 20;
+
+type ClosingSocket = Socket & { destroySoon?: () => void };
+
+/**
+ * A request answered before its body was read (413 over the body limit, 401,
+ * any early error): closing the connection at once, with the upload still
+ * arriving, makes the kernel reset it, and a client still sending (Node's
+ * fetch, the SDK) reports EPIPE instead of the answer. So the rest of the body
+ * is read and thrown away, up to `maxBytes`, before the connection is closed
+ * (or, when the answer keeps it alive, before it is reused); a client sending
+ * more than that is cut off. The request timeout bounds the time it takes.
+ */
+function discardUnreadBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): void {
+  if (!expectsBody(req)) return;
+  const socket = req.socket as ClosingSocket;
+  const destroySoon = socket.destroySoon;
+  let draining = false;
+  const drain = (then: () => void): void => {
+    if (draining) return;
+    draining = true;
+    // Node's parser drops the bytes of an answered request without emitting them, so what was
+    // discarded is counted on the socket.
+    const start = socket.bytesRead;
+    const check = setInterval(() => {
+      if (socket.bytesRead - start > maxBytes) socket.destroy();
+    }, DISCARD_CHECK_MS);
+    check.unref();
+    const stop = (): void => clearInterval(check);
+    req.once('end', () => {
+      stop();
+      then();
+    });
+    req.once('close', stop);
+    socket.once('close', stop);
+    req.resume();
+  };
+  // Node calls destroySoon when a `Connection: close` answer has been written (Fastify sends one for a body it refuses).
+  if (typeof destroySoon === 'function') {
+    socket.destroySoon = function closeAfterDiscarding(this: ClosingSocket): void {
+      Reflect.deleteProperty(socket, 'destroySoon');
+      if (req.complete || req.destroyed) return destroySoon.call(this);
+      drain(() => destroySoon.call(this));
+    };
+  }
+  const restore = (): void => {
+    if (Object.hasOwn(socket, 'destroySoon') && !draining) Reflect.deleteProperty(socket, 'destroySoon');
+  };
+  req.once('end', restore);
+  req.once('close', restore);
+  // A kept-alive answer: Node reads the rest itself before the next request; bound it.
+  res.once('finish', () => {
+    if (!req.complete && !req.destroyed && !draining) drain(() => {});
+  });
+}
+
 /** The raw HTTP server with every request bounded in time: headers, the whole request, and silences in the body. */
 export function boundedServer(timeouts: RequestTimeouts, handler: RequestListener): Server {
   const server = createServer(
@@ -89,6 +148,7 @@ export function boundedServer(timeouts: RequestTimeouts, handler: RequestListene
     },
     (req, res) => {
       boundBodyIdle(req, res, timeouts.bodyIdleMs);
+      discardUnreadBody(req, res, DISCARD_LIMIT_BYTES);
       handler(req, res);
     },
   );

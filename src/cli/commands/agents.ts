@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { enc } from '../../sdk/paths.js';
 import { adminClient, UsageError, type GlobalOptions } from '../context.js';
 import { printFields, printJson, printTable, printText, say } from '../output.js';
 
@@ -39,6 +40,16 @@ interface CreateOptions {
   env?: string;
 }
 
+function readPolicy(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`--policy ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+const agentPath = (name: string): string => `/v1/agents/${enc(name)}`;
+
 export function agentsCommand(program: Command, globals: () => GlobalOptions): void {
   const agents = program.command('agents').description('manage agents, their keys and policies');
 
@@ -53,13 +64,8 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .action(async (name: string, o: CreateOptions) => {
       if (o.policy !== undefined && o.allow !== undefined) throw new UsageError('give either --policy or --allow, not both');
       let policy: Record<string, unknown>;
-      if (o.policy !== undefined) {
-        try {
-          policy = JSON.parse(readFileSync(o.policy, 'utf8')) as Record<string, unknown>;
-        } catch (err) {
-          throw new UsageError(`--policy ${o.policy}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      } else policy = { rules: (o.allow ?? []).map(ruleFromAllow) };
+      if (o.policy !== undefined) policy = readPolicy(o.policy);
+      else policy = { rules: (o.allow ?? []).map(ruleFromAllow) };
       if (o.leaseTtl !== undefined || o.leaseRotate === true) {
         policy.lease = { allowed: true, ...(o.leaseTtl === undefined ? {} : { maxTtl: o.leaseTtl }), ...(o.leaseRotate === true ? { rotate: true } : {}) };
       }
@@ -97,6 +103,53 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
         ['created at', a.createdAt],
       ]);
       printText(`policy\n${JSON.stringify(a.policy.rules, null, 2)}`);
+    });
+
+  agents
+    .command('update <name>')
+    .description("replace an agent's policy (its keys keep working)")
+    .option('--policy <file>', 'policy JSON file {"rules":[...],"lease":{...}}')
+    .option('--allow <conn[:methods]>', 'allow a connection (glob), optionally only some methods (repeatable)', collect)
+    .option('--lease-ttl <duration>', 'allow leases up to this long (e.g. 15m)')
+    .option('--lease-rotate', 'allow leases, and ending them with rotate=true')
+    .action(async (name: string, o: Omit<CreateOptions, 'env'>) => {
+      if (o.policy !== undefined && o.allow !== undefined) throw new UsageError('give either --policy or --allow, not both');
+      if (o.policy === undefined && o.allow === undefined) throw new UsageError('give the new policy: --policy FILE or --allow CONN[:METHODS]...');
+      const policy = o.policy !== undefined ? readPolicy(o.policy) : { rules: (o.allow ?? []).map(ruleFromAllow) };
+      if (o.leaseTtl !== undefined || o.leaseRotate === true) {
+        policy.lease = { allowed: true, ...(o.leaseTtl === undefined ? {} : { maxTtl: o.leaseTtl }), ...(o.leaseRotate === true ? { rotate: true } : {}) };
+      }
+      const updated = await adminClient(globals()).http.json<AgentView>('PATCH', agentPath(name), { body: { policy } });
+      if (globals().json) return printJson(updated);
+      say`agent ${updated.name} updated: ${updated.policy.rules.length} rule(s), leases ${leaseSummary(updated.policy.lease)}\n`;
+    });
+
+  agents
+    .command('keys <name>')
+    .description("list an agent's key ids (never the keys)")
+    .action(async (name: string) => {
+      const a = await adminClient(globals()).http.json<AgentView>('GET', agentPath(name));
+      const keys = a.keys ?? [];
+      if (globals().json) return printJson(keys);
+      printTable(['id', 'created at'], keys.map((k) => [k.id, k.createdAt]));
+    });
+
+  agents
+    .command('add-key <name>')
+    .description('issue one more API key for an agent (printed once); its other keys keep working')
+    .action(async (name: string) => {
+      const key = await adminClient(globals()).http.json<{ id: string; apiKey: string }>('POST', `${agentPath(name)}/keys`);
+      if (globals().json) return printJson(key);
+      say`new key ${key.id} for ${name}\n\nAPI key (shown once):\n  ${key.apiKey}\n`;
+    });
+
+  agents
+    .command('remove-key <name> <keyId>')
+    .description('delete one key of an agent; it stops working at once')
+    .action(async (name: string, keyId: string) => {
+      const result = await adminClient(globals()).http.json('DELETE', `${agentPath(name)}/keys/${enc(keyId, 'key id')}`);
+      if (globals().json) return printJson(result);
+      say`key ${keyId} of ${name} removed\n`;
     });
 
   agents

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import type { ConnectionView, LatchkeyAdmin } from '../../sdk/index.js';
-import { CliFailure, adminClient, type GlobalOptions } from '../context.js';
+import { CliFailure, UsageError, adminClient, type GlobalOptions } from '../context.js';
 import { escaped, printJson, say } from '../output.js';
 
 interface ConnectOptions {
@@ -10,6 +10,7 @@ interface ConnectOptions {
   env?: string;
   scope?: string[];
   device?: boolean;
+  clientCredentials?: boolean;
   browser?: boolean;
   returnTo?: string;
 }
@@ -83,6 +84,7 @@ export function connectCommand(program: Command, globals: () => GlobalOptions): 
     .option('--env <environment>', 'environment (default "default")')
     .option('--scope <scope>', 'scope to request (repeatable; default: the provider scopes)', collect)
     .option('--device', 'use the device authorization grant (RFC 8628)')
+    .option('--client-credentials', "use the client credentials grant: the connection is the provider's client itself, active at once")
     .option('--no-browser', 'print the URL without opening a browser')
     .option('--return-to <url>', 'where the browser goes after consent (a path or an allowed origin)')
     .action(async (provider: string, o: ConnectOptions) => {
@@ -97,6 +99,18 @@ export function connectCommand(program: Command, globals: () => GlobalOptions): 
         ...(o.env === undefined ? {} : { environment: o.env }),
         ...(o.scope === undefined ? {} : { scopes: o.scope }),
       };
+      if (o.clientCredentials === true) {
+        if (o.device === true) throw new UsageError('give either --device or --client-credentials, not both');
+        if (o.subject !== undefined || o.returnTo !== undefined) throw new UsageError('--client-credentials takes no --subject or --return-to (no person consents)');
+        const { subject: _subject, ...clientBody } = body;
+        const connection = await client.connect.clientCredentials(provider, clientBody);
+        if (json) return printJson(connection);
+        return say`connection ${connection.name} is active (client credentials; scopes: ${connection.scopes.join(' ') || '-'})\n`;
+      }
+      // Before anyone consents: a missing client secret would only show at the token request.
+      const { secretMissingWarning } = await import('./providers.js');
+      const warning = secretMissingWarning(await client.providers.get(provider));
+      if (warning !== undefined) process.stderr.write(warning);
       let connectionId: string;
       let deadline: Date;
       if (o.device) {

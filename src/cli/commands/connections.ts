@@ -1,7 +1,8 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseDuration } from '../../duration.js';
 import type { ConnectionView } from '../../sdk/index.js';
 import { adminClient, type GlobalOptions } from '../context.js';
-import { printFields, printJson, printTable, say } from '../output.js';
+import { printFields, printJson, printTable, say, sayError } from '../output.js';
 
 export function showConnection(c: ConnectionView): void {
   printFields([
@@ -23,6 +24,14 @@ export function showConnection(c: ConnectionView): void {
   ]);
 }
 
+/** `--expiring`: checked here, so a wrong value is a usage error (exit 2) that says what is accepted. */
+function expiringWindow(value: string): string {
+  if (parseDuration(value) === undefined) {
+    throw new InvalidArgumentError(`"${value}" is not a duration: give seconds (e.g. 3600) or a number with s, m, h or d (e.g. 30m, 1h, 2d)`);
+  }
+  return value.trim();
+}
+
 interface ListOptions {
   provider?: string;
   status?: string;
@@ -41,7 +50,7 @@ export function connectionsCommand(program: Command, globals: () => GlobalOption
     .option('--status <status>', 'pending, active, needs_reauth, revoked or error')
     .option('--env <environment>', 'only this environment')
     .option('--subject <subject>', 'only this subject')
-    .option('--expiring <duration>', 'only those whose token expires within this window (e.g. 1h)')
+    .option('--expiring <duration>', 'only those whose token expires within this window: seconds or a number with s, m, h or d (e.g. 90, 15m, 1h, 2d)', expiringWindow)
     .action(async (o: ListOptions) => {
       const list = await adminClient(globals()).connections.list({
         provider: o.provider,
@@ -64,6 +73,17 @@ export function connectionsCommand(program: Command, globals: () => GlobalOption
       const c = await adminClient(globals()).connections.get(name);
       if (globals().json) printJson(c);
       else showConnection(c);
+    });
+
+  connections
+    .command('token <name>')
+    .description("print the connection's access token (refreshed first if needed): the operator's own read, audited")
+    .action(async (name: string) => {
+      const token = await adminClient(globals()).connections.token(name);
+      if (globals().json) return printJson(token);
+      // The token alone on stdout, so `$(latchkey connections token github)` works; the rest on stderr.
+      sayError`token for ${name} (${token.tokenType}), expires ${token.expiresAt ?? 'never'}; this read is in the audit log\n`;
+      say`${token.accessToken}\n`;
     });
 
   connections

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError, serverUrl, type GlobalOptions } from '../context.js';
+import { CliFailure, UsageError, serverUrl, type GlobalOptions } from '../context.js';
 import { VERSION } from '../registry.js';
 
 export function mcpCommand(program: Command, globals: () => GlobalOptions): void {
@@ -15,13 +15,23 @@ export function mcpCommand(program: Command, globals: () => GlobalOptions): void
       // The admin token would bypass no policy (agent routes refuse it) but it must not sit in an agent host's config either.
       if (agentKey === process.env.LATCHKEY_ADMIN_TOKEN) throw new UsageError('that is the admin token; mcp needs an agent key (latchkey agents create)');
       const url = serverUrl(globals());
-      let origin: string;
+      const origin = new URL(url).origin;
+      // Checked now, with one request: a host that starts us with a wrong URL or key gets a clear
+      // line in its MCP log, not a server that fails on every tool call.
+      const { Latchkey, LatchkeyApiError, LatchkeyConnectionError } = await import('../../sdk/index.js');
       try {
-        const parsed = new URL(url);
-        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
-        origin = parsed.origin;
-      } catch {
-        throw new UsageError('LATCHKEY_URL (or --url) must be an http(s) URL');
+        await new Latchkey({ url, agentKey }).me();
+      } catch (err) {
+        if (err instanceof LatchkeyConnectionError) {
+          throw new CliFailure(`cannot reach Latchkey at ${origin} (set LATCHKEY_URL to the server's URL; is \`latchkey serve\` running?)`);
+        }
+        if (err instanceof LatchkeyApiError && (err.status === 401 || err.status === 429)) {
+          throw new CliFailure(`the server at ${origin} does not accept this agent key (${err.code}): check LATCHKEY_AGENT_KEY`);
+        }
+        if (err instanceof LatchkeyApiError && err.status === 404) {
+          throw new CliFailure(`${origin} does not answer like a Latchkey server (GET /v1/me: 404): check LATCHKEY_URL`);
+        }
+        throw err;
       }
       // stdout carries JSON-RPC only: a stray console.log from anywhere would corrupt the stream.
       console.log = console.error;

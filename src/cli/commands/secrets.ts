@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LatchkeyApiError, type ConnectionImport, type ProviderCreate } from '../../sdk/index.js';
-import { adminClient, UsageError, type GlobalOptions } from '../context.js';
-import { printJson, say } from '../output.js';
+import { adminClient, CliFailure, UsageError, type GlobalOptions } from '../context.js';
+import { printJson, say, sayError } from '../output.js';
 
 /** The aivault-style secret value: an OAuth client plus the tokens obtained with it. */
 interface SecretValue {
@@ -41,21 +42,37 @@ export function parseSecretValue(text: string): SecretValue {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new UsageError('--value must be a JSON object such as {"clientId":"…","clientSecret":"…","refreshToken":"…"}');
+    throw new UsageError('the secret must be a JSON object such as {"clientId":"…","clientSecret":"…","refreshToken":"…"}');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UsageError('--value must be a JSON object');
+    throw new UsageError('the secret must be a JSON object');
   }
   const record = value as Record<string, unknown>;
   for (const field of STRING_FIELDS) {
     if (record[field] !== undefined && typeof record[field] !== 'string') {
-      throw new UsageError(`--value: "${field}" must be a string`);
+      throw new UsageError(`the secret's "${field}" must be a string`);
     }
   }
   if (!record.refreshToken && !record.accessToken) {
-    throw new UsageError('--value needs a refreshToken or an accessToken');
+    throw new UsageError('the secret needs a refreshToken or an accessToken');
   }
   return record as SecretValue;
+}
+
+/** The secret JSON from exactly one of --value-stdin, --value-file, --value. */
+function readValue(o: { value?: string; valueStdin?: boolean; valueFile?: string }): string {
+  const given = [o.value !== undefined, o.valueStdin === true, o.valueFile !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new UsageError('give the secret JSON with exactly one of --value-stdin, --value-file FILE or --value JSON');
+  if (o.valueStdin) return readFileSync(0, 'utf8');
+  if (o.valueFile !== undefined) {
+    try {
+      return readFileSync(o.valueFile, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--value-file ${o.valueFile}: ${(err as NodeJS.ErrnoException).code ?? 'cannot be read'}`);
+    }
+  }
+  sayError`warning: --value puts the tokens in your shell history and process list; prefer --value-stdin or --value-file\n`;
+  return o.value as string;
 }
 
 export function secretsCommand(program: Command, globals: () => GlobalOptions): void {
@@ -65,10 +82,18 @@ export function secretsCommand(program: Command, globals: () => GlobalOptions): 
     .command('create')
     .description('import a connection from aivault-style JSON {clientId, clientSecret, refreshToken, ...}')
     .requiredOption('--name <name>', 'connection name')
-    .requiredOption('--value <json>', 'JSON with clientId, clientSecret, refreshToken, accessToken, expiresAt, scopes (and instanceUrl for Salesforce)')
+    .option('--value-stdin', 'read the JSON from standard input (keeps the tokens out of shell history and process lists)')
+    .option('--value-file <file>', 'read the JSON from a file')
+    .option('--value <json>', 'the JSON on the command line (avoid: it ends up in shell history and `ps`)')
     .option('--provider <provider>', 'provider or preset name (default: "provider" in the JSON, else the name)')
-    .action(async (o: { name: string; value: string; provider?: string }) => {
-      const value = parseSecretValue(o.value);
+    .option('--no-verify', 'do not check the refresh token with one refresh after the import')
+    .addHelpText(
+      'after',
+      '\nThe JSON: {"clientId","clientSecret","refreshToken","accessToken","expiresAt","scopes","subject","environment","tokenUrl","authUrl","instanceUrl"}\n' +
+        'With a refreshToken, the import is checked with one refresh: a refused token leaves the connection needs_reauth and exits 1.\n',
+    )
+    .action(async (o: { name: string; value?: string; valueStdin?: boolean; valueFile?: string; provider?: string; verify: boolean }) => {
+      const value = parseSecretValue(readValue(o));
       const providerName = (o.provider ?? value.provider ?? o.name).toLowerCase();
       const client = adminClient(globals());
       // A new provider gets this client as its default; an existing one keeps its own, and the
@@ -111,8 +136,28 @@ export function secretsCommand(program: Command, globals: () => GlobalOptions): 
       if (scopes !== undefined) body.scopes = scopes;
       if (value.clientId !== undefined) body.clientId = value.clientId;
       if (value.clientSecret !== undefined) body.clientSecret = value.clientSecret;
-      const connection = await client.connections.import(body);
+      let connection = await client.connections.import(body);
+      let unverified: string | undefined;
+      if (o.verify && value.refreshToken !== undefined) {
+        // One refresh proves the refresh token (and the client) work before anyone relies on the connection.
+        try {
+          connection = await client.connections.refresh(connection.name);
+        } catch (err) {
+          if (!(err instanceof LatchkeyApiError)) throw err;
+          if (err.code === 'needs_reauth' || err.code === 'provider_misconfigured') {
+            const now = await client.connections.get(connection.name).catch(() => connection);
+            if (globals().json) printJson(now);
+            throw new CliFailure(
+              `connection ${connection.name} was imported, but the provider refused its refresh token (${err.code}: ${err.message}); ` +
+                `it is ${now.status}: import a fresh token, or reconnect it`,
+            );
+          }
+          // The provider could not be asked now (down, unreachable): the token is checked on first use.
+          unverified = `${err.code}: ${err.message}`;
+        }
+      }
       if (globals().json) printJson(connection);
-      else say`connection ${connection.name} (${connection.provider}) imported\n`;
+      else say`connection ${connection.name} (${connection.provider}) imported${o.verify && value.refreshToken !== undefined && unverified === undefined ? ', refresh token verified' : ''}\n`;
+      if (unverified !== undefined) sayError`warning: the refresh token could not be checked now (${unverified}); it will be on first use\n`;
     });
 }
