@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { lineString, nameString } from '../../api/index.js';
+import { lineString, nameString, pagedQuery } from '../../api/index.js';
 import type { Agent } from '../../agents/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { noStore } from '../no-store.js';
+import { listPage, type PageQuery } from '../paging.js';
 
 const name = { ...lineString, maxLength: 200 } as const;
 const createAgentBody = {
@@ -37,7 +38,9 @@ export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise
     },
   );
 
-  app.get('/v1/agents', async () => (await core.agents.list()).map(view));
+  app.get<{ Querystring: PageQuery }>('/v1/agents', { schema: { querystring: pagedQuery({}) } }, async (request, reply) =>
+    listPage(request, reply, { list: 'agents', keyLength: 1 }, (page) => core.agents.list(page), (a) => [a.name], (rows) => rows.map(view)),
+  );
 
   app.get<{ Params: { id: string } }>('/v1/agents/:id', { schema: { params: idParams } }, async (request) => {
     const agent = await core.agents.get(request.params.id);
@@ -77,5 +80,14 @@ export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise
     },
   );
 
-  app.get('/v1/leases', async () => core.leases.listActive());
+  app.get<{ Querystring: PageQuery }>('/v1/leases', { schema: { querystring: pagedQuery({}) } }, async (request, reply) =>
+    listPage(
+      request,
+      reply,
+      { list: 'leases', keyLength: 2 },
+      (page) => core.leases.listActive({}, page),
+      (l) => [l.expiresAt, l.id],
+      (rows) => rows,
+    ),
+  );
 }

@@ -4,8 +4,9 @@ import { InvalidRequest } from '../../errors.js';
 import { parseDuration } from '../../duration.js';
 import type { Latchkey } from '../../latchkey.js';
 import { importConnection, type ImportInput } from '../../tokens/index.js';
+import { listPage, type PageQuery } from '../paging.js';
 
-interface ListQuery {
+interface ListQuery extends PageQuery {
   provider?: string;
   environment?: string;
   status?: string;
@@ -32,15 +33,22 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
   app.get<{ Querystring: ListQuery }>(
     '/v1/connections',
     { schema: { querystring: connectionListQuery } },
-    async (request) => {
-      const { expiringWithin, ...rest } = request.query;
+    async (request, reply) => {
+      const { expiringWithin, limit: _limit, cursor: _cursor, ...rest } = request.query;
       let seconds: number | undefined;
       if (expiringWithin !== undefined) {
         seconds = parseDuration(/^\d+$/.test(expiringWithin.trim()) ? Number(expiringWithin) : expiringWithin);
         if (seconds === undefined) throw new InvalidRequest('expiringWithin must be seconds or a duration like 1h');
       }
-      const list = await core.connections.list({ ...rest, ...(seconds === undefined ? {} : { expiringWithin: seconds }) });
-      return core.connections.present(list);
+      const filter = { ...rest, ...(seconds === undefined ? {} : { expiringWithin: seconds }) };
+      return listPage(
+        request,
+        reply,
+        { list: 'connections', keyLength: 1 },
+        (page) => core.connections.list(filter, page),
+        (c) => [c.name],
+        (rows) => core.connections.present(rows),
+      );
     },
   );
 
@@ -73,9 +81,19 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
     };
   });
 
-  app.get<{ Querystring: { status?: string } }>(
+  app.get<{ Querystring: { status?: string } & PageQuery }>(
     '/v1/revocations',
     { schema: { querystring: revocationListQuery } },
-    async (request) => core.revocations.list(request.query.status === undefined ? {} : { status: request.query.status }),
+    async (request, reply) => {
+      const { status } = request.query;
+      return listPage(
+        request,
+        reply,
+        { list: 'revocations', keyLength: 2 },
+        (page) => core.revocations.list(status === undefined ? {} : { status }, page),
+        (r) => [r.createdAt, r.id],
+        (rows) => rows,
+      );
+    },
   );
 }
