@@ -218,3 +218,44 @@ export interface WebhookDeliveryView {
   createdAt: string;
   deliveredAt: string | null;
 }
+
+export interface AgentView {
+  id: string;
+  name: string;
+  environment: string;
+  policy: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An active lease (`GET /v1/leases`): never its token. */
+export interface LeaseView {
+  id: string;
+  agentId: string;
+  agent: string | null;
+  connection: string | null;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string;
+  tokenExpiresAt: string | null;
+}
+
+export interface AuditFilter {
+  /** agent id or name */
+  agent?: string;
+  connection?: string;
+  action?: string;
+  /** ISO time */
+  since?: string;
+}
+
+export interface AuditEventView {
+  id: string;
+  at: string;
+  actor: { type: string; id: string | null; name: string | null };
+  action: string;
+  connection: string | null;
+  outcome: string;
+  status: number | null;
+  detail: Record<string, unknown>;
+}
