@@ -15,7 +15,7 @@ export const pageQueryProperties = {
 } as const;
 
 /** A list route's query schema: its own filters plus `limit` and `cursor`. */
-export function pagedQuery<P extends Record<string, unknown>>(properties: P) {
+export function pagedQuery<const P extends Record<string, unknown>>(properties: P) {
   return {
     type: 'object',
     additionalProperties: false,
@@ -24,7 +24,7 @@ export function pagedQuery<P extends Record<string, unknown>>(properties: P) {
 }
 
 /** The object form of one page. */
-export function pageObject<I>(item: I) {
+export function pageObject<const I>(item: I) {
   return {
     type: 'object',
     additionalProperties: false,
@@ -37,7 +37,7 @@ export function pageObject<I>(item: I) {
 }
 
 /** A list route's 200 answer: the bare array (no `limit`/`cursor` asked) or the page object. */
-export function pageOf<I>(item: I) {
+export function pageOf<const I>(item: I) {
   return { anyOf: [{ type: 'array', items: item }, pageObject(item)] } as const;
 }
 

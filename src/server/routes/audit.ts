@@ -1,18 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { lineString, pagedQuery } from '../../api/index.js';
+import { auditEventView, auditListQuery, auditPruneBody, auditPruned, auditVerified, pageOf } from '../../api/index.js';
 import { auditPosition, type AuditPosition, type AuditQuery } from '../../audit/index.js';
 import { InvalidRequest } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { answerPage, readPage, takePage, type PageQuery } from '../paging.js';
 
-const str = { ...lineString, maxLength: 200 } as const;
-const auditQuery = pagedQuery({ agent: str, connection: str, action: str, since: str });
-
 /** Admin routes for the audit log (api.md, "Audit"). */
 export async function auditRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   app.get<{ Querystring: Omit<AuditQuery, 'limit' | 'before'> & PageQuery }>(
     '/v1/audit',
-    { schema: { querystring: auditQuery } },
+    { schema: { querystring: auditListQuery, response: { 200: pageOf(auditEventView) } } },
     async (request, reply) => {
       const { limit: _limit, cursor: _cursor, ...filter } = request.query;
       // `limit` predates pagination: only `cursor` asks for the page object here.
@@ -36,13 +33,14 @@ export async function auditRoutes(app: FastifyInstance, core: Latchkey): Promise
     '/v1/audit/prune',
     {
       schema: {
-        body: { type: 'object', additionalProperties: false, required: ['before'], properties: { before: { type: 'string', minLength: 1, maxLength: 64 } } },
+        body: auditPruneBody,
+        response: { 200: auditPruned },
       },
     },
     async (request) => core.audit.prune(request.body.before),
   );
 
-  app.get('/v1/audit/verify', async () => {
+  app.get('/v1/audit/verify', { schema: { response: { 200: auditVerified } } }, async () => {
     // Events still waiting in the group-commit queue are part of what is verified.
     await core.audit.flush();
     return core.audit.verify();

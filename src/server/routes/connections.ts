@@ -1,5 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { connectionListQuery, idParams, importConnectionBody, revocationListQuery } from '../../api/index.js';
+import {
+  connectionDeleted,
+  connectionListQuery,
+  connectionView,
+  idParams,
+  importConnectionBody,
+  pageOf,
+  revocationListQuery,
+  revocationView,
+} from '../../api/index.js';
 import { InvalidRequest } from '../../errors.js';
 import { parseDuration } from '../../duration.js';
 import type { Latchkey } from '../../latchkey.js';
@@ -17,7 +26,7 @@ interface ListQuery extends PageQuery {
 export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   app.post<{ Body: ImportInput }>(
     '/v1/connections/import',
-    { schema: { body: importConnectionBody } },
+    { schema: { body: importConnectionBody, response: { 201: connectionView } } },
     async (request, reply) => {
       const connection = await importConnection(core, request.body);
       request.log.info({ connection: connection.name }, 'connection imported');
@@ -32,7 +41,7 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
 
   app.get<{ Querystring: ListQuery }>(
     '/v1/connections',
-    { schema: { querystring: connectionListQuery } },
+    { schema: { querystring: connectionListQuery, response: { 200: pageOf(connectionView) } } },
     async (request, reply) => {
       const { expiringWithin, limit: _limit, cursor: _cursor, ...rest } = request.query;
       let seconds: number | undefined;
@@ -52,12 +61,12 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/connections/:id', { schema: { params: idParams } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/connections/:id', { schema: { params: idParams, response: { 200: connectionView } } }, async (request) => {
     const [view] = await core.connections.present([await core.connections.get(request.params.id)]);
     return view;
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/connections/:id', { schema: { params: idParams } }, async (request) => {
+  app.delete<{ Params: { id: string } }>('/v1/connections/:id', { schema: { params: idParams, response: { 200: connectionDeleted } } }, async (request) => {
     const connection = await core.connections.get(request.params.id);
     // The token to revoke goes into a durable job with the delete; a provider failure is retried, and reported.
     const { revokedAtProvider, revocation } = await core.revocations.deleteConnection(connection);
@@ -83,7 +92,7 @@ export async function connectionRoutes(app: FastifyInstance, core: Latchkey): Pr
 
   app.get<{ Querystring: { status?: string } & PageQuery }>(
     '/v1/revocations',
-    { schema: { querystring: revocationListQuery } },
+    { schema: { querystring: revocationListQuery, response: { 200: pageOf(revocationView) } } },
     async (request, reply) => {
       const { status } = request.query;
       return listPage(

@@ -1,23 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { idParams, lineString, pagedQuery } from '../../api/index.js';
+import { deletedResponse, idParams, pagedQuery, webhookCreateBody, pageOf, webhookCreated, webhookDeliveryView, webhookView } from '../../api/index.js';
 import { EVENT_TYPES, type WebhookInput } from '../../events/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { noStore } from '../no-store.js';
 import { listPage, type PageQuery } from '../paging.js';
 
-const webhookBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['url', 'events'],
-  properties: {
-    url: { ...lineString, maxLength: 2048 },
-    events: { type: 'array', minItems: 1, maxItems: 20, items: { enum: [...EVENT_TYPES, '*'] } },
-    secret: { type: 'string', minLength: 16, maxLength: 256 },
-  },
-} as const;
+const webhookBody = webhookCreateBody(EVENT_TYPES);
 
 export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
-  app.post<{ Body: WebhookInput }>('/v1/webhooks', { schema: { body: webhookBody } }, async (request, reply) => {
+  app.post<{ Body: WebhookInput }>('/v1/webhooks', { schema: { body: webhookBody, response: { 201: webhookCreated } } }, async (request, reply) => {
     const created = await core.events.webhooks.register(request.body);
     request.log.info({ webhook: created.id, events: created.events }, 'webhook registered');
     await core.audit.admin('webhook.create', { detail: { webhook: created.id } });
@@ -25,7 +16,7 @@ export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promi
     return noStore(reply).code(201).send(created);
   });
 
-  app.get<{ Querystring: PageQuery }>('/v1/webhooks', { schema: { querystring: pagedQuery({}) } }, async (request, reply) =>
+  app.get<{ Querystring: PageQuery }>('/v1/webhooks', { schema: { querystring: pagedQuery({}), response: { 200: pageOf(webhookView) } } }, async (request, reply) =>
     listPage(
       request,
       reply,
@@ -38,7 +29,7 @@ export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promi
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(
     '/v1/webhooks/:id/deliveries',
-    { schema: { params: idParams, querystring: pagedQuery({}) } },
+    { schema: { params: idParams, querystring: pagedQuery({}), response: { 200: pageOf(webhookDeliveryView) } } },
     async (request, reply) => {
       const webhook = await core.events.webhooks.get(request.params.id);
       return listPage(
@@ -64,7 +55,7 @@ export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promi
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/v1/webhooks/:id', { schema: { params: idParams } }, async (request) => {
+  app.delete<{ Params: { id: string } }>('/v1/webhooks/:id', { schema: { params: idParams, response: { 200: deletedResponse } } }, async (request) => {
     await core.events.webhooks.remove(request.params.id);
     await core.audit.admin('webhook.delete', { detail: { webhook: request.params.id } });
     return { deleted: true };
