@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { REFERENCE_FILE, renderApiReference, type OpenApi } from '../scripts/api-reference.js';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
 import { fixtureTokens, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
@@ -172,6 +174,11 @@ describe('OpenAPI 3.1 document at /openapi.json, checked against the real server
         }
       }
     }
+  });
+
+  test('docs/api-reference.md is what `npm run docs:api` renders from this document', () => {
+    const rendered = renderApiReference(doc as unknown as OpenApi);
+    assert.ok(readFileSync(REFERENCE_FILE, 'utf8') === rendered, 'docs/api-reference.md is out of date: run `npm run docs:api`');
   });
 
   test('every /v1 route declares a response schema for its success answer', () => {
