@@ -259,6 +259,12 @@ for (const backend of BACKENDS) {
       assert.equal((JSON.parse(agents.stdout) as unknown[]).length, 12);
       const none = await runCli(['--json', 'connections', 'list', '--subject', 'nobody'], env);
       assert.deepEqual(JSON.parse(none.stdout), []);
+      // `audit --limit` above a page follows the pages; below, it stops where it is told.
+      const three = await runCli(['--json', 'audit', '--limit', '3'], env);
+      assert.equal((JSON.parse(three.stdout) as unknown[]).length, 3);
+      const many = await runCli(['--json', 'audit', '--limit', '1500', '--action', 'connection.create'], env);
+      assert.equal(many.code, 0, many.stderr);
+      assert.ok((JSON.parse(many.stdout) as unknown[]).length >= CONNECTIONS);
     });
 
     test('the SDK iterates over every page; the CLI-facing list stays one call', async () => {
