@@ -54,7 +54,7 @@ describe('tool adapters: latchkey/ai and latchkey/langchain run a tool call thro
     assert.ok(write?.execute);
     assert.deepEqual(await write.execute({ body: { title: 'bug' } }, { toolCallId: 'call-2', messages: [] }), { method: 'POST', url: '/issues', auth: true });
     // The server still decides: a path outside the capability is refused, whatever the model asks.
-    await assert.rejects(read.execute({ path: '/admin' }, { toolCallId: 'call-3', messages: [] }), /does not cover/);
+    await assert.rejects(async () => read.execute?.({ path: '/admin' }, { toolCallId: 'call-3', messages: [] }), /does not cover/);
     const audit = (await lk.admin('GET', '/v1/audit?action=invoke&limit=10')).body as Array<{ actor: { name: string } }>;
     assert.ok(audit.some((e) => e.actor.name === 'helper'), 'each tool call is audited as the agent');
   });
