@@ -138,6 +138,26 @@ export async function scaleBench(args: string[]): Promise<void> {
       lines.push(`| ${label} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${Math.round(bytes / 1024)} KB |`);
     }
     const rssListed = rssMb(pid);
+    // How PostgreSQL runs the page queries (the shape store/keyset.ts builds): each filter on an index of 0020.
+    const plans: string[] = [];
+    const explain = new pg.Client({ connectionString: db.url });
+    await explain.connect();
+    try {
+      await explain.query('analyze connections');
+      const page = (where: string): string => `select * from connections where ${where} ("name") > ('conn-0050000') order by "name" asc limit 101`;
+      for (const [label, where] of [
+        ['middle page', ''],
+        ['subject', `subject = 'user-7' and`],
+        ['environment', `environment = 'staging' and`],
+        ['status', `status = 'active' and`],
+        ['expiring', `expires_at is not null and expires_at <= to_char(now() at time zone 'UTC' + interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') and`],
+      ] as const) {
+        const { rows } = await explain.query<{ 'QUERY PLAN': string }>(`explain ${page(where)}`);
+        plans.push(`${label}: ${rows.map((r) => r['QUERY PLAN'].trim()).filter((l) => /Scan|Sort/.test(l)).join(' / ')}`);
+      }
+    } finally {
+      await explain.end();
+    }
     process.stdout.write(
       [
         '',
@@ -148,6 +168,8 @@ export async function scaleBench(args: string[]): Promise<void> {
         '| list | p50 ms | p95 ms | body |',
         '|---|---|---|---|',
         ...lines,
+        '',
+        ...plans,
         '',
       ].join('\n'),
     );
