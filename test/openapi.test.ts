@@ -6,6 +6,7 @@ import { REFERENCE_FILE, renderApiReference, type OpenApi } from '../scripts/api
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
 import { fixtureTokens, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
+import { runCli } from './helpers/latchkey-process.js';
 
 interface Operation {
   responses: Record<string, { content?: { 'application/json'?: { schema: object } } }>;
@@ -179,6 +180,14 @@ describe('OpenAPI 3.1 document at /openapi.json, checked against the real server
   test('docs/api-reference.md is what `npm run docs:api` renders from this document', () => {
     const rendered = renderApiReference(doc as unknown as OpenApi);
     assert.ok(readFileSync(REFERENCE_FILE, 'utf8') === rendered, 'docs/api-reference.md is out of date: run `npm run docs:api`');
+  });
+
+  test('the SDK and `latchkey openapi` read the same document', async () => {
+    const printed = await runCli(['--json', 'openapi'], { LATCHKEY_URL: lk.url, LATCHKEY_ADMIN_TOKEN: ADMIN });
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.deepEqual(Object.keys((JSON.parse(printed.stdout) as OpenApiDocument).paths), Object.keys(doc.paths));
+    const table = await runCli(['openapi'], { LATCHKEY_URL: lk.url, LATCHKEY_ADMIN_TOKEN: ADMIN });
+    assert.match(table.stdout, /GET\s+\/v1\/me\s+agentKey/);
   });
 
   test('every /v1 route declares a response schema for its success answer', () => {

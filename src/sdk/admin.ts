@@ -17,6 +17,7 @@ import type {
   AuditFilter,
   KeyRotation,
   LeaseView,
+  OpenApiDocument,
   PresetView,
   ProviderClientView,
   ProviderCreate,
@@ -32,6 +33,11 @@ export class LatchkeyAdmin {
 
   constructor(options: ClientOptions & { adminToken?: string }) {
     this.http = new HttpClient({ ...options, token: options.adminToken ?? options.token });
+  }
+
+  /** The server's OpenAPI 3.1 document (GET /openapi.json, no authentication needed). */
+  openapi(): Promise<OpenApiDocument> {
+    return this.http.json('GET', '/openapi.json');
   }
 
   presets(): Promise<PresetView[]> {

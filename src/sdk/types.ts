@@ -104,3 +104,11 @@ export type AuditFilter = Omit<FromSchema<typeof auditListQuery>, PageParameters
 export type AuditEventView = FromSchema<typeof auditEventView>;
 export type AuditPruned = FromSchema<typeof auditPruned>;
 export type AuditVerified = FromSchema<typeof auditVerified>;
+
+/** GET /openapi.json, as far as a client reads it (the full document is OpenAPI 3.1). */
+export interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, { operationId: string; security: Array<Record<string, string[]>>; [key: string]: unknown }>>;
+  components: Record<string, unknown>;
+}
