@@ -2,11 +2,13 @@
 import { cliBench } from './cli.js';
 import { proxyBench } from './proxy.js';
 import { refreshStormBench } from './refresh-storm.js';
+import { scaleBench } from './scale.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   cli: cliBench,
   proxy: proxyBench,
   'refresh-storm': refreshStormBench,
+  scale: scaleBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

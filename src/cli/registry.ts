@@ -31,6 +31,7 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['mcp-servers'], load: async () => (await import('./commands/mcp-servers.js')).register },
   { names: ['me'], load: async () => (await import('./commands/me.js')).register },
   { names: ['oauth'], load: async () => (await import('./commands/oauth.js')).oauthCommand },
+  { names: ['openapi'], load: async () => (await import('./commands/openapi.js')).register },
   { names: ['presets'], load: async () => (await import('./commands/providers.js')).presetsCommand },
   { names: ['proposals'], load: async () => (await import('./commands/proposals.js')).register },
   { names: ['providers'], load: async () => (await import('./commands/providers.js')).providersCommand },

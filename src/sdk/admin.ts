@@ -1,5 +1,7 @@
 import { HttpClient, type ClientOptions } from './http.js';
+import type { Page } from '../api/index.js';
 import { enc } from './paths.js';
+import { fetchPage, iteratePages, type PageOptions } from './pages.js';
 import type {
   ConnectionDeleted,
   RevocationView,
@@ -11,12 +13,16 @@ import type {
   ConnectionTokenView,
   ConnectionView,
   DataKeyView,
-  KeyRotation,
   McpServerCreate,
   McpServerRemoved,
   McpServerView,
   LeaseEnded,
+  AgentView,
+  AuditEventView,
+  AuditFilter,
+  KeyRotation,
   LeaseView,
+  OpenApiDocument,
   PresetView,
   ProposalApproval,
   ProposalListQuery,
@@ -36,6 +42,11 @@ export class LatchkeyAdmin {
 
   constructor(options: ClientOptions & { adminToken?: string }) {
     this.http = new HttpClient({ ...options, token: options.adminToken ?? options.token });
+  }
+
+  /** The server's OpenAPI 3.1 document (GET /openapi.json, no authentication needed). */
+  openapi(): Promise<OpenApiDocument> {
+    return this.http.json('GET', '/openapi.json');
   }
 
   presets(): Promise<PresetView[]> {
@@ -61,8 +72,16 @@ export class LatchkeyAdmin {
   readonly connections = {
     import: (body: ConnectionImport): Promise<ConnectionView> =>
       this.http.json('POST', '/v1/connections/import', { body }),
+    /** The first page (100) as an array; `page` and `iterate` reach the rest. */
     list: (filter: ConnectionFilter = {}): Promise<ConnectionView[]> =>
       this.http.json('GET', '/v1/connections', { query: { ...filter } }),
+    page: (filter: ConnectionFilter & PageOptions = {}): Promise<Page<ConnectionView>> => {
+      const { limit, cursor, ...rest } = filter;
+      return fetchPage(this.http, '/v1/connections', { ...rest }, { ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) });
+    },
+    /** Every matching connection: `for await (const c of admin.connections.iterate({ status: 'needs_reauth' }))`. */
+    iterate: (filter: ConnectionFilter = {}, options: PageOptions = {}): AsyncGenerator<ConnectionView, void, undefined> =>
+      iteratePages(this.http, '/v1/connections', { ...filter }, options),
     get: async (idOrName: string): Promise<ConnectionView> => this.http.json('GET', `/v1/connections/${enc(idOrName)}`),
     refresh: async (idOrName: string): Promise<ConnectionView> =>
       this.http.json('POST', `/v1/connections/${enc(idOrName)}/refresh`),
@@ -77,6 +96,8 @@ export class LatchkeyAdmin {
   readonly revocations = {
     list: (query: { status?: RevocationView['status'] } = {}): Promise<RevocationView[]> =>
       this.http.json('GET', `/v1/revocations${query.status === undefined ? '' : `?status=${enc(query.status)}`}`),
+    iterate: (query: { status?: RevocationView['status'] } = {}, options: PageOptions = {}): AsyncGenerator<RevocationView, void, undefined> =>
+      iteratePages(this.http, '/v1/revocations', { ...query }, options),
   };
 
   readonly webhooks = {
@@ -84,7 +105,10 @@ export class LatchkeyAdmin {
     create: (body: WebhookCreate): Promise<WebhookView & { secret: string }> =>
       this.http.json('POST', '/v1/webhooks', { body }),
     list: (): Promise<WebhookView[]> => this.http.json('GET', '/v1/webhooks'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<WebhookView, void, undefined> => iteratePages(this.http, '/v1/webhooks', {}, options),
     deliveries: async (id: string): Promise<WebhookDeliveryView[]> => this.http.json('GET', `/v1/webhooks/${enc(id)}/deliveries`),
+    iterateDeliveries: (id: string, options: PageOptions = {}): AsyncGenerator<WebhookDeliveryView, void, undefined> =>
+      iteratePages(this.http, `/v1/webhooks/${enc(id)}/deliveries`, {}, options),
     remove: async (id: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/webhooks/${enc(id)}`),
   };
 
@@ -126,6 +150,7 @@ export class LatchkeyAdmin {
   readonly leases = {
     /** Every active lease, of every agent. */
     list: (): Promise<LeaseView[]> => this.http.json('GET', '/v1/leases'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<LeaseView, void, undefined> => iteratePages(this.http, '/v1/leases', {}, options),
     /** Ends a lease; `rotate` also revokes the leased token at the provider and refreshes the connection. */
     end: async (id: string, options: { rotate?: boolean } = {}): Promise<LeaseEnded> =>
       this.http.json('DELETE', `/v1/leases/${enc(id, 'lease id')}`, { query: { rotate: options.rotate ? 'true' : undefined } }),
@@ -135,4 +160,17 @@ export class LatchkeyAdmin {
   status(): Promise<StatusView> {
     return this.http.json('GET', '/v1/status');
   }
+  /** Agents, a page at a time (the other agent routes: see `http`). */
+  readonly agents = {
+    list: (): Promise<AgentView[]> => this.http.json('GET', '/v1/agents'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<AgentView, void, undefined> => iteratePages(this.http, '/v1/agents', {}, options),
+  };
+
+  /** Active leases, soonest to expire first. */
+  /** The audit log, newest first. */
+  readonly audit = {
+    list: (filter: AuditFilter & { limit?: number } = {}): Promise<AuditEventView[]> => this.http.json('GET', '/v1/audit', { query: { ...filter } }),
+    iterate: (filter: AuditFilter = {}, options: PageOptions = {}): AsyncGenerator<AuditEventView, void, undefined> =>
+      iteratePages(this.http, '/v1/audit', { ...filter }, options),
+  };
 }

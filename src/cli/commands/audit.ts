@@ -1,7 +1,18 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../duration.js';
 import { adminClient, CliFailure, UsageError, type GlobalOptions } from '../context.js';
-import { printJson, printJsonLine, printRow, printTable, say } from '../output.js';
+import { iteratePages } from '../../sdk/index.js';
+import { printJson, printJsonLine, printList, printRow, say } from '../output.js';
+
+/** The first `n` items of an async sequence (stops asking for pages after them). */
+async function* take<T>(items: AsyncIterable<T>, n: number): AsyncGenerator<T> {
+  if (n <= 0) return;
+  let count = 0;
+  for await (const item of items) {
+    yield item;
+    if (++count >= n) return;
+  }
+}
 
 interface AuditEventView {
   id: string;
@@ -39,10 +50,16 @@ export function auditCommand(program: Command, globals: () => GlobalOptions): vo
     .option('--follow', 'keep printing new events')
     .action(async (o: { agent?: string; connection?: string; action?: string; limit: string; follow?: boolean }) => {
       const client = adminClient(globals());
-      const query = { agent: o.agent, connection: o.connection, action: o.action, limit: o.limit };
+      const limit = Number(o.limit);
+      if (!/^\d{1,9}$/.test(o.limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
+      const filter = { agent: o.agent, connection: o.connection, action: o.action };
+      if (!o.follow) {
+        // Page by page (at most 1,000 an answer) until --limit events are printed.
+        const pages = iteratePages<AuditEventView>(client.http, '/v1/audit', filter, { limit: Math.min(limit, 1000) });
+        return printList(globals().json === true, take(pages, limit), HEADERS, (e) => rows([e])[0] ?? []);
+      }
+      const query = { ...filter, limit: Math.min(limit, 1000) };
       const events = await client.http.json<AuditEventView[]>('GET', '/v1/audit', { query });
-      if (globals().json && !o.follow) return printJson(events);
-      if (!o.follow) return printTable(HEADERS, rows(events));
       const seen = new Set(events.map((e) => e.id));
       let since = events[0]?.at ?? new Date().toISOString();
       const show = (e: AuditEventView): void => (globals().json ? printJsonLine(e) : printRow(rows([e])[0] ?? []));

@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration } from '../../duration.js';
 import type { ConnectionView } from '../../sdk/index.js';
 import { adminClient, type GlobalOptions } from '../context.js';
-import { printFields, printJson, printTable, say, sayError } from '../output.js';
+import { printFields, printJson, printList, say, sayError } from '../output.js';
 
 export function showConnection(c: ConnectionView): void {
   printFields([
@@ -52,18 +52,22 @@ export function connectionsCommand(program: Command, globals: () => GlobalOption
     .option('--subject <subject>', 'only this subject')
     .option('--expiring <duration>', 'only those whose token expires within this window: seconds or a number with s, m, h or d (e.g. 90, 15m, 1h, 2d)', expiringWindow)
     .action(async (o: ListOptions) => {
-      const list = await adminClient(globals()).connections.list({
+      // Page by page as it prints: a million connections never sit in memory at once.
+      const list = adminClient(globals()).connections.iterate({
         provider: o.provider,
         status: o.status,
         environment: o.env,
         subject: o.subject,
         expiringWithin: o.expiring,
       });
-      if (globals().json) return printJson(list);
-      printTable(
-        ['name', 'provider', 'env', 'subject', 'status', 'expires at'],
-        list.map((c) => [c.name, c.provider, c.environment, c.subject, c.status, c.expiresAt]),
-      );
+      await printList(globals().json === true, list, ['name', 'provider', 'env', 'subject', 'status', 'expires at'], (c) => [
+        c.name,
+        c.provider,
+        c.environment,
+        c.subject,
+        c.status,
+        c.expiresAt,
+      ]);
     });
 
   connections
