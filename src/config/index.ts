@@ -105,6 +105,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
   checkPublicUrlTransport(publicUrl, publicUrlSetting === undefined ? '--host / LATCHKEY_HOST' : '--public-url / LATCHKEY_PUBLIC_URL', insecurePublicUrl);
   checkTlsVerification(env);
   const adminToken = nonEmpty(env.LATCHKEY_ADMIN_TOKEN);
+  // The CLI accepts an operator key in this variable; the server must not take one for its admin token.
+  if (adminToken?.startsWith('lko_') === true) {
+    throw new ConfigError('LATCHKEY_ADMIN_TOKEN', 'holds an operator API key (lko_…), which only the CLI accepts there; give the server its admin token, or unset it');
+  }
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('LATCHKEY_ADMIN_TOKEN', 'must be at least 16 characters');
   }
