@@ -11,10 +11,12 @@ import {
   proposalView,
   type PROPOSAL_STATUSES,
 } from '../../api/index.js';
-import { ADMIN_ACTOR, type Actor } from '../../audit/index.js';
+import type { Actor } from '../../audit/index.js';
 import { InvalidRequest } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { authenticateAdminOrAgent, authenticateAgent } from '../auth.js';
+import { actorOf, authenticateAdminOrAgent, authenticateAgent, principalOf, rememberPrincipal } from '../auth.js';
+import { refuseCrossOrigin } from '../host-check.js';
+import { requireRole, requiredRole } from '../roles.js';
 
 type Status = (typeof PROPOSAL_STATUSES)[number];
 interface ListQuery {
@@ -28,9 +30,9 @@ const MAX_LIMIT = 1000;
 
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
 
-/** Who decided: the acting principal as audit records it. */
-function deciderOf(_request: FastifyRequest): Actor {
-  return ADMIN_ACTOR;
+/** Who decided: the acting principal as audit records it (the operator by name, or the admin token). */
+function deciderOf(request: FastifyRequest): Actor {
+  return actorOf(principalOf(request));
 }
 
 function encodeCursor(p: ProposalView): string {
@@ -92,8 +94,15 @@ export async function proposalRoutes(app: FastifyInstance, core: Latchkey): Prom
 
   await app.register(async (either) => {
     either.addHook('onRequest', async (request) => {
-      const by = await authenticateAdminOrAgent(core, request.raw);
-      if (by !== 'admin') agents.set(request, by);
+      // A console session rides on a cookie: refuse what another site's page sends.
+      if (request.headers.authorization === undefined) refuseCrossOrigin(core, request);
+      const by = await authenticateAdminOrAgent(core, request);
+      if ('kind' in by) {
+        await requireRole(core, request, by, requiredRole(request));
+        rememberPrincipal(request, by);
+      } else {
+        agents.set(request, by);
+      }
     });
     either.get<{ Querystring: ListQuery }>(
       '/v1/proposals',
