@@ -258,10 +258,10 @@ for (const backend of BACKENDS) {
       const k = store.db.kysely;
       await sql`alter table providers drop column integrity`.execute(k);
       await sql`alter table provider_clients drop column integrity`.execute(k);
-      await sql`delete from kysely_migration where name = '0014_provider_integrity'`.execute(k);
-      // Later migrations go too: a database from before 0014 has none of them.
-      await sql`drop table proposals`.execute(k);
-      await sql`delete from kysely_migration where name = '0017_proposals'`.execute(k);
+      // Kysely applies migrations in order only: the later ones are replayed too (they are idempotent).
+      // 0015 creates its tables without "if not exists": they go, so that the replay can make them again.
+      for (const table of ['operator_keys', 'operator_sign_in_links', 'operator_sessions', 'operators']) await sql`drop table ${sql.table(table)}`.execute(k);
+      await sql`delete from kysely_migration where name >= '0014_provider_integrity'`.execute(k);
       await store.close();
 
       lk = await startInProcess(options);

@@ -5,3 +5,7 @@ export * from './revocations.js';
 export * from './text.js';
 export * from './proposals.js';
 export * from './operators.js';
+export * from './paging.js';
+export * from './responses.js';
+export * from './requests.js';
+export * from './version.js';

@@ -1,5 +1,7 @@
 import { HttpClient, type ClientOptions } from './http.js';
+import type { Page } from '../api/index.js';
 import { enc } from './paths.js';
+import { fetchPage, iteratePages, type PageOptions } from './pages.js';
 import type {
   ConnectionDeleted,
   RevocationView,
@@ -10,7 +12,11 @@ import type {
   ConnectionImport,
   ConnectionTokenView,
   ConnectionView,
+  AgentView,
+  AuditEventView,
+  AuditFilter,
   KeyRotation,
+  LeaseView,
   PresetView,
   ProposalApproval,
   ProposalListQuery,
@@ -61,8 +67,16 @@ export class LatchkeyAdmin {
   readonly connections = {
     import: (body: ConnectionImport): Promise<ConnectionView> =>
       this.http.json('POST', '/v1/connections/import', { body }),
+    /** The first page (100) as an array; `page` and `iterate` reach the rest. */
     list: (filter: ConnectionFilter = {}): Promise<ConnectionView[]> =>
       this.http.json('GET', '/v1/connections', { query: { ...filter } }),
+    page: (filter: ConnectionFilter & PageOptions = {}): Promise<Page<ConnectionView>> => {
+      const { limit, cursor, ...rest } = filter;
+      return fetchPage(this.http, '/v1/connections', { ...rest }, { ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) });
+    },
+    /** Every matching connection: `for await (const c of admin.connections.iterate({ status: 'needs_reauth' }))`. */
+    iterate: (filter: ConnectionFilter = {}, options: PageOptions = {}): AsyncGenerator<ConnectionView, void, undefined> =>
+      iteratePages(this.http, '/v1/connections', { ...filter }, options),
     get: async (idOrName: string): Promise<ConnectionView> => this.http.json('GET', `/v1/connections/${enc(idOrName)}`),
     refresh: async (idOrName: string): Promise<ConnectionView> =>
       this.http.json('POST', `/v1/connections/${enc(idOrName)}/refresh`),
@@ -77,6 +91,8 @@ export class LatchkeyAdmin {
   readonly revocations = {
     list: (query: { status?: RevocationView['status'] } = {}): Promise<RevocationView[]> =>
       this.http.json('GET', `/v1/revocations${query.status === undefined ? '' : `?status=${enc(query.status)}`}`),
+    iterate: (query: { status?: RevocationView['status'] } = {}, options: PageOptions = {}): AsyncGenerator<RevocationView, void, undefined> =>
+      iteratePages(this.http, '/v1/revocations', { ...query }, options),
   };
 
   readonly webhooks = {
@@ -84,7 +100,10 @@ export class LatchkeyAdmin {
     create: (body: WebhookCreate): Promise<WebhookView & { secret: string }> =>
       this.http.json('POST', '/v1/webhooks', { body }),
     list: (): Promise<WebhookView[]> => this.http.json('GET', '/v1/webhooks'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<WebhookView, void, undefined> => iteratePages(this.http, '/v1/webhooks', {}, options),
     deliveries: async (id: string): Promise<WebhookDeliveryView[]> => this.http.json('GET', `/v1/webhooks/${enc(id)}/deliveries`),
+    iterateDeliveries: (id: string, options: PageOptions = {}): AsyncGenerator<WebhookDeliveryView, void, undefined> =>
+      iteratePages(this.http, `/v1/webhooks/${enc(id)}/deliveries`, {}, options),
     remove: async (id: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/webhooks/${enc(id)}`),
   };
 
@@ -101,6 +120,9 @@ export class LatchkeyAdmin {
   /** Access proposals from agents (docs/agents.md, "Asking for access"). */
   readonly proposals = {
     list: (query: ProposalListQuery = {}): Promise<ProposalView[]> => this.http.json('GET', '/v1/proposals', { query: { status: query.status } }),
+    /** Every proposal (newest first), a page at a time. */
+    iterate: (query: ProposalListQuery = {}, options: PageOptions = {}): AsyncGenerator<ProposalView, void, undefined> =>
+      iteratePages(this.http, '/v1/proposals', { status: query.status }, options),
     get: async (id: string): Promise<ProposalView> => this.http.json('GET', `/v1/proposals/${enc(id, 'proposal id')}`),
     /** Appends the (optionally narrowed) rule to the agent's policy. */
     approve: async (id: string, body: ProposalApproval = {}): Promise<ProposalView> =>
@@ -142,5 +164,24 @@ export class LatchkeyAdmin {
       this.http.json('POST', '/v1/sessions', { body }),
     current: (): Promise<SessionView> => this.http.json('GET', '/v1/session'),
     end: (): Promise<{ signedOut: boolean }> => this.http.json('DELETE', '/v1/session'),
+  };
+
+  /** Agents, a page at a time (the other agent routes: see `http`). */
+  readonly agents = {
+    list: (): Promise<AgentView[]> => this.http.json('GET', '/v1/agents'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<AgentView, void, undefined> => iteratePages(this.http, '/v1/agents', {}, options),
+  };
+
+  /** Active leases, soonest to expire first. */
+  readonly leases = {
+    list: (): Promise<LeaseView[]> => this.http.json('GET', '/v1/leases'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<LeaseView, void, undefined> => iteratePages(this.http, '/v1/leases', {}, options),
+  };
+
+  /** The audit log, newest first. */
+  readonly audit = {
+    list: (filter: AuditFilter & { limit?: number } = {}): Promise<AuditEventView[]> => this.http.json('GET', '/v1/audit', { query: { ...filter } }),
+    iterate: (filter: AuditFilter = {}, options: PageOptions = {}): AsyncGenerator<AuditEventView, void, undefined> =>
+      iteratePages(this.http, '/v1/audit', { ...filter }, options),
   };
 }

@@ -1,4 +1,4 @@
-import type { CapabilityView, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
+import type { LeaseGranted, MeView, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
 import { HttpClient, LatchkeyApiError, LatchkeyConnectionError } from './http.js';
 import { LatchkeyRequestError, capabilitySegment, connectionSegment, enc, proxyPathProblem, urlUnder } from './paths.js';
 
@@ -18,31 +18,11 @@ export type ApiErrorCode =
   | 'invalid_issuer'
   | 'internal_error';
 
-export interface Lease {
-  leaseId: string;
-  accessToken: string;
-  tokenType: string;
-  scopes: string[];
-  expiresAt: string;
-  tokenExpiresAt: string | null;
-}
+/** POST /v1/leases (schema: api/responses.ts). */
+export type Lease = LeaseGranted;
 
-export interface AgentIdentity {
-  id: string;
-  name: string;
-  environment: string;
-  keyId: string;
-  policy: unknown;
-  connections: Array<{
-    name: string;
-    provider: string;
-    status: string;
-    scopes: string[];
-    expiresAt: string | null;
-    /** The provider's capabilities this agent may invoke on the connection. */
-    capabilities?: CapabilityView[];
-  }>;
-}
+/** GET /v1/me: the agent, its policy and the connections it may use, each with the capabilities it may invoke. */
+export type AgentIdentity = MeView;
 
 export interface InvokeOptions {
   method?: string;

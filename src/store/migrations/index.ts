@@ -13,6 +13,7 @@ import * as browserBinding from './0013_browser_binding.js';
 import * as providerIntegrity from './0014_provider_integrity.js';
 import * as operators from './0015_operators.js';
 import * as proposals from './0017_proposals.js';
+import * as listIndexes from './0020_list_indexes.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014_provider_integrity': providerIntegrity,
   '0015_operators': operators,
   '0017_proposals': proposals,
+  '0020_list_indexes': listIndexes,
 };
