@@ -7,6 +7,7 @@ import { startAuthorizationServer, type AuthorizationServer } from './fixtures/a
 import { fixtureTokens, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { runCli } from './helpers/latchkey-process.js';
+import { raw, signIn } from './helpers/operators.js';
 
 interface Operation {
   responses: Record<string, { content?: { 'application/json'?: { schema: object } } }>;
@@ -136,6 +137,35 @@ describe('OpenAPI 3.1 document at /openapi.json, checked against the real server
     const lease = await ok<{ leaseId: string }>('POST', '/v1/leases', 201, { connection: 'main', ttl: '10m' }, agent.apiKey);
     await ok('GET', '/v1/leases', 200);
     await ok('DELETE', `/v1/leases/${lease.leaseId}`, 200, undefined, agent.apiKey);
+    // Access proposals: an agent asks, an operator decides.
+    const proposal = await ok<{ id: string }>('POST', '/v1/proposals', 201, { connection: 'main', methods: ['GET'], paths: ['/api/**'], reason: 'read more' }, agent.apiKey);
+    await ok('POST', '/v1/proposals', 200, { connection: 'main', methods: ['GET'], paths: ['/api/**'], reason: 'again' }, agent.apiKey);
+    await ok('GET', '/v1/proposals', 200);
+    await ok('GET', '/v1/proposals?status=pending&limit=1', 200);
+    await ok('GET', `/v1/proposals/${proposal.id}`, 200, undefined, agent.apiKey);
+    await ok('POST', `/v1/proposals/${proposal.id}/approve`, 200, { rule: { paths: ['/api/me'] } });
+    const denied = await ok<{ id: string }>('POST', '/v1/proposals', 201, { connection: 'main', reason: 'everything' }, agent.apiKey);
+    await ok('POST', `/v1/proposals/${denied.id}/deny`, 200, { reason: 'too much' });
+    // Operators, their keys and console sessions.
+    await ok('POST', '/v1/operators', 201, { name: 'olga', role: 'operator', password: 'olga-password-0123456789' });
+    await ok('GET', '/v1/operators', 200);
+    await ok('GET', '/v1/operators/olga', 200);
+    await ok('PATCH', '/v1/operators/olga', 200, { role: 'viewer' });
+    const operatorKey = await ok<{ id: string }>('POST', '/v1/operators/olga/keys', 201, {});
+    await ok('GET', '/v1/operators/olga/keys', 200);
+    await ok('DELETE', `/v1/operators/olga/keys/${operatorKey.id}`, 200);
+    await ok('POST', '/v1/operators/olga/sign-in-links', 201);
+    const origin = new URL(lk.url).origin.replace('localhost', '127.0.0.1');
+    const signedIn = await raw(lk.url, 'POST', '/v1/sessions', { origin }, { name: 'olga', password: 'olga-password-0123456789' });
+    seen.push({ method: 'POST', path: '/v1/sessions', status: signedIn.status, body: signedIn.body });
+    assert.equal(signedIn.status, 201, signedIn.text);
+    const session = await signIn(lk.url, { name: 'olga', password: 'olga-password-0123456789' });
+    for (const method of ['GET', 'DELETE']) {
+      const res = await session.call(method, '/v1/session');
+      seen.push({ method, path: '/v1/session', status: res.status, body: res.body });
+      assert.equal(res.status, 200, res.text);
+    }
+    await ok('DELETE', '/v1/operators/olga', 200);
     await ok('GET', '/v1/audit', 200);
     await ok('GET', '/v1/audit?cursor=&limit=3', 200);
     await ok('GET', '/v1/audit/verify', 200);

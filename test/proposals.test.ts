@@ -5,6 +5,7 @@ import { verifySignature, type EventBody } from '../src/events/index.js';
 import { auditEvents, createAgent, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { BACKENDS } from './helpers/oauth-flows.js';
+import { signIn } from './helpers/operators.js';
 import { assertNoSecret, startReceiver, until, type Receiver } from './helpers/token-lifecycle.js';
 
 test('pathWithin: a narrowed path never reaches outside the requested one', () => {
@@ -299,6 +300,38 @@ for (const backend of BACKENDS) {
       assert.match(String(capped.body.message), /20 pending proposals/);
       // A pending one asked again is still answered.
       assert.equal((await call(lk, spam.apiKey, 'POST', '/v1/proposals', { connection: 'api', paths: ['/p3'], reason: 'again' })).status, 200);
+    });
+
+    test('roles: a viewer reads but cannot decide; an operator decides and is named; a session needs its CSRF token', async () => {
+      const bot = await createAgent(lk, { name: 'rolebot', policy: { rules: [] } });
+      keys.push(bot.apiKey);
+      for (const [name, role] of [['vera', 'viewer'], ['otto', 'operator']] as const) {
+        const made = await lk.admin('POST', '/v1/operators', { name, role, password: `${name}-password-0123456789` });
+        assert.equal(made.status, 201, JSON.stringify(made.body));
+      }
+      const viewer = await signIn(lk.url, { name: 'vera', password: 'vera-password-0123456789' });
+      const operator = await signIn(lk.url, { name: 'otto', password: 'otto-password-0123456789' });
+      const asked = await call(lk, bot.apiKey, 'POST', '/v1/proposals', { connection: 'api', methods: ['GET'], reason: 'roles' });
+      const id = String(asked.body.id);
+
+      const listed = await viewer.call('GET', '/v1/proposals?status=pending');
+      assert.equal(listed.status, 200, listed.text);
+      assert.ok((JSON.parse(listed.text) as ProposalView[]).some((p) => p.id === id));
+      assert.equal((await viewer.call('GET', `/v1/proposals/${id}`)).status, 200);
+      assert.equal((await viewer.call('POST', `/v1/proposals/${id}/approve`, {})).status, 403, 'a viewer cannot approve');
+      assert.equal((await viewer.call('POST', `/v1/proposals/${id}/deny`, {})).status, 403, 'a viewer cannot deny');
+      const noCsrf = await operator.call('POST', `/v1/proposals/${id}/approve`, {}, { 'x-latchkey-csrf': 'wrong' });
+      assert.equal(noCsrf.status, 403, 'a session change without its CSRF token is refused');
+      const foreign = await operator.call('GET', '/v1/proposals', undefined, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+      assert.equal(foreign.status, 403, 'a cross-site read with the cookie is refused');
+
+      const approved = await operator.call('POST', `/v1/proposals/${id}/approve`, {});
+      assert.equal(approved.status, 200, approved.text);
+      const decided = approved.body as unknown as ProposalView;
+      assert.equal(decided.decidedBy?.type, 'operator');
+      assert.equal(decided.decidedBy?.name, 'otto');
+      const entry = (await auditEvents(lk, '?action=proposal.approve')).find((e) => e.detail.proposal === id);
+      assert.equal(entry?.actor.name, 'otto', 'audited under the operator');
     });
 
     test('two approvals at once: one wins, the other is a conflict, the rule is appended once', async () => {

@@ -8,7 +8,7 @@ import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import type { EmitEvent, ProposalEventData } from '../events/index.js';
 import { newId } from '../ids.js';
 import type { Provider, ProviderRegistry } from '../providers/index.js';
-import { isUniqueViolation, type Json, type ProposalRow, type ProposalStatus, type Store } from '../store/index.js';
+import { isUniqueViolation, type Json, type Keyset, type ProposalRow, type ProposalStatus, type Store } from '../store/index.js';
 import { agentActorOf } from './actor.js';
 import { pathGlob } from './globs.js';
 import { parsePolicy, type LeasePolicy, type PolicyRule } from './policy.js';
@@ -402,8 +402,8 @@ export function proposalService(deps: ProposalDeps) {
     return decided;
   }
 
-  async function list(filter: { agentId?: string; status?: ProposalStatus; limit: number; after?: { createdAt: string; id: string } }): Promise<ProposalView[]> {
-    return (await store.proposals.list(filter)).map(view);
+  async function list(filter: { agentId?: string; status?: ProposalStatus }, page?: Keyset): Promise<ProposalView[]> {
+    return (await store.proposals.list(filter, page)).map(view);
   }
 
   return {

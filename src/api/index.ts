@@ -6,6 +6,7 @@ export * from './text.js';
 export * from './proposals.js';
 export * from './mcp-servers.js';
 export * from './status.js';
+export * from './operators.js';
 export * from './paging.js';
 export * from './responses.js';
 export * from './requests.js';

@@ -4,7 +4,8 @@
  * response schemas the OpenAPI document is built from.
  */
 import { durationSchema, idParams, lineString, nameString, pathString } from './schemas.js';
-import { SINGLE_LINE_PATTERN, TEXT_PATTERN } from './text.js';
+import { pagedQuery, pageOf } from './paging.js';
+import { TEXT_PATTERN } from './text.js';
 
 const methods = { type: 'array', items: { ...lineString, maxLength: 16 }, minItems: 1, maxItems: 10 } as const;
 const paths = { type: 'array', items: pathString, minItems: 1, maxItems: 20 } as const;
@@ -46,15 +47,7 @@ export const denyProposalBody = {
   properties: { reason },
 } as const;
 
-export const proposalListQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    status: { type: 'string', enum: PROPOSAL_STATUSES },
-    limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
-    cursor: { type: 'string', maxLength: 512, pattern: SINGLE_LINE_PATTERN },
-  },
-} as const;
+export const proposalListQuery = pagedQuery({ status: { type: 'string', enum: PROPOSAL_STATUSES } });
 
 export const proposalParams = idParams;
 
@@ -97,9 +90,4 @@ export const proposalView = {
 } as const;
 
 /** `GET /v1/proposals`: the bare array, or `{items, nextCursor}` when `limit` or `cursor` was given. */
-export const proposalList = {
-  anyOf: [
-    { type: 'array', items: proposalView },
-    { type: 'object', required: ['items', 'nextCursor'], properties: { items: { type: 'array', items: proposalView }, nextCursor: { type: ['string', 'null'] } } },
-  ],
-} as const;
+export const proposalList = pageOf(proposalView);

@@ -1,5 +1,4 @@
-import type { ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
-import type { LeaseGranted, MeView } from './types.js';
+import type { LeaseGranted, MeView, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
 import { HttpClient, LatchkeyApiError, LatchkeyConnectionError } from './http.js';
 import { LatchkeyRequestError, capabilitySegment, connectionSegment, enc, proxyPathProblem, urlUnder } from './paths.js';
 

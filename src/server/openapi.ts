@@ -20,6 +20,13 @@ export interface OpenApiConfig {
   hide?: boolean;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Where the route appears in the OpenAPI document (see OpenApiConfig). */
+    openapi?: OpenApiConfig;
+  }
+}
+
 interface Collected {
   method: string;
   url: string;

@@ -1,6 +1,7 @@
 import type { Db } from './dialect.js';
 import { forUpdate } from './dialect.js';
 import type { Json } from './json.js';
+import { keysetPage, type Keyset } from './keyset.js';
 import { fromJson, toJson } from './json.js';
 import type { ProposalsTable } from './schema.js';
 
@@ -73,17 +74,12 @@ export function proposalStore(db: Db) {
         .executeTakeFirst();
       return Number(r?.n ?? 0);
     },
-    /** Newest first; `after` is the (createdAt, id) of the last row of the previous page. */
-    async list(filter: { agentId?: string; status?: ProposalStatus; limit: number; after?: { createdAt: string; id: string } }): Promise<ProposalRow[]> {
+    /** Newest first, a page at a time (keyset on createdAt, id). */
+    async list(filter: { agentId?: string; status?: ProposalStatus }, page?: Keyset): Promise<ProposalRow[]> {
       let q = k.selectFrom('proposals').selectAll();
       if (filter.agentId !== undefined) q = q.where('agentId', '=', filter.agentId);
       if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-      const after = filter.after;
-      if (after !== undefined) {
-        q = q.where((eb) => eb.or([eb('createdAt', '<', after.createdAt), eb.and([eb('createdAt', '=', after.createdAt), eb('id', '<', after.id)])]));
-      }
-      const rows = await q.orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
-      return rows.map(decode);
+      return (await keysetPage(q, ['createdAt', 'id'], page, 'desc').execute()).map(decode);
     },
     /**
      * Compare-and-set from pending: true only for the one caller that decided

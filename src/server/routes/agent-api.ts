@@ -7,7 +7,10 @@ import { invokeBody, invokeParams, leaseBody, leaseEndQuery, leaseEnded, leaseGr
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
 import { Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { authenticateAdminOrAgent, authenticateAgent } from '../auth.js';
+import { actingAs } from '../../audit/index.js';
+import { actorOf, authenticateAdminOrAgent, authenticateAgent, principalOf, rememberPrincipal } from '../auth.js';
+import { refuseCrossOrigin } from '../host-check.js';
+import { requireRole, requiredRole } from '../roles.js';
 import { noStore } from '../no-store.js';
 import { securedBy } from '../openapi.js';
 
@@ -85,25 +88,34 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
     );
   });
 
-  // Ending a lease is open to the agent holding it and to the operator.
+  // Ending a lease is open to the agent holding it and to operators (role operator or above).
   await app.register(async (either) => {
     either.addHook('onRoute', securedBy(['agentKey', 'adminToken', 'operatorKey', 'session']));
     either.addHook('onRequest', async (request) => {
-      const by = await authenticateAdminOrAgent(core, request.raw);
-      if (by !== 'admin') agents.set(request, by);
+      // A console session rides on a cookie: refuse what another site's page sends.
+      if (request.headers.authorization === undefined) refuseCrossOrigin(core, request);
+      const by = await authenticateAdminOrAgent(core, request);
+      if ('kind' in by) {
+        await requireRole(core, request, by, requiredRole(request));
+        rememberPrincipal(request, by);
+      } else {
+        agents.set(request, by);
+      }
     });
     either.delete<{ Params: { id: string }; Querystring: { rotate?: string } }>(
       '/v1/leases/:id',
       {
+        config: { role: 'operator' },
         schema: {
           querystring: leaseEndQuery,
           response: { 200: leaseEnded },
         },
       },
       async (request) => {
-        const by = agents.get(request) ?? 'admin';
         const rotate = request.query.rotate === 'true' || request.query.rotate === '1';
-        return core.leases.end(by, request.params.id, { rotate });
+        const agent = agents.get(request);
+        if (agent !== undefined) return core.leases.end(agent, request.params.id, { rotate });
+        return actingAs(actorOf(principalOf(request)), () => core.leases.end('admin', request.params.id, { rotate }));
       },
     );
   });

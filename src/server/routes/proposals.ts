@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../agents/index.js';
-import type { ApprovalInput, ProposalInput, ProposalView } from '../../agents/index.js';
+import type { ApprovalInput, ProposalInput } from '../../agents/index.js';
 import {
   approveProposalBody,
   createProposalBody,
@@ -11,70 +11,30 @@ import {
   proposalView,
   type PROPOSAL_STATUSES,
 } from '../../api/index.js';
-import { ADMIN_ACTOR, type Actor } from '../../audit/index.js';
-import { InvalidRequest } from '../../errors.js';
+import type { Actor } from '../../audit/index.js';
 import type { Latchkey } from '../../latchkey.js';
-import { authenticateAdminOrAgent, authenticateAgent } from '../auth.js';
+import { actorOf, authenticateAdminOrAgent, authenticateAgent, principalOf, rememberPrincipal } from '../auth.js';
+import { refuseCrossOrigin } from '../host-check.js';
+import { securedBy } from '../openapi.js';
+import { listPage, type PageQuery } from '../paging.js';
+import { requireRole, requiredRole } from '../roles.js';
 
 type Status = (typeof PROPOSAL_STATUSES)[number];
-interface ListQuery {
+interface ListQuery extends PageQuery {
   status?: Status;
-  limit?: string;
-  cursor?: string;
 }
-
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
 
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
 
-/** Who decided: the acting principal as audit records it. */
-function deciderOf(_request: FastifyRequest): Actor {
-  return ADMIN_ACTOR;
-}
-
-function encodeCursor(p: ProposalView): string {
-  return Buffer.from(JSON.stringify([p.createdAt, p.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
-  if (cursor === '') return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      return { createdAt: parsed[0], id: parsed[1] };
-    }
-  } catch {
-    // falls through to the refusal
-  }
-  throw new InvalidRequest('cursor is not one this server handed out');
-}
-
-/** One page, with the pagination contract's headers; the object form only when the caller paged. */
-async function listPage(core: Latchkey, request: FastifyRequest<{ Querystring: ListQuery }>, reply: FastifyReply, agentId?: string) {
-  const { status, limit: limitText, cursor } = request.query;
-  const limit = limitText === undefined ? DEFAULT_LIMIT : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidRequest(`limit must be 1 to ${MAX_LIMIT}`);
-  const after = cursor === undefined ? undefined : decodeCursor(cursor);
-  const rows = await core.proposals.list({
-    ...(agentId === undefined ? {} : { agentId }),
-    ...(status === undefined ? {} : { status }),
-    limit: limit + 1,
-    ...(after === undefined ? {} : { after }),
-  });
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  const nextCursor = rows.length > limit && last !== undefined ? encodeCursor(last) : null;
-  if (nextCursor !== null) {
-    const next = new URLSearchParams({ ...(status === undefined ? {} : { status }), limit: String(limit), cursor: nextCursor });
-    reply.header('latchkey-next-cursor', nextCursor).header('link', `</v1/proposals?${next.toString()}>; rel="next"`);
-  }
-  return limitText === undefined && cursor === undefined ? items : { items, nextCursor };
+/** Who decided: the acting principal as audit records it (the operator by name, or the admin token). */
+function deciderOf(request: FastifyRequest): Actor {
+  return actorOf(principalOf(request));
 }
 
 /** `POST /v1/proposals` for agents; list and read for agents (their own) and the operator (all). */
 export async function proposalRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   await app.register(async (api) => {
+    api.addHook('onRoute', securedBy(['agentKey']));
     api.addHook('onRequest', async (request) => {
       agents.set(request, await authenticateAgent(core, request.raw));
     });
@@ -91,14 +51,33 @@ export async function proposalRoutes(app: FastifyInstance, core: Latchkey): Prom
   });
 
   await app.register(async (either) => {
+    either.addHook('onRoute', securedBy(['agentKey', 'adminToken', 'operatorKey', 'session']));
     either.addHook('onRequest', async (request) => {
-      const by = await authenticateAdminOrAgent(core, request.raw);
-      if (by !== 'admin') agents.set(request, by);
+      // A console session rides on a cookie: refuse what another site's page sends.
+      if (request.headers.authorization === undefined) refuseCrossOrigin(core, request);
+      const by = await authenticateAdminOrAgent(core, request);
+      if ('kind' in by) {
+        await requireRole(core, request, by, requiredRole(request));
+        rememberPrincipal(request, by);
+      } else {
+        agents.set(request, by);
+      }
     });
     either.get<{ Querystring: ListQuery }>(
       '/v1/proposals',
       { config: { role: 'viewer' }, schema: { querystring: proposalListQuery, response: { 200: proposalList } } },
-      async (request, reply) => listPage(core, request, reply, agents.get(request)?.id),
+      async (request, reply) => {
+        const agentId = agents.get(request)?.id;
+        const { status } = request.query;
+        return listPage(
+          request,
+          reply,
+          { list: 'proposals', keyLength: 2 },
+          (page) => core.proposals.list({ ...(agentId === undefined ? {} : { agentId }), ...(status === undefined ? {} : { status }) }, page),
+          (p) => [p.createdAt, p.id],
+          (rows) => rows,
+        );
+      },
     );
     either.get<{ Params: { id: string } }>(
       '/v1/proposals/:id',

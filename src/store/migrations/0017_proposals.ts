@@ -1,9 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 
 // Access proposals (docs/agents.md, "Asking for access"): an agent asks for a policy rule, an operator decides.
+// Idempotent (if not exists), like the other migrations a test may replay.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('proposals')
+    .ifNotExists()
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('agent_id', 'text', (c) => c.notNull())
     // The agent's name when it asked, so a decided proposal still reads after the agent is gone.
@@ -22,11 +24,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('rule', 'text')
     .addColumn('decision_reason', 'text')
     .execute();
-  await db.schema.createIndex('proposals_agent_status_idx').on('proposals').columns(['agent_id', 'status']).execute();
-  await db.schema.createIndex('proposals_created_idx').on('proposals').columns(['created_at', 'id']).execute();
+  await db.schema.createIndex('proposals_agent_status_idx').ifNotExists().on('proposals').columns(['agent_id', 'status']).execute();
+  await db.schema.createIndex('proposals_created_idx').ifNotExists().on('proposals').columns(['created_at', 'id']).execute();
   // A retried or repeated ask while one is pending is the same proposal, even from two requests at once.
   await db.schema
     .createIndex('proposals_pending_unique')
+    .ifNotExists()
     .on('proposals')
     .columns(['agent_id', 'request_key'])
     .unique()
