@@ -218,3 +218,114 @@ export interface WebhookDeliveryView {
   createdAt: string;
   deliveredAt: string | null;
 }
+
+export interface AgentView {
+  id: string;
+  name: string;
+  environment: string;
+  policy: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AgentKeyView {
+  id: string;
+  createdAt: string;
+  [extra: string]: unknown;
+}
+
+/** POST /v1/agents: the key is shown here only. */
+export interface AgentCreated extends AgentView {
+  keyId: string;
+  apiKey: string;
+}
+
+export interface AgentCreate {
+  name: string;
+  environment?: string;
+  policy?: unknown;
+}
+
+/** An active lease (GET /v1/leases); never the token. */
+export interface LeaseView {
+  id: string;
+  agentId: string;
+  agent: string | null;
+  connection: string | null;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string;
+  tokenExpiresAt: string | null;
+}
+
+export interface AuditEventView {
+  id: string;
+  at: string;
+  actor: { type: string; id: string | null; name: string | null };
+  action: string;
+  connection: string | null;
+  outcome: string;
+  status: number | null;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  agent?: string;
+  connection?: string;
+  action?: string;
+  since?: string;
+  limit?: number;
+}
+
+/** GET /v1/audit/verify: `ok` or where the chain first breaks. */
+export interface AuditVerifyView {
+  ok: boolean;
+  events?: number;
+  [extra: string]: unknown;
+}
+
+export type OperatorRole = 'viewer' | 'operator' | 'admin';
+
+/** POST /v1/sessions and GET /v1/session. */
+export interface SessionView {
+  operator: { id: string; name: string; role: OperatorRole };
+  csrfToken: string;
+  expiresAt: string;
+}
+
+export interface OperatorView {
+  id: string;
+  name: string;
+  role: OperatorRole;
+  createdAt?: string;
+  [extra: string]: unknown;
+}
+
+export interface ConnectLinkCreate {
+  provider?: string;
+  subject?: string;
+  name?: string;
+  environment?: string;
+  scopes?: string[];
+  /** Reconnect this connection in place. */
+  connection?: string;
+  expiresIn?: number | string;
+}
+
+export interface ConnectLinkView {
+  id: string;
+  url: string;
+  expiresAt: string;
+}
+
+export interface ProposalView {
+  id: string;
+  agent: { id: string; name: string };
+  status: 'pending' | 'approved' | 'denied' | string;
+  request: Record<string, unknown>;
+  reason: string;
+  createdAt: string;
+  decidedAt: string | null;
+  decidedBy: unknown;
+  rule: unknown;
+}

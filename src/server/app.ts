@@ -15,6 +15,7 @@ import { callbackRoutes } from './routes/callback.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
+import { consoleRoutes } from './console.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
 import { hostGuard, refuseCrossOrigin } from './host-check.js';
@@ -92,6 +93,8 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   await app.register(async (scope) => callbackRoutes(scope, core));
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.
   await app.register(async (scope) => agentApiRoutes(scope, core));
+  // The web console's static files: public, they hold nothing but the app.
+  await app.register(async (scope) => consoleRoutes(scope));
 
   return app;
 }
