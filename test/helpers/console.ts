@@ -18,7 +18,7 @@ interface AxeViolation {
   id: string;
   impact: string | null;
   help: string;
-  nodes: Array<{ target: unknown[] }>;
+  nodes: string[];
 }
 
 /**
@@ -27,11 +27,10 @@ interface AxeViolation {
  */
 export async function assertAccessible(page: Page, where: string): Promise<void> {
   await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)) }));
-  });
+  // Page-side code is a string: the test project has no DOM types.
+  const violations = await page.evaluate<AxeViolation[]>(
+    `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)) })))`,
+  );
   const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(serious, [], `${where}: axe found serious or critical violations`);
 }
@@ -60,17 +59,17 @@ export class Traffic {
 
 /** Everything JS in the page can read: the DOM, both storages, and document.cookie. */
 export async function pageReadable(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const store = (s: Storage): string => Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i) ?? '')}`).join('\n');
-    return [document.documentElement.outerHTML, store(localStorage), store(sessionStorage), document.cookie, location.href].join('\n');
-  });
+  return page.evaluate<string>(`(() => {
+    const store = (s) => Array.from({ length: s.length }, (_, i) => s.key(i) + '=' + s.getItem(s.key(i))).join('\\n');
+    return [document.documentElement.outerHTML, store(localStorage), store(sessionStorage), document.cookie, location.href].join('\\n');
+  })()`);
 }
 
 /** Tabs until the element matching `selector` has focus (every action must be reachable by keyboard). */
 export async function tabTo(page: Page, selector: string, maxTabs = 80): Promise<void> {
   for (let i = 0; i < maxTabs; i += 1) {
     await page.keyboard.press('Tab');
-    const hit = await page.evaluate((sel) => document.activeElement?.matches(sel) === true, selector);
+    const hit = await page.evaluate<boolean>(`document.activeElement?.matches(${JSON.stringify(selector)}) === true`);
     if (hit) return;
   }
   assert.fail(`${selector} is not reachable with Tab`);
