@@ -44,9 +44,9 @@ test('sign in, add a provider by discovery, connect, break, reconnect in the own
 
   // Add a provider by discovery.
   await open(page, server, '/providers');
-  await page.getByLabel('Discovery (issuer URL)').check();
+  await page.getByLabel('Discovery', { exact: true }).check();
   await page.getByLabel('Name', { exact: true }).fill('fixture');
-  await page.getByLabel('Issuer URL').fill(as.issuer);
+  await page.getByLabel('Issuer URL', { exact: true }).fill(as.issuer);
   await page.getByLabel('Client ID').fill(as.confidentialClient.clientId);
   await page.getByLabel('Client secret (optional)').fill(as.confidentialClient.clientSecret ?? '');
   await page.getByLabel('Scopes (space separated)').fill('openid offline_access api:read');

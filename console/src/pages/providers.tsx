@@ -46,8 +46,8 @@ function AddProvider({ onDone }: { onDone: () => void }): JSX.Element {
         <legend>Start from</legend>
         {(
           [
-            ['discovery', 'Discovery (issuer URL)'],
-            ['preset', 'A preset'],
+            ['discovery', 'Discovery'],
+            ['preset', 'Preset'],
             ['manual', 'By hand'],
           ] as Array<[Mode, string]>
         ).map(([value, label]) => (
