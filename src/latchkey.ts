@@ -4,7 +4,7 @@ import { isLoopbackOrigin, type Config } from './config/index.js';
 import { resolveAdminToken, type AdminCredential } from './config/admin-token.js';
 import { connectionRegistry, type ConnectionRegistry } from './connections/index.js';
 import { Keyring, loadMasterKey, rotateKeys, type RotationResult } from './crypto/index.js';
-import { agentRegistry, leaseService, type AgentRegistry, type LeaseService } from './agents/index.js';
+import { agentRegistry, leaseService, proposalService, type AgentRegistry, type LeaseService, type ProposalService } from './agents/index.js';
 import { AuditRetention, CHECKPOINT_DIR, SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/index.js';
 import { Forwarder, UPSTREAM_TIMEOUTS, brokerService, type BrokerService } from './broker/index.js';
 import { eventOutbox, safeEmit, webhookRegistry, WebhookDelivery, type EmitEvent, type WebhookRegistry } from './events/index.js';
@@ -34,6 +34,8 @@ export interface Latchkey {
   broker: BrokerService;
   /** Raw-token leases for agents whose policy allows them. */
   leases: LeaseService;
+  /** Access proposals: an agent asks for a rule, an operator approves or denies it. */
+  proposals: ProposalService;
   /** The token lifecycle: valid tokens, single-flight refresh, revocation. */
   tokens: LatchkeyTokens;
   /** Deletes connections with durable revocation at the provider, and retries what failed (started here, stopped by close()). */
@@ -230,7 +232,8 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       allowHttpLoopback: config.allowHttpLoopback,
       publicUrl: () => config.publicUrl,
     });
-    const leases = leaseService({ store, keyring, clock, tokens, connections, audit, refreshSkewSeconds: config.refreshSkewSeconds });
+    const leases = leaseService({ store, keyring, clock, tokens, connections, audit, refreshSkewSeconds: config.refreshSkewSeconds, publicUrl: () => config.publicUrl });
+    const proposals = proposalService({ store, clock, connections, providers, audit, emit, policyChanged: () => agents.invalidate() });
     return {
       config,
       clock,
@@ -244,6 +247,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       audit,
       broker,
       leases,
+      proposals,
       tokens,
       refresher,
       revocations,

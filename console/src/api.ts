@@ -4,7 +4,6 @@ import type {
   ConnectLinkView,
   OperatorRole,
   OperatorView,
-  ProposalView,
   SessionView,
 } from '../../src/sdk/index.js';
 
@@ -24,7 +23,7 @@ export function setCsrf(token: string | undefined): void {
 
 const enc = encodeURIComponent;
 
-/** Sessions, operators, connect links and proposals (routes of the ops, links and prop work). */
+/** Sessions, operators and connect links (routes of the ops and links work). */
 export const people = {
   signIn: (body: { name: string; password: string } | { signInToken: string }): Promise<SessionView> =>
     http.json('POST', '/v1/sessions', { body }),
@@ -42,14 +41,6 @@ export const people = {
   },
   connectLinks: {
     create: (body: ConnectLinkCreate): Promise<ConnectLinkView> => http.json('POST', '/v1/connect-links', { body }),
-  },
-  proposals: {
-    list: (status?: string): Promise<ProposalView[]> =>
-      http.json('GET', '/v1/proposals', { query: { status: status === '' ? undefined : status } }),
-    approve: (id: string, rule?: unknown): Promise<ProposalView> =>
-      http.json('POST', `/v1/proposals/${enc(id)}/approve`, { body: rule === undefined ? {} : { rule } }),
-    deny: (id: string, reason?: string): Promise<ProposalView> =>
-      http.json('POST', `/v1/proposals/${enc(id)}/deny`, { body: reason === undefined || reason === '' ? {} : { reason } }),
   },
 };
 

@@ -16,6 +16,7 @@ import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
 import { consoleRoutes } from './console.js';
+import { proposalDecisionRoutes, proposalRoutes } from './routes/proposals.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
 import { hostGuard, refuseCrossOrigin } from './host-check.js';
@@ -88,11 +89,13 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await connectRoutes(admin, core);
     await agentRoutes(admin, core);
     await auditRoutes(admin, core);
+    await proposalDecisionRoutes(admin, core);
   });
 
   await app.register(async (scope) => callbackRoutes(scope, core));
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.
   await app.register(async (scope) => agentApiRoutes(scope, core));
+  await app.register(async (scope) => proposalRoutes(scope, core));
   // The web console's static files: public, they hold nothing but the app.
   await app.register(async (scope) => consoleRoutes(scope));
 

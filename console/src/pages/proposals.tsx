@@ -1,17 +1,18 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import type { ProposalView } from '../../../src/sdk/index.js';
-import { people } from '../api.js';
+import type { PolicyRuleView, ProposalStatus, ProposalView } from '../../../src/sdk/index.js';
+import { client } from '../api.js';
 import { useCan } from '../session.js';
 import { Dialog, ErrorText, Field, PageHeader, Status, useAction, useLoad, when } from '../ui.js';
 
-/** The rule an approval adds: what was asked, unless the operator narrows it. */
-function ruleOf(request: Record<string, unknown>): Record<string, unknown> {
-  const rule: Record<string, unknown> = {};
-  for (const key of ['connections', 'connection', 'provider', 'methods', 'paths', 'capabilities', 'mcpServers', 'tools']) {
-    if (request[key] !== undefined) rule[key] = request[key];
-  }
-  return Object.keys(rule).length === 0 ? request : rule;
+/** The rule an approval adds without narrowing: what was asked, as a policy rule the operator can cut down. */
+function ruleOf(request: ProposalView['request']): Partial<PolicyRuleView> {
+  const rule: Partial<PolicyRuleView> = {};
+  if (request.connection !== undefined) rule.connections = [request.connection];
+  if (request.methods !== undefined) rule.methods = request.methods;
+  if (request.paths !== undefined) rule.paths = request.paths;
+  if (request.capabilities !== undefined) rule.capabilities = request.capabilities;
+  return rule;
 }
 
 function Decide({ proposal, onClose }: { proposal: ProposalView; onClose: (changed: boolean) => void }): JSX.Element {
@@ -19,11 +20,11 @@ function Decide({ proposal, onClose }: { proposal: ProposalView; onClose: (chang
   const [narrow, setNarrow] = useState(false);
   const [reason, setReason] = useState('');
   const action = useAction();
-  let parsed: unknown;
+  let parsed: Partial<PolicyRuleView> | undefined;
   let problem: string | undefined;
   if (narrow) {
     try {
-      parsed = JSON.parse(rule);
+      parsed = JSON.parse(rule) as Partial<PolicyRuleView>;
     } catch (err) {
       problem = `not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
     }
@@ -51,7 +52,7 @@ function Decide({ proposal, onClose }: { proposal: ProposalView; onClose: (chang
           disabled={action.busy || problem !== undefined}
           onClick={() =>
             void action.run(async () => {
-              await people.proposals.approve(proposal.id, narrow ? parsed : undefined);
+              await client.proposals.approve(proposal.id, narrow && parsed !== undefined ? { rule: parsed } : {});
               onClose(true);
             })
           }
@@ -70,7 +71,7 @@ function Decide({ proposal, onClose }: { proposal: ProposalView; onClose: (chang
           disabled={action.busy}
           onClick={() =>
             void action.run(async () => {
-              await people.proposals.deny(proposal.id, reason);
+              await client.proposals.deny(proposal.id, reason === '' ? {} : { reason });
               onClose(true);
             })
           }
@@ -84,8 +85,8 @@ function Decide({ proposal, onClose }: { proposal: ProposalView; onClose: (chang
 }
 
 export function Proposals(): JSX.Element {
-  const [status, setStatus] = useState('pending');
-  const proposals = useLoad(() => people.proposals.list(status), [status]);
+  const [status, setStatus] = useState<ProposalStatus | ''>('pending');
+  const proposals = useLoad(() => client.proposals.list(status === '' ? {} : { status }), [status]);
   const canOperate = useCan('operator');
   const [deciding, setDeciding] = useState<ProposalView | undefined>(undefined);
   return (
@@ -93,7 +94,7 @@ export function Proposals(): JSX.Element {
       <PageHeader title="Access proposals" />
       <form class="filters" role="search" aria-label="Filter proposals" onSubmit={(e) => e.preventDefault()}>
         <Field id="pr-status" label="Status">
-          <select id="pr-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+          <select id="pr-status" value={status} onChange={(e) => setStatus(e.currentTarget.value as ProposalStatus | '')}>
             <option value="pending">pending</option>
             <option value="approved">approved</option>
             <option value="denied">denied</option>
