@@ -1,11 +1,5 @@
 import { LatchkeyAdmin, LatchkeyApiError } from '../../src/sdk/index.js';
-import type {
-  ConnectLinkCreate,
-  ConnectLinkView,
-  OperatorRole,
-  OperatorView,
-  SessionView,
-} from '../../src/sdk/index.js';
+import type { ConnectLinkCreate, ConnectLinkView, OperatorRole } from '../../src/sdk/index.js';
 
 /**
  * The console's only way to the server: the SDK in session mode. The CSRF
@@ -21,24 +15,8 @@ export function setCsrf(token: string | undefined): void {
   csrf = token;
 }
 
-const enc = encodeURIComponent;
-
-/** Sessions, operators and connect links (routes of the ops and links work). */
+/** Connect links (the links work); everything else is a method of `client`. */
 export const people = {
-  signIn: (body: { name: string; password: string } | { signInToken: string }): Promise<SessionView> =>
-    http.json('POST', '/v1/sessions', { body }),
-  session: (): Promise<SessionView> => http.json('GET', '/v1/session'),
-  signOut: (): Promise<{ signedOut: boolean }> => http.json('DELETE', '/v1/session'),
-  operators: {
-    list: (): Promise<OperatorView[]> => http.json('GET', '/v1/operators'),
-    create: (body: { name: string; role: OperatorRole; password?: string }): Promise<OperatorView> =>
-      http.json('POST', '/v1/operators', { body }),
-    update: (name: string, body: { role?: OperatorRole; password?: string }): Promise<OperatorView> =>
-      http.json('PATCH', `/v1/operators/${enc(name)}`, { body }),
-    remove: (name: string): Promise<unknown> => http.json('DELETE', `/v1/operators/${enc(name)}`),
-    signInLink: (name: string): Promise<{ url: string; expiresAt: string }> =>
-      http.json('POST', `/v1/operators/${enc(name)}/sign-in-links`),
-  },
   connectLinks: {
     create: (body: ConnectLinkCreate): Promise<ConnectLinkView> => http.json('POST', '/v1/connect-links', { body }),
   },

@@ -1,7 +1,7 @@
 import { render, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { SessionView } from '../../src/sdk/index.js';
-import { isUnauthorized, people, setCsrf } from './api.js';
+import { client, isUnauthorized, setCsrf } from './api.js';
 import { navigate, useLocation, type Location } from './router.js';
 import { SessionContext, type SessionState } from './session.js';
 import { Link } from './ui.js';
@@ -107,7 +107,7 @@ function App(): JSX.Element {
       setSession(null);
       return;
     }
-    people.session().then(
+    client.sessions.current().then(
       (value) => accept(value),
       (err: unknown) => {
         accept(null);
@@ -142,7 +142,7 @@ function App(): JSX.Element {
     session,
     signOut: async () => {
       try {
-        await people.signOut();
+        await client.sessions.end();
       } finally {
         accept(null);
         navigate('/console/sign-in', { replace: true });

@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { OperatorRole } from '../../../src/sdk/index.js';
-import { people } from '../api.js';
+import { client } from '../api.js';
 import { useCan, useSession } from '../session.js';
 import { ErrorText, Field, PageHeader, SecretDialog, useAction, useLoad, when } from '../ui.js';
 
@@ -10,7 +10,7 @@ const ROLES: OperatorRole[] = ['viewer', 'operator', 'admin'];
 export function Operators(): JSX.Element {
   const isAdmin = useCan('admin');
   const me = useSession().session.operator;
-  const operators = useLoad(async () => (isAdmin ? people.operators.list() : []));
+  const operators = useLoad(async () => (isAdmin ? client.operators.list() : []));
   const [name, setName] = useState('');
   const [role, setRole] = useState<OperatorRole>('viewer');
   const [password, setPassword] = useState('');
@@ -52,7 +52,7 @@ export function Operators(): JSX.Element {
                   onChange={(e) => {
                     const next = e.currentTarget.value as OperatorRole;
                     void action.run(async () => {
-                      await people.operators.update(o.name, { role: next });
+                      await client.operators.update(o.name, { role: next });
                       operators.reload();
                     });
                   }}
@@ -71,7 +71,7 @@ export function Operators(): JSX.Element {
                   disabled={action.busy}
                   onClick={() =>
                     void action.run(async () => {
-                      const made = await people.operators.signInLink(o.name);
+                      const made = await client.operators.signInLink(o.name);
                       setLink({ name: o.name, url: made.url });
                     })
                   }
@@ -86,7 +86,7 @@ export function Operators(): JSX.Element {
                     onClick={() => {
                       if (!confirm(`Remove the operator ${o.name}?`)) return;
                       void action.run(async () => {
-                        await people.operators.remove(o.name);
+                        await client.operators.remove(o.name);
                         operators.reload();
                       });
                     }}
@@ -105,7 +105,7 @@ export function Operators(): JSX.Element {
         onSubmit={(e) => {
           e.preventDefault();
           void action.run(async () => {
-            await people.operators.create({ name, role, ...(password === '' ? {} : { password }) });
+            await client.operators.create({ name, role, ...(password === '' ? {} : { password }) });
             setName('');
             setPassword('');
             operators.reload();

@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { SessionView } from '../../../src/sdk/index.js';
-import { describeError, people } from '../api.js';
+import { client, describeError } from '../api.js';
 import { ErrorText, Field } from '../ui.js';
 
 /**
@@ -21,7 +21,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: SessionView) => v
     if (token === null) return;
     history.replaceState(null, '', location.pathname + location.search);
     setBusy(true);
-    people.signIn({ signInToken: token }).then(onSignedIn, (err: unknown) => {
+    client.sessions.create({ signInToken: token }).then(onSignedIn, (err: unknown) => {
       setBusy(false);
       setError(`This sign-in link did not work: ${describeError(err)}`);
     });
@@ -32,7 +32,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: SessionView) => v
     setBusy(true);
     setError(undefined);
     try {
-      const session = await people.signIn({ name, password });
+      const session = await client.sessions.create({ name, password });
       setPassword('');
       onSignedIn(session);
     } catch (err) {

@@ -14,7 +14,9 @@ import {
 import { ADMIN_ACTOR, type Actor } from '../../audit/index.js';
 import { InvalidRequest } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { authenticateAdminOrAgent, authenticateAgent } from '../auth.js';
+import { authenticateAdminOrAgent, authenticateAgent, rememberPrincipal } from '../auth.js';
+import { refuseCrossOrigin } from '../host-check.js';
+import { requireRole, requiredRole } from '../roles.js';
 
 type Status = (typeof PROPOSAL_STATUSES)[number];
 interface ListQuery {
@@ -92,8 +94,15 @@ export async function proposalRoutes(app: FastifyInstance, core: Latchkey): Prom
 
   await app.register(async (either) => {
     either.addHook('onRequest', async (request) => {
-      const by = await authenticateAdminOrAgent(core, request.raw);
-      if (by !== 'admin') agents.set(request, by);
+      // A console session rides on a cookie: refuse what another site's page sends.
+      if (request.headers.authorization === undefined) refuseCrossOrigin(core, request);
+      const by = await authenticateAdminOrAgent(core, request);
+      if ('kind' in by) {
+        await requireRole(core, request, by, requiredRole(request));
+        rememberPrincipal(request, by);
+      } else {
+        agents.set(request, by);
+      }
     });
     either.get<{ Querystring: ListQuery }>(
       '/v1/proposals',
