@@ -9,7 +9,9 @@ import { Traffic, pageReadable, screenshot } from './helpers/console.js';
 import { addFixtureProvider } from './helpers/oauth-flows.js';
 
 const PASSWORD = 'a long enough test password';
-const HTML_NAME = '<img src=x id=pwn-agent onerror="window.__pwned=1">';
+// Names are restricted to letters, digits, ".", "_" and "-"; these fields take any text.
+const HTML_REASON = '<img src=x id=pwn-reason onerror="window.__pwned=1">';
+const HTML_PATH = '/<svg id="pwn-path" onload="window.__pwned=1">';
 const HTML_DISPLAY = '<b id="pwn-provider">bold</b>';
 const HTML_SUBJECT = '<script id="pwn-subject">window.__pwned=1</script>';
 const ACCESS = 'imported_access_token_value_0123456789';
@@ -35,9 +37,16 @@ before(async () => {
     expiresAt: new Date(Date.now() + 3600_000).toISOString(),
   });
   assert.equal(imported.status, 201, JSON.stringify(imported.body));
-  const agent = await server.admin('POST', '/v1/agents', { name: HTML_NAME, policy: { rules: [{ connections: ['imported'], methods: ['GET'] }] } });
+  const agent = await server.admin('POST', '/v1/agents', { name: 'html-bot', policy: { rules: [{ connections: ['imported'], methods: ['GET'] }] } });
   assert.equal(agent.status, 201, JSON.stringify(agent.body));
   agentKey = (agent.body as { apiKey: string }).apiKey;
+  // The agent's own words and asked paths: shown on the proposals page and in the audit event's detail.
+  const proposal = await fetch(`${server.url}/v1/proposals`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ connection: 'imported', methods: ['GET'], paths: [HTML_PATH], reason: HTML_REASON }),
+  });
+  assert.equal(proposal.status, 201, await proposal.clone().text());
   const hook = await server.admin('POST', '/v1/webhooks', { url: 'https://hooks.example.com/latchkey', events: ['*'] });
   webhookSecret = (hook.body as { secret: string }).secret;
 });
@@ -81,15 +90,14 @@ describe('a viewer', () => {
 
   test('and its own API calls to change things are refused with 403', async () => {
     const csrf = await csrfOf(page);
-    const statuses = await page.evaluate(async (token) => {
-      const send = async (method: string, path: string, body?: unknown): Promise<number> =>
-        (
-          await fetch(path, {
-            method,
-            headers: { 'x-latchkey-csrf': token, 'content-type': 'application/json' },
-            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          })
-        ).status;
+    // Page-side code as a string: tsx would wrap named functions in a helper the page lacks.
+    const statuses = await page.evaluate<number[]>(`(async () => {
+      const send = async (method, path, body) =>
+        (await fetch(path, {
+          method,
+          headers: { 'x-latchkey-csrf': ${JSON.stringify(csrf)}, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        })).status;
       return [
         await send('POST', '/v1/agents', { name: 'sneaky' }),
         await send('DELETE', '/v1/connections/imported'),
@@ -97,7 +105,7 @@ describe('a viewer', () => {
         await send('POST', '/v1/providers', { name: 'p2', issuer: 'https://idp.example.com' }),
         await send('GET', '/v1/connections/imported/token'),
       ];
-    }, csrf);
+    })()`);
     assert.deepEqual(statuses, [403, 403, 403, 403, 403]);
     assert.equal((await env.server.admin('GET', '/v1/connections/imported')).status, 200);
   });
@@ -166,12 +174,12 @@ describe('an admin session', () => {
     assert.equal(ran, false);
   });
 
-  test('HTML in provider, agent and connection names and in audit details renders as text', async () => {
+  test('HTML in provider, agent and connection fields and in audit details renders as text', async () => {
     const checks: Array<[string, string]> = [
       ['/providers', HTML_DISPLAY],
-      ['/agents', HTML_NAME],
       ['/connections', HTML_SUBJECT],
-      ['/audit', HTML_NAME],
+      ['/proposals', HTML_REASON],
+      ['/audit', JSON.stringify(HTML_PATH).slice(1, -1)],
     ];
     for (const [path, text] of checks) {
       await open(page, env.server, path);
