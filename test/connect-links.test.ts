@@ -314,6 +314,39 @@ for (const backend of BACKENDS) {
       assert.ok((await auditEvents(server, '?action=connect_link.remove')).some((e) => e.detail.link === link.id));
     });
 
+    test('roles: an operator makes and removes links under its own name; a viewer can only list them', async () => {
+      const key = async (name: string, role: string): Promise<string> => {
+        assert.equal((await server.admin('POST', '/v1/operators', { name, role })).status, 201);
+        const made = await server.admin('POST', `/v1/operators/${name}/keys`, {});
+        assert.equal(made.status, 201, JSON.stringify(made.body));
+        const apiKey = (made.body as { apiKey: string }).apiKey;
+        secrets.push(apiKey);
+        return apiKey;
+      };
+      const call = (apiKey: string, method: string, path: string, body?: unknown) =>
+        fetch(`${server.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      const operator = await key('olive', 'operator');
+      const viewer = await key('victor', 'viewer');
+      const res = await call(operator, 'POST', '/v1/connect-links', { provider: 'fixture', subject: 'jo', name: 'fixture-jo' });
+      assert.equal(res.status, 201);
+      const link = (await res.json()) as CreatedLink;
+      secrets.push(link.url.split('/').at(-1) ?? '');
+      assert.match((await openConnectPage(link.url)).body, /the operator <strong id="asked-by">olive<\/strong>/);
+      const created = await auditEvents(server, '?action=connect_link.create');
+      assert.ok(created.some((e) => e.actor.type === 'operator' && e.actor.name === 'olive' && e.detail.link === link.id));
+
+      assert.equal((await call(viewer, 'POST', '/v1/connect-links', { provider: 'fixture', subject: 'jo' })).status, 403);
+      assert.equal((await call(viewer, 'DELETE', `/v1/connect-links/${link.id}`)).status, 403);
+      assert.equal((await call(viewer, 'GET', '/v1/connect-links')).status, 200);
+      assert.equal((await call(operator, 'DELETE', `/v1/connect-links/${link.id}`)).status, 200);
+      const removed = await auditEvents(server, '?action=connect_link.remove');
+      assert.ok(removed.some((e) => e.actor.name === 'olive' && e.detail.link === link.id));
+    });
+
     test('an agent may ask for a link only for a connection its policy names (audited as the agent)', async () => {
       const agent = await createAgent(server, { name: 'mail-bot', policy: { rules: [{ connections: ['mail-*'], methods: ['GET'], paths: ['/**'] }] } });
       secrets.push(agent.apiKey);

@@ -3,4 +3,5 @@ export * from './names.js';
 export * from './methods.js';
 export * from './revocations.js';
 export * from './text.js';
+export * from './operators.js';
 export * from './connect-links.js';

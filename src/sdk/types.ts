@@ -218,3 +218,48 @@ export interface WebhookDeliveryView {
   createdAt: string;
   deliveredAt: string | null;
 }
+
+export type OperatorRole = 'viewer' | 'operator' | 'admin';
+
+export interface OperatorView {
+  id: string;
+  name: string;
+  role: OperatorRole;
+  hasPassword: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OperatorCreate {
+  name: string;
+  role: OperatorRole;
+  /** At least 12 characters; without one the operator signs in with a sign-in link. */
+  password?: string;
+}
+
+export interface OperatorKeyView {
+  id: string;
+  role: OperatorRole;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/** A new operator API key: `apiKey` (`lko_…`) is shown only here. */
+export interface OperatorKeyCreated extends OperatorKeyView {
+  apiKey: string;
+  operator: string;
+}
+
+/** A one-time sign-in link for the console (15 minutes). */
+export interface SignInLinkView {
+  url: string;
+  expiresAt: string;
+}
+
+/** A console session: send `csrfToken` as `X-Latchkey-CSRF` on every request that changes something. */
+export interface SessionView {
+  operator: { id: string; name: string; role: OperatorRole };
+  csrfToken: string;
+  expiresAt: string;
+  idleExpiresAt: string;
+}

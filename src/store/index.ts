@@ -16,6 +16,10 @@ import { connectLinkStore } from './connect-links.js';
 import { deviceAuthorizationStore } from './device-authorizations.js';
 import { providerStatusStore } from './provider-status.js';
 import { revocationStore } from './revocations.js';
+import { operatorStore } from './operators.js';
+import { operatorSessionStore } from './operator-sessions.js';
+import { operatorSignInLinkStore } from './operator-sign-in-links.js';
+import { operatorKeyStore } from './operator-keys.js';
 
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
@@ -36,6 +40,10 @@ export type { ConnectLinkRow, ConnectLinkStore } from './connect-links.js';
 export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-authorizations.js';
 export type { ProviderStatusRow, ProviderStatusStore } from './provider-status.js';
 export type { RevocationRow, RevocationStatus, RevocationStore } from './revocations.js';
+export type { OperatorRow, OperatorStore } from './operators.js';
+export type { OperatorSessionRow, OperatorSessionStore } from './operator-sessions.js';
+export type { OperatorSignInLinkRow, OperatorSignInLinkStore } from './operator-sign-in-links.js';
+export type { OperatorKeyRow, OperatorKeyStore } from './operator-keys.js';
 
 /** One repository per table, all over the same database. */
 export interface Store {
@@ -56,6 +64,10 @@ export interface Store {
   audit: ReturnType<typeof auditStore>;
   providerStatus: ReturnType<typeof providerStatusStore>;
   revocations: ReturnType<typeof revocationStore>;
+  operators: ReturnType<typeof operatorStore>;
+  operatorSessions: ReturnType<typeof operatorSessionStore>;
+  operatorSignInLinks: ReturnType<typeof operatorSignInLinkStore>;
+  operatorKeys: ReturnType<typeof operatorKeyStore>;
   /** Runs `work` in one transaction, with every repository bound to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -80,6 +92,10 @@ export function storeOn(db: Db): Store {
     audit: auditStore(db),
     providerStatus: providerStatusStore(db),
     revocations: revocationStore(db),
+    operators: operatorStore(db),
+    operatorSessions: operatorSessionStore(db),
+    operatorSignInLinks: operatorSignInLinkStore(db),
+    operatorKeys: operatorKeyStore(db),
     transaction: (work) => db.kysely.transaction().execute((trx) => work(storeOn({ ...db, kysely: trx }))),
     close: () => db.close(),
   };

@@ -11,7 +11,9 @@ const provider: MigrationProvider = {
  * Returns the names of the migrations this call applied (none when another replica did).
  */
 export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider });
+  // Numbers are handed out per feature, so a database may have run a later one (say 0015) before
+  // an earlier one (0011) exists in its release; each migration stands alone, so order is not enforced.
+  const migrator = new Migrator({ db: db.kysely, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { agentActorOf, mayUseConnection, type AuthenticatedAgent } from '../../agents/index.js';
 import { connectLinkList, connectLinkParams, connectLinkSchema, createConnectLinkBody, createdConnectLink } from '../../api/index.js';
-import { ADMIN_ACTOR, type Actor } from '../../audit/index.js';
+import { actingAs, type Actor } from '../../audit/index.js';
 import { Forbidden } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import type { ConnectLinkInput, CreatedConnectLink, LinkTarget } from '../../oauth/index.js';
-import { authenticateAdminOrAgent } from '../auth.js';
+import { actorOf, authenticateAdminOrAgent, principalOf, rememberPrincipal } from '../auth.js';
+import { requireRole, requiredRole } from '../roles.js';
 import { refuseCrossOrigin } from '../host-check.js';
 import { noStore } from '../no-store.js';
 
@@ -46,8 +47,7 @@ async function createAudited(core: Latchkey, input: ConnectLinkInput, actor: Act
   }
   try {
     const event = { connection: created.view.connection ?? created.view.name, detail: auditDetail(created) };
-    if (actor.type === 'admin') await core.audit.admin('connect_link.create', event);
-    else await core.audit.record({ actor, action: 'connect_link.create', outcome: 'success', ...event });
+    await core.audit.record({ actor, action: 'connect_link.create', outcome: 'success', ...event });
   } catch (err) {
     await core.oauth.connectLinks.remove(created.id).catch(() => undefined);
     throw err;
@@ -77,18 +77,28 @@ export async function connectLinkAdminRoutes(app: FastifyInstance, core: Latchke
 export async function connectLinkCreateRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
   app.addHook('onRequest', async (request) => {
+    // A console session rides on a cookie: refuse what another site's page sends (scripts and agents send no Origin).
     refuseCrossOrigin(core, request);
-    const by = await authenticateAdminOrAgent(core, request.raw);
-    if (by !== 'admin') agents.set(request, by);
+    const by = await authenticateAdminOrAgent(core, request);
+    if ('kind' in by) {
+      await requireRole(core, request, by, requiredRole(request));
+      rememberPrincipal(request, by);
+    } else {
+      agents.set(request, by);
+    }
   });
   app.post<{ Body: ConnectLinkInput }>(
     '/v1/connect-links',
     { config: { role: 'operator' }, schema: { body: createConnectLinkBody, response: { 201: createdConnectLink } } },
     async (request, reply: FastifyReply) => {
       const agent = agents.get(request);
-      const created = agent === undefined
-        ? await createAudited(core, request.body, ADMIN_ACTOR)
-        : await createAudited(core, request.body, agentActorOf(agent), agentMay(agent));
+      let created: CreatedConnectLink;
+      if (agent === undefined) {
+        const actor = actorOf(principalOf(request));
+        created = await actingAs(actor, () => createAudited(core, request.body, actor));
+      } else {
+        created = await createAudited(core, request.body, agentActorOf(agent), agentMay(agent));
+      }
       return noStore(reply).code(201).send({ id: created.id, url: created.url, expiresAt: created.expiresAt });
     },
   );
