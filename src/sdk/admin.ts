@@ -1,6 +1,9 @@
 import { HttpClient, type ClientOptions } from './http.js';
 import { enc } from './paths.js';
 import type {
+  ConnectLinkCreate,
+  ConnectLinkCreated,
+  ConnectLinkView,
   ConnectionDeleted,
   RevocationView,
   AuthorizationStartView,
@@ -97,6 +100,13 @@ export class LatchkeyAdmin {
 
   readonly keys = {
     rotate: (): Promise<KeyRotation> => this.http.json('POST', '/v1/keys/rotate'),
+  };
+
+  /** Single-use pages an account owner opens to connect (or reconnect in place) their own account. */
+  readonly connectLinks = {
+    create: (body: ConnectLinkCreate): Promise<ConnectLinkCreated> => this.http.json('POST', '/v1/connect-links', { body }),
+    list: (): Promise<ConnectLinkView[]> => this.http.json('GET', '/v1/connect-links'),
+    remove: async (id: string): Promise<ConnectLinkView> => this.http.json('DELETE', `/v1/connect-links/${enc(id)}`),
   };
 
   /** The people who run Latchkey (admin role, but reads are open to viewers). */
