@@ -1,5 +1,5 @@
 import { LatchkeyAdmin, LatchkeyApiError } from '../../src/sdk/index.js';
-import type { ConnectLinkCreate, ConnectLinkView, OperatorRole } from '../../src/sdk/index.js';
+import type { OperatorRole } from '../../src/sdk/index.js';
 
 /**
  * The console's only way to the server: the SDK in session mode. The CSRF
@@ -9,18 +9,9 @@ import type { ConnectLinkCreate, ConnectLinkView, OperatorRole } from '../../src
 let csrf: string | undefined;
 
 export const client = new LatchkeyAdmin({ url: location.origin, session: { csrfToken: () => csrf } });
-const http = client.http;
-
 export function setCsrf(token: string | undefined): void {
   csrf = token;
 }
-
-/** Connect links (the links work); everything else is a method of `client`. */
-export const people = {
-  connectLinks: {
-    create: (body: ConnectLinkCreate): Promise<ConnectLinkView> => http.json('POST', '/v1/connect-links', { body }),
-  },
-};
 
 /** A failure as one line for the page: the API's own message, never a stack. */
 export function describeError(err: unknown): string {

@@ -5,3 +5,4 @@ export * from './revocations.js';
 export * from './text.js';
 export * from './proposals.js';
 export * from './operators.js';
+export * from './connect-links.js';

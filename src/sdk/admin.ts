@@ -8,6 +8,9 @@ import type {
   AuditEventView,
   AuditFilter,
   AuditVerifyView,
+  ConnectLinkCreate,
+  ConnectLinkCreated,
+  ConnectLinkView,
   ConnectionDeleted,
   LeaseView,
   RevocationView,
@@ -145,6 +148,13 @@ export class LatchkeyAdmin {
   readonly audit = {
     list: (filter: AuditFilter = {}): Promise<AuditEventView[]> => this.http.json('GET', '/v1/audit', { query: { ...filter } }),
     verify: (): Promise<AuditVerifyView> => this.http.json('GET', '/v1/audit/verify'),
+  };
+
+  /** Single-use pages an account owner opens to connect (or reconnect in place) their own account. */
+  readonly connectLinks = {
+    create: (body: ConnectLinkCreate): Promise<ConnectLinkCreated> => this.http.json('POST', '/v1/connect-links', { body }),
+    list: (): Promise<ConnectLinkView[]> => this.http.json('GET', '/v1/connect-links'),
+    remove: async (id: string): Promise<ConnectLinkView> => this.http.json('DELETE', `/v1/connect-links/${enc(id)}`),
   };
 
   /** The people who run Latchkey (admin role, but reads are open to viewers). */

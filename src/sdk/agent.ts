@@ -1,4 +1,4 @@
-import type { CapabilityView, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
+import type { CapabilityView, ConnectLinkCreate, ConnectLinkCreated, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
 import { HttpClient, LatchkeyApiError, LatchkeyConnectionError } from './http.js';
 import { LatchkeyRequestError, capabilitySegment, connectionSegment, enc, proxyPathProblem, urlUnder } from './paths.js';
 
@@ -160,6 +160,14 @@ export class Latchkey {
   me(): Promise<AgentIdentity> {
     return this.http.json('GET', '/v1/me');
   }
+
+  /**
+   * A connect link for the person this agent works for: only for a connection
+   * name the agent's policy names (`name` is required for a new one).
+   */
+  readonly connectLinks = {
+    create: (body: ConnectLinkCreate): Promise<ConnectLinkCreated> => this.http.json('POST', '/v1/connect-links', { body }),
+  };
 }
 
 async function apiError(response: Response): Promise<LatchkeyApiError> {

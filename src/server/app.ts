@@ -16,6 +16,8 @@ import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { connectRoutes } from './routes/connect.js';
 import { callbackRoutes } from './routes/callback.js';
+import { connectLinkAdminRoutes, connectLinkCreateRoutes } from './routes/connect-links.js';
+import { connectPageRoutes } from './routes/connect-pages.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
@@ -118,7 +120,11 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await auditRoutes(admin, core);
     await proposalDecisionRoutes(admin, core);
     await operatorRoutes(admin, core);
+    await connectLinkAdminRoutes(admin, core);
   });
+  // Open to the operator and to agents (for a connection their policy names); its own auth hook.
+  await app.register(async (scope) => connectLinkCreateRoutes(scope, core));
+  await app.register(async (scope) => connectPageRoutes(scope, core));
 
   await app.register(async (scope) => callbackRoutes(scope, core));
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.

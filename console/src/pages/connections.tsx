@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ConnectionFilter, ConnectionView } from '../../../src/sdk/index.js';
-import { client, people } from '../api.js';
+import { client } from '../api.js';
 import { navigate } from '../router.js';
 import { useCan } from '../session.js';
 import { Dialog, ErrorText, Field, Link, PageHeader, SecretDialog, Status, relative, useAction, useLoad, when } from '../ui.js';
@@ -124,7 +124,7 @@ function ReconnectDialog({ connection, onClose }: { connection: ConnectionView; 
         disabled={action.busy}
         onClick={() =>
           void action.run(async () => {
-            setUrl((await people.connectLinks.create({ connection: connection.name })).url);
+            setUrl((await client.connectLinks.create({ connection: connection.name })).url);
           })
         }
       >

@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ProviderCreate, ProviderView } from '../../../src/sdk/index.js';
-import { client, people } from '../api.js';
+import { client } from '../api.js';
 import { useCan } from '../session.js';
 import { Dialog, ErrorText, Field, PageHeader, SecretDialog, Status, splitList, useAction, useLoad } from '../ui.js';
 
@@ -169,7 +169,7 @@ function ConnectDialog({ provider, onClose }: { provider: ProviderView; onClose:
   };
   const makeLink = (): void => {
     void action.run(async () => {
-      const made = await people.connectLinks.create({ provider: provider.name, subject: subject === '' ? 'default' : subject, ...(name === '' ? {} : { name }) });
+      const made = await client.connectLinks.create({ provider: provider.name, subject: subject === '' ? 'default' : subject, ...(name === '' ? {} : { name }) });
       setLink(made.url);
     });
   };
