@@ -37,9 +37,22 @@ async function agentCall(agentKey: string, connection: string): Promise<{ status
 }
 
 test('sign in, add a provider by discovery, connect, break, reconnect in the owner\'s browser, approve a proposal', async () => {
-  const { server, as, browser } = env;
+  const { server, browser } = env;
   const operator = await browser.newContext();
   const page = await signIn(operator, server, 'ada', PASSWORD);
+  try {
+    await scenario(page);
+  } catch (err) {
+    // What the operator saw when it went wrong, for CI's artifacts.
+    await screenshot(page, 'flow-failure').catch(() => undefined);
+    throw err;
+  } finally {
+    await operator.close();
+  }
+});
+
+async function scenario(page: Page): Promise<void> {
+  const { server, as, browser } = env;
   await screenshot(page, 'overview-empty');
 
   // Add a provider by discovery.
@@ -147,5 +160,4 @@ test('sign in, add a provider by discovery, connect, break, reconnect in the own
   assert.deepEqual(after.map((c) => [c.id, c.name]), [[before.id, 'mail']], 'reconnected in place, not a new connection');
   const again = await agentCall(agentKey, 'mail');
   assert.equal(again.status, 200, again.body);
-  await operator.close();
-});
+}

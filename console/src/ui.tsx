@@ -90,18 +90,27 @@ export function Link({ href, children, ...rest }: { href: string; children: Comp
  */
 export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }): JSX.Element {
   const ref = useRef<HTMLDialogElement>(null);
+  // A dialog replaced by another (a form by its one-time result) closes without closing the flow.
+  const unmounting = useRef(false);
   useEffect(() => {
     const dialog = ref.current;
     const before = document.activeElement as HTMLElement | null;
     if (dialog !== null && !dialog.open) dialog.showModal();
     return () => {
+      unmounting.current = true;
       dialog?.close();
       before?.focus();
     };
   }, []);
   const id = `dlg-${title.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`;
   return (
-    <dialog ref={ref} aria-labelledby={id} onClose={onClose} onCancel={onClose}>
+    <dialog
+      ref={ref}
+      aria-labelledby={id}
+      onClose={() => {
+        if (!unmounting.current) onClose();
+      }}
+    >
       <h2 id={id}>{title}</h2>
       {children}
       <div class="actions">
