@@ -215,3 +215,34 @@ describe('an admin session', () => {
     assert.ok(!urls.includes(key), 'the key went into a URL');
   });
 });
+
+describe('a one-time sign-in link', () => {
+  test('signs in once; its token never reaches the server in a URL and is wiped from the address bar', async () => {
+    const made = await env.server.admin('POST', '/v1/operators/vera/sign-in-links');
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const { url } = made.body as { url: string };
+    assert.equal(new URL(url).pathname, '/console/sign-in');
+    const token = new URL(url).hash.replace(/^#token=/, '');
+    assert.ok(token.length > 16);
+
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    const traffic = new Traffic(page);
+    await page.goto(url);
+    await page.locator('[data-testid=who]', { hasText: 'vera' }).waitFor();
+    assert.ok(!page.url().includes(token), 'the token is still in the address bar');
+    // Sent once, in the body of POST /v1/sessions; never in a URL.
+    assert.ok(!traffic.requests.some((r) => (r.split('\n')[0] ?? '').includes(token)));
+    assert.equal(traffic.requests.filter((r) => r.includes(token)).length, 1);
+    assertClean(await pageReadable(page), 'page after a link sign-in');
+    assert.ok(!(await pageReadable(page)).includes(token));
+    await context.close();
+
+    // A second browser with the same link is refused.
+    const other = await env.browser.newContext();
+    const again = await other.newPage();
+    await again.goto(url);
+    await again.getByRole('alert').filter({ hasText: 'did not work' }).waitFor();
+    await other.close();
+  });
+});
