@@ -15,7 +15,7 @@ import { oauthService, type OAuthService } from './oauth/index.js';
 import { operatorRegistry, type OperatorRegistry } from './operators/index.js';
 import { providerRegistry, type ProviderRegistry } from './providers/index.js';
 import { SEALED_COLUMNS, migrate, openStore, type Store } from './store/index.js';
-import { BackgroundRefresher, RevocationWorker, sealTokens, tokenService, type LatchkeyTokens } from './tokens/index.js';
+import { BackgroundRefresher, RevocationWorker, openTokens, sealTokens, tokenService, type LatchkeyTokens } from './tokens/index.js';
 
 /** Everything the shells (server, cli, mcp) use, built from one config. */
 export interface Latchkey {
@@ -157,6 +157,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       providers,
       connections,
       sealTokens: (connectionId, tokens) => sealTokens(keyring, connectionId, tokens),
+      openTokens: (connectionId, sealed) => openTokens(keyring, connectionId, sealed),
       emit,
       fetch: outbound.fetch,
     }, {

@@ -11,3 +11,4 @@ export * from './paging.js';
 export * from './responses.js';
 export * from './requests.js';
 export * from './version.js';
+export * from './connect-links.js';

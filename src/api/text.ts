@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 
 /**
  * Rules for strings a caller sends, shared by the server's edge checks and the
@@ -77,8 +76,20 @@ export function unsafeUrl(rawUrl: string): string | undefined {
   if (rawUrl.includes('\u0000')) return 'the URL contains a NUL character';
   if (!rawUrl.includes('%')) return undefined;
   // Node hands the request line over as latin1, so each character is one byte.
-  const bytes = Buffer.from(rawUrl.replace(ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  const latin1 = rawUrl.replace(ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const bytes = Uint8Array.from(latin1, (c) => c.charCodeAt(0) & 0xff);
   if (bytes.includes(0)) return 'the URL contains an encoded NUL (%00)';
   if (!isUtf8(bytes)) return 'the URL contains percent-escapes that are not UTF-8';
   return undefined;
+}
+
+// Web-standard rather than node:buffer, so the browser console can type-check the contract too.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -22,6 +22,7 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['audit'], load: async () => (await import('./commands/audit.js')).auditCommand },
   { names: ['backup'], load: async () => (await import('./commands/backup.js')).backupCommand },
   { names: ['connect'], load: async () => (await import('./commands/connect.js')).connectCommand },
+  { names: ['connect-link', 'connect-links'], load: async () => (await import('./commands/connect-link.js')).register },
   { names: ['connections'], load: async () => (await import('./commands/connections.js')).connectionsCommand },
   { names: ['invoke'], load: async () => (await import('./commands/invoke.js')).invokeCommand },
   { names: ['keys'], load: async () => (await import('./commands/keys.js')).keysCommand },

@@ -3,7 +3,18 @@ import type { Page } from '../api/index.js';
 import { enc } from './paths.js';
 import { fetchPage, iteratePages, type PageOptions } from './pages.js';
 import type {
+  AgentCreate,
+  AgentCreated,
+  AgentKeyView,
+  AgentView,
+  AuditEventView,
+  AuditFilter,
+  AuditVerifyView,
+  ConnectLinkCreate,
+  ConnectLinkCreated,
+  ConnectLinkView,
   ConnectionDeleted,
+  LeaseView,
   RevocationView,
   AuthorizationStartView,
   ConnectRequest,
@@ -17,11 +28,7 @@ import type {
   McpServerRemoved,
   McpServerView,
   LeaseEnded,
-  AgentView,
-  AuditEventView,
-  AuditFilter,
   KeyRotation,
-  LeaseView,
   OpenApiDocument,
   PresetView,
   ProposalApproval,
@@ -170,6 +177,30 @@ export class LatchkeyAdmin {
   status(): Promise<StatusView> {
     return this.http.json('GET', '/v1/status');
   }
+
+  readonly agents = {
+    /** The response carries `apiKey` once. */
+    create: (body: AgentCreate): Promise<AgentCreated> => this.http.json('POST', '/v1/agents', { body }),
+    list: (): Promise<AgentView[]> => this.http.json('GET', '/v1/agents'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<AgentView, void, undefined> => iteratePages(this.http, '/v1/agents', {}, options),
+    get: async (idOrName: string): Promise<AgentView & { keys: AgentKeyView[] }> => this.http.json('GET', `/v1/agents/${enc(idOrName)}`),
+    update: async (idOrName: string, body: { policy: unknown }): Promise<AgentView> =>
+      this.http.json('PATCH', `/v1/agents/${enc(idOrName)}`, { body }),
+    remove: async (idOrName: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/agents/${enc(idOrName)}`),
+    /** A new key, shown once (`apiKey`). */
+    addKey: async (idOrName: string): Promise<{ id: string; agentId: string; apiKey: string; createdAt: string }> =>
+      this.http.json('POST', `/v1/agents/${enc(idOrName)}/keys`),
+    removeKey: async (idOrName: string, keyId: string): Promise<{ deleted: boolean }> =>
+      this.http.json('DELETE', `/v1/agents/${enc(idOrName)}/keys/${enc(keyId)}`),
+  };
+
+  /** Single-use pages an account owner opens to connect (or reconnect in place) their own account. */
+  readonly connectLinks = {
+    create: (body: ConnectLinkCreate): Promise<ConnectLinkCreated> => this.http.json('POST', '/v1/connect-links', { body }),
+    list: (): Promise<ConnectLinkView[]> => this.http.json('GET', '/v1/connect-links'),
+    remove: async (id: string): Promise<ConnectLinkView> => this.http.json('DELETE', `/v1/connect-links/${enc(id)}`),
+  };
+
   /** The people who run Latchkey (admin role, but reads are open to viewers). */
   readonly operators = {
     create: (body: OperatorCreate): Promise<OperatorView> => this.http.json('POST', '/v1/operators', { body }),
@@ -201,17 +232,11 @@ export class LatchkeyAdmin {
     end: (): Promise<{ signedOut: boolean }> => this.http.json('DELETE', '/v1/session'),
   };
 
-  /** Agents, a page at a time (the other agent routes: see `http`). */
-  readonly agents = {
-    list: (): Promise<AgentView[]> => this.http.json('GET', '/v1/agents'),
-    iterate: (options: PageOptions = {}): AsyncGenerator<AgentView, void, undefined> => iteratePages(this.http, '/v1/agents', {}, options),
-  };
-
-  /** Active leases, soonest to expire first. */
   /** The audit log, newest first. */
   readonly audit = {
     list: (filter: AuditFilter & { limit?: number } = {}): Promise<AuditEventView[]> => this.http.json('GET', '/v1/audit', { query: { ...filter } }),
     iterate: (filter: AuditFilter = {}, options: PageOptions = {}): AsyncGenerator<AuditEventView, void, undefined> =>
       iteratePages(this.http, '/v1/audit', { ...filter }, options),
+    verify: (): Promise<AuditVerifyView> => this.http.json('GET', '/v1/audit/verify'),
   };
 }

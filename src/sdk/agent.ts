@@ -1,4 +1,4 @@
-import type { LeaseGranted, MeView, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
+import type { ConnectLinkCreate, ConnectLinkCreated, LeaseGranted, MeView, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
 import { HttpClient, LatchkeyApiError, LatchkeyConnectionError } from './http.js';
 import { LatchkeyRequestError, capabilitySegment, connectionSegment, enc, proxyPathProblem, urlUnder } from './paths.js';
 
@@ -79,7 +79,7 @@ export class Latchkey {
 
   constructor(options: { url: string; agentKey: string; fetch?: typeof fetch }) {
     this.http = new HttpClient({ url: options.url, token: options.agentKey, ...(options.fetch ? { fetch: options.fetch } : {}) });
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#agentKey = options.agentKey;
   }
 
@@ -165,6 +165,14 @@ export class Latchkey {
     /** Calls `tool` of `server`; `connection` picks one when the server has several for this agent. */
     call: (server: string, tool: string, input: { arguments?: Record<string, unknown>; connection?: string } = {}): Promise<McpToolResult> =>
       this.http.json('POST', `/v1/mcp-tools/${enc(server, 'MCP server name')}/${enc(tool, 'tool name')}`, { body: input }),
+  };
+
+  /**
+   * A connect link for the person this agent works for: only for a connection
+   * name the agent's policy names (`name` is required for a new one).
+   */
+  readonly connectLinks = {
+    create: (body: ConnectLinkCreate): Promise<ConnectLinkCreated> => this.http.json('POST', '/v1/connect-links', { body }),
   };
 }
 

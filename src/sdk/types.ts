@@ -249,3 +249,40 @@ export interface SessionView {
   expiresAt: string;
   idleExpiresAt: string;
 }
+
+/** One of an agent's keys (never the key itself). */
+export type AgentKeyView = AgentDetail['keys'][number];
+export type AuditVerifyView = AuditVerified;
+
+/**
+ * POST /v1/connect-links: a new connection (`provider` and `subject`), or
+ * `connection` alone to reconnect that one in place. `expiresIn`: "1d", "12h"
+ * or seconds, 60 s to 30 days (default 7 days).
+ */
+export type ConnectLinkCreate =
+  | { provider: string; subject: string; name?: string; environment?: string; scopes?: string[]; expiresIn?: string | number }
+  | { connection: string; expiresIn?: string | number };
+
+/** The link to send the account owner; `url` carries its one-time token and is shown only here. */
+export interface ConnectLinkCreated {
+  id: string;
+  url: string;
+  expiresAt: string;
+}
+
+/** GET /v1/connect-links: never the token or URL. */
+export interface ConnectLinkView {
+  id: string;
+  provider: string;
+  /** The connection a reconnect link repairs, or null. */
+  connection: string | null;
+  name: string | null;
+  subject: string | null;
+  environment: string | null;
+  scopes: string[] | null;
+  requestedBy: { type: string; id: string | null; name: string | null };
+  status: 'open' | 'used' | 'expired';
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+}

@@ -17,10 +17,13 @@ import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { connectRoutes } from './routes/connect.js';
 import { callbackRoutes } from './routes/callback.js';
+import { connectLinkAdminRoutes, connectLinkCreateRoutes } from './routes/connect-links.js';
+import { connectPageRoutes } from './routes/connect-pages.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { statusRoutes } from './routes/status.js';
 import { agentApiRoutes } from './routes/agent-api.js';
+import { consoleRoutes } from './console.js';
 import { proposalDecisionRoutes, proposalRoutes } from './routes/proposals.js';
 import { clientMetadataRoutes, mcpServerRoutes } from './routes/mcp-servers.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
@@ -132,13 +135,19 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await mcpServerRoutes(admin, core);
     await statusRoutes(admin, core);
     await operatorRoutes(admin, core);
+    await connectLinkAdminRoutes(admin, core);
   });
+  // Open to the operator and to agents (for a connection their policy names); its own auth hook.
+  await app.register(async (scope) => connectLinkCreateRoutes(scope, core));
+  await app.register(async (scope) => connectPageRoutes(scope, core));
 
   await app.register(async (scope) => callbackRoutes(scope, core));
   await app.register(async (scope) => clientMetadataRoutes(scope, core));
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.
   await app.register(async (scope) => agentApiRoutes(scope, core));
   await app.register(async (scope) => proposalRoutes(scope, core));
+  // The web console's static files: public, they hold nothing but the app.
+  await app.register(async (scope) => consoleRoutes(scope));
 
   return app;
 }

@@ -12,6 +12,7 @@ import * as providerClients from './0010_provider_clients.js';
 import * as browserBinding from './0013_browser_binding.js';
 import * as providerIntegrity from './0014_provider_integrity.js';
 import * as operators from './0015_operators.js';
+import * as connectLinks from './0016_connect_links.js';
 import * as proposals from './0017_proposals.js';
 import * as mcpServers from './0019_mcp_servers.js';
 import * as listIndexes from './0020_list_indexes.js';
@@ -31,6 +32,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0013_browser_binding': browserBinding,
   '0014_provider_integrity': providerIntegrity,
   '0015_operators': operators,
+  '0016_connect_links': connectLinks,
   '0017_proposals': proposals,
   '0019_mcp_servers': mcpServers,
   '0020_list_indexes': listIndexes,
