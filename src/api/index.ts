@@ -3,3 +3,4 @@ export * from './names.js';
 export * from './methods.js';
 export * from './revocations.js';
 export * from './text.js';
+export * from './mcp.js';

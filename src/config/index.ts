@@ -65,6 +65,10 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** Longest silence, in seconds, while a request body is arriving (LATCHKEY_BODY_IDLE_TIMEOUT). */
   bodyIdleTimeoutSeconds: number;
+  /** Lifetime of the access tokens Latchkey issues to remote MCP clients, in seconds (LATCHKEY_MCP_ACCESS_TOKEN_TTL). */
+  mcpAccessTokenTtlSeconds: number;
+  /** Lifetime of their refresh tokens, in seconds (LATCHKEY_MCP_REFRESH_TOKEN_TTL); each use rotates it. */
+  mcpRefreshTokenTtlSeconds: number;
 }
 
 /** Raised for an invalid setting; the message names it. */
@@ -142,6 +146,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     allowedHosts: parseHostNames(env.LATCHKEY_ALLOWED_HOSTS),
     requestTimeoutSeconds: parsePositiveInt(env.LATCHKEY_REQUEST_TIMEOUT, 300, 'LATCHKEY_REQUEST_TIMEOUT'),
     bodyIdleTimeoutSeconds: parsePositiveInt(env.LATCHKEY_BODY_IDLE_TIMEOUT, 30, 'LATCHKEY_BODY_IDLE_TIMEOUT'),
+    mcpAccessTokenTtlSeconds: parsePositiveInt(env.LATCHKEY_MCP_ACCESS_TOKEN_TTL, 600, 'LATCHKEY_MCP_ACCESS_TOKEN_TTL'),
+    mcpRefreshTokenTtlSeconds: parsePositiveInt(env.LATCHKEY_MCP_REFRESH_TOKEN_TTL, 14 * 86400, 'LATCHKEY_MCP_REFRESH_TOKEN_TTL'),
   };
 }
 

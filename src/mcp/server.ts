@@ -10,7 +10,7 @@ import { registerListConnections } from './tools/list-connections.js';
 export interface McpOptions {
   /** Latchkey's base URL. */
   url: string;
-  /** The agent key: the agent's policy governs everything the tools do. Never the admin token. */
+  /** The agent key (or, under /mcp, a request-scoped credential naming the agent): its policy governs everything the tools do. Never the admin token. */
   agentKey: string;
   /** Where log lines go; default stderr (stdout carries JSON-RPC only). */
   log?: (line: string) => void;
@@ -41,10 +41,15 @@ export function createMcpServer(options: McpOptions): McpServer {
         'Start with list_connections; then use invoke_capability for named operations or call_api for other allowed requests.',
     },
   );
+  registerTools(server, ctx);
+  return server;
+}
+
+/** The one set of tools, for both shells: `latchkey mcp` on stdio and `/mcp` over Streamable HTTP. */
+export function registerTools(server: McpServer, ctx: ToolContext): void {
   registerListConnections(server, ctx);
   registerInvokeCapability(server, ctx);
   registerCallApi(server, ctx);
-  return server;
 }
 
 /**

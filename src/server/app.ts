@@ -20,12 +20,20 @@ import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
 import { hostGuard, refuseCrossOrigin } from './host-check.js';
 import { frameworkError, guardInput } from './input.js';
 import { boundedServer, clientErrorHandler } from './timeouts.js';
+import { MCP_OAUTH_PREFIX, MCP_PATH, mcpAuthorizationServer } from './mcp/authorization-server.js';
+import { mcpEndpoint } from './mcp/endpoint.js';
+import { mcpMetadataRoutes } from './routes/mcp-metadata.js';
+import { mcpConsentRoutes } from './routes/mcp-consent.js';
 
 /** The HTTP server: each group of routes is a plugin with its own authentication hook. */
 export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   const metrics = requestMetrics();
   const proxy = proxyHandler(core, metrics);
   const checkHost = hostGuard(core);
+  const mcpAs = mcpAuthorizationServer(core);
+  // Declared before the app so the factory's handler can ask where it listens (the tools call back into it).
+  let listening: () => ReturnType<FastifyInstance['server']['address']> = () => null;
+  const mcp = mcpEndpoint(core, mcpAs, () => listening());
   const app = Fastify({
     // `/v1/proxy/…` is answered before Fastify routes anything (proxy-handler.ts says why).
     serverFactory: (fastifyHandler) =>
@@ -41,7 +49,16 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
             req.resume();
             return;
           }
-          if (req.url?.startsWith(PROXY_PREFIX) === true) proxy(req, res);
+          const url = req.url ?? '/';
+          if (url.startsWith(PROXY_PREFIX)) proxy(req, res);
+          // MCP over Streamable HTTP and its authorization server speak their own protocols on raw node requests.
+          else if (url === MCP_PATH || url.startsWith(`${MCP_PATH}?`)) {
+            mcp(req, res).catch((err: unknown) => {
+              core.logger.error({ err }, 'the /mcp endpoint failed a request');
+              if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"internal_error","message":"internal error"}');
+            });
+          }
+          else if (url.startsWith(`${MCP_OAUTH_PREFIX}/`)) mcpAs.handle(req, res);
           else fastifyHandler(req, res);
         },
       ),
@@ -55,6 +72,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     requestIdHeader: false,
   });
+  listening = () => app.server.address();
   app.setReplySerializer((payload) => JSON.stringify(payload));
   guardInput(app);
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
@@ -87,7 +105,9 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await connectRoutes(admin, core);
     await agentRoutes(admin, core);
     await auditRoutes(admin, core);
+    await mcpConsentRoutes(admin, core, mcpAs);
   });
+  await app.register(async (scope) => mcpMetadataRoutes(scope, core, mcpAs));
 
   await app.register(async (scope) => callbackRoutes(scope, core));
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../agents/index.js';
@@ -91,9 +91,56 @@ export async function authenticateAdminOrAgent(core: Latchkey, request: AuthRequ
   return isAdmin(core, request) ? 'admin' : checkAgentKey(core, request, source);
 }
 
+// Credentials the /mcp endpoint hands its own tools for the length of one request (see issueInternalCredential).
+const internalCredentials = new WeakMap<Latchkey, Map<string, AuthenticatedAgent>>();
+const INTERNAL_PREFIX = 'lki_';
+
+/**
+ * The /mcp endpoint runs its tools over the agent SDK, through this server's
+ * own routes, as the agent its caller authenticated as. Rather than let the
+ * caller's access token (audience: /mcp only) work on the REST API, it gets a
+ * random credential that exists only in this process's memory, names that
+ * agent, and is forgotten when the MCP request ends.
+ */
+export function issueInternalCredential(core: Latchkey, agent: AuthenticatedAgent): { credential: string; release(): void } {
+  let map = internalCredentials.get(core);
+  if (map === undefined) {
+    map = new Map();
+    internalCredentials.set(core, map);
+  }
+  const credential = `${INTERNAL_PREFIX}${randomBytes(32).toString('base64url')}`;
+  map.set(credential, agent);
+  const owner = map;
+  return { credential, release: () => void owner.delete(credential) };
+}
+
+/**
+ * /mcp's callers: an access token Latchkey's authorization server issued for
+ * /mcp (it acts as the agent an operator chose at consent), or an agent key.
+ * `verifyToken` answers undefined for anything that is not such a token.
+ */
+export async function authenticateMcpCaller(
+  core: Latchkey,
+  request: AuthRequest,
+  verifyToken: (credential: string) => Promise<AuthenticatedAgent | undefined>,
+): Promise<AuthenticatedAgent> {
+  const source = await refuseIfLimited(core, request);
+  const credential = credentialFromHeader(request.headers.authorization);
+  // No credential at all is how every MCP client starts (discovery), not a failed guess.
+  if (credential === undefined) throw new Unauthorized('a bearer token is required');
+  const agent = await verifyToken(credential);
+  if (agent !== undefined) return agent;
+  return checkAgentKey(core, request, source);
+}
+
 async function checkAgentKey(core: Latchkey, request: AuthRequest, source: string): Promise<AuthenticatedAgent> {
   try {
-    return await core.agents.authenticate(credentialFromHeader(request.headers.authorization));
+    const credential = credentialFromHeader(request.headers.authorization);
+    if (credential?.startsWith(INTERNAL_PREFIX) === true) {
+      const internal = internalCredentials.get(core)?.get(credential);
+      if (internal !== undefined) return internal;
+    }
+    return await core.agents.authenticate(credential);
   } catch (err) {
     // A store failure is not a wrong key; only refusals count against the source.
     if (err instanceof Unauthorized) authFailureLimit(core).fail(source);

@@ -15,6 +15,7 @@ import { oauthStateStore } from './oauth-states.js';
 import { deviceAuthorizationStore } from './device-authorizations.js';
 import { providerStatusStore } from './provider-status.js';
 import { revocationStore } from './revocations.js';
+import { mcpOauthStore } from './mcp-oauth.js';
 
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
@@ -34,6 +35,7 @@ export type { OAuthStateRow, OAuthStateStore } from './oauth-states.js';
 export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-authorizations.js';
 export type { ProviderStatusRow, ProviderStatusStore } from './provider-status.js';
 export type { RevocationRow, RevocationStatus, RevocationStore } from './revocations.js';
+export type { McpOauthRow, McpOauthStore } from './mcp-oauth.js';
 
 /** One repository per table, all over the same database. */
 export interface Store {
@@ -53,6 +55,7 @@ export interface Store {
   audit: ReturnType<typeof auditStore>;
   providerStatus: ReturnType<typeof providerStatusStore>;
   revocations: ReturnType<typeof revocationStore>;
+  mcpOauth: ReturnType<typeof mcpOauthStore>;
   /** Runs `work` in one transaction, with every repository bound to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -76,6 +79,7 @@ export function storeOn(db: Db): Store {
     audit: auditStore(db),
     providerStatus: providerStatusStore(db),
     revocations: revocationStore(db),
+    mcpOauth: mcpOauthStore(db),
     transaction: (work) => db.kysely.transaction().execute((trx) => work(storeOn({ ...db, kysely: trx }))),
     close: () => db.close(),
   };

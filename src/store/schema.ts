@@ -301,4 +301,18 @@ export interface Database {
   webhookDeliveries: WebhookDeliveriesTable;
   providerStatus: ProviderStatusTable;
   revocations: RevocationsTable;
+  mcpOauth: McpOauthTable;
+}
+
+/** oidc-provider's models for the /mcp authorization server (0018); keyed by hashes, never by the raw id. */
+export interface McpOauthTable {
+  model: string;
+  idHash: string;
+  /** JSON of the model's payload, without its id (the `jti` of a token is its secret). */
+  payload: string;
+  grantHash: string | null;
+  uidHash: string | null;
+  userCodeHash: string | null;
+  expiresAt: string | null;
+  consumedAt: string | null;
 }
