@@ -7,7 +7,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ManualClock } from '../src/clock.js';
 import { startAuthorizationServer } from './fixtures/authorization-server.js';
 import { createAgent, fixtureTokens, importTokens, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
-import { startInProcess, type InProcess } from './helpers/in-process.js';
+import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
+import { runCli } from './helpers/latchkey-process.js';
 import { CookieBrowser, TestOAuthProvider, connectExpectingAuth, mcpClient } from './helpers/mcp-remote.js';
 
 const PROVIDER_TOKEN = 'remote-mcp-provider-token-do-not-leak-0123456789';
@@ -269,5 +270,25 @@ describe('remote MCP: /mcp with Latchkey as its OAuth 2.1 authorization server',
     const reused = await tokenRequest(refresh);
     assert.equal(reused.status, 400);
     assert.equal(reused.body.error, 'invalid_grant');
+  });
+
+  test('the CLI shows and denies a pending authorization; the client gets access_denied and no code', async () => {
+    const provider = new TestOAuthProvider(REDIRECT, { client_name: 'Denied Host', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' });
+    await connectExpectingAuth(`${lk.url}/mcp`, provider);
+    const browser = new CookieBrowser();
+    const atConsent = await browser.follow((provider.authorizationUrl as URL).href, (u) => u.pathname.startsWith('/console/mcp/consent/'));
+    const uid = atConsent.url.pathname.split('/').pop() ?? '';
+    const env = { LATCHKEY_URL: lk.url, LATCHKEY_ADMIN_TOKEN: ADMIN };
+    const shown = await runCli(['--json', 'mcp-consent', 'show', uid], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal((JSON.parse(shown.stdout) as { client: { name: string } }).client.name, 'Denied Host');
+    const denied = await runCli(['--json', 'mcp-consent', 'deny', uid], env);
+    assert.equal(denied.code, 0, denied.stderr);
+    const { redirectTo } = JSON.parse(denied.stdout) as { redirectTo: string };
+    const back = await browser.follow(redirectTo, (u) => u.href.startsWith(REDIRECT));
+    assert.equal(back.url.searchParams.get('error'), 'access_denied');
+    assert.equal(back.url.searchParams.get('code'), null);
+    const again = await runCli(['--json', 'mcp-consent', 'approve', uid, '--agent', 'remote-bot'], env);
+    assert.equal(again.code, 1, 'a decided authorization cannot be decided again');
   });
 });

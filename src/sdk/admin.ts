@@ -11,6 +11,9 @@ import type {
   ConnectionTokenView,
   ConnectionView,
   KeyRotation,
+  McpConsentDecision,
+  McpConsentResult,
+  McpConsentView,
   PresetView,
   ProviderClientView,
   ProviderCreate,
@@ -64,6 +67,12 @@ export class LatchkeyAdmin {
   };
 
   /** Durable revocation jobs left by deleted connections. */
+  /** The consent step of a remote MCP client's authorization (the console's /console/mcp/consent/{uid} page uses it). */
+  readonly mcpConsent = {
+    get: (uid: string): Promise<McpConsentView> => this.http.json('GET', `/v1/mcp-consent/${enc(uid)}`),
+    decide: (uid: string, body: McpConsentDecision): Promise<McpConsentResult> => this.http.json('POST', `/v1/mcp-consent/${enc(uid)}`, { body }),
+  };
+
   readonly revocations = {
     list: (query: { status?: RevocationView['status'] } = {}): Promise<RevocationView[]> =>
       this.http.json('GET', `/v1/revocations${query.status === undefined ? '' : `?status=${enc(query.status)}`}`),
