@@ -31,7 +31,7 @@ export async function mcpConsentRoutes(app: FastifyInstance, core: Latchkey, as:
 
   app.get<{ Params: { uid: string } }>(
     '/v1/mcp-consent/:uid',
-    { schema: { params: mcpConsentParams, response: { 200: mcpConsentView } } },
+    { config: { role: 'operator' }, schema: { params: mcpConsentParams, response: { 200: mcpConsentView } } },
     async (request) => {
       const { interaction, client, clientId } = await pending(request.params.uid);
       const fromDocument = as.documents.isDocumentUrl(clientId);
@@ -54,7 +54,7 @@ export async function mcpConsentRoutes(app: FastifyInstance, core: Latchkey, as:
 
   app.post<{ Params: { uid: string }; Body: McpConsentDecision }>(
     '/v1/mcp-consent/:uid',
-    { schema: { params: mcpConsentParams, body: mcpConsentDecision, response: { 200: mcpConsentResult } } },
+    { config: { role: 'operator' }, schema: { params: mcpConsentParams, body: mcpConsentDecision, response: { 200: mcpConsentResult } } },
     async (request, reply) => {
       const { provider, interaction, clientId } = await pending(request.params.uid);
       if (interaction.result !== undefined) throw new Conflict('this MCP authorization was already decided');
