@@ -291,4 +291,24 @@ describe('remote MCP: /mcp with Latchkey as its OAuth 2.1 authorization server',
     const again = await runCli(['--json', 'mcp-consent', 'approve', uid, '--agent', 'remote-bot'], env);
     assert.equal(again.code, 1, 'a decided authorization cannot be decided again');
   });
+
+  test('consent with a new agent: it starts with a default-deny policy, and deleting it ends its tokens', async () => {
+    const provider = new TestOAuthProvider(REDIRECT, { client_name: 'New Agent Host', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' });
+    await connectExpectingAuth(`${lk.url}/mcp`, provider);
+    const { back } = await authorize(provider, { newAgent: { name: 'fresh-host' } });
+    const clientId = (provider.clientInformation() as { client_id: string }).client_id;
+    const got = await tokenRequest({ grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', redirect_uri: REDIRECT, client_id: clientId, resource: `${lk.url}/mcp`, code_verifier: provider.codeVerifier() });
+    assert.equal(got.status, 200, JSON.stringify(got.body));
+    const agent = await lk.admin('GET', '/v1/agents/fresh-host');
+    assert.equal(agent.status, 200);
+    assert.deepEqual((agent.body as { policy: { rules: unknown[] } }).policy.rules, []);
+    const client = mcpClient();
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${lk.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${String(got.body.access_token)}` } } }));
+    const refused = (await client.callTool({ name: 'call_api', arguments: { connection: 'music', method: 'GET', path: '/v1/me' } })) as CallToolResult;
+    assert.equal(refused.isError, true);
+    assert.match(textOf(refused), /forbidden/);
+    await client.close();
+    assert.equal((await lk.admin('DELETE', '/v1/agents/fresh-host')).status, 200);
+    assert.equal((await mcpCall(String(got.body.access_token))).status, 401);
+  });
 });

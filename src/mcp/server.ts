@@ -17,6 +17,12 @@ export interface McpOptions {
   limits?: Partial<BodyLimits>;
   fetch?: typeof fetch;
   version?: string;
+  /**
+   * Whether the host takes URL-mode elicitations. Default: what it declared
+   * when it initialized this server (stdio). A stateless HTTP server never
+   * sees the initialize of later requests, so /mcp answers from its own memory.
+   */
+  elicitsUrl?: () => boolean;
 }
 
 function logWriter(options: McpOptions): (line: string) => void {
@@ -32,8 +38,9 @@ export function createMcpServer(options: McpOptions): McpServer {
     redact,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     log: (line) => write(redact(line)),
+    elicitsUrl: () => options.elicitsUrl?.() ?? server.server.getClientCapabilities()?.elicitation?.url !== undefined,
   };
-  const server = new McpServer(
+  const server: McpServer = new McpServer(
     { name: 'latchkey', version: options.version ?? '0.1.0' },
     {
       instructions:

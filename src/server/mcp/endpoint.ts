@@ -39,6 +39,17 @@ async function readJson(req: IncomingMessage, limit: number): Promise<{ tooLarge
  * the tools run as that agent through this server's own REST routes.
  */
 export function mcpEndpoint(core: Latchkey, as: McpAuthorizationServer, selfAddress: () => AddressInfo | string | null) {
+  // Whether each host (agent and client) declared URL-mode elicitation when it initialized. Stateless
+  // requests do not repeat it; a replica that did not see the initialize answers with a link in the result.
+  const urlElicitation = new Map<string, boolean>();
+  const remember = (key: string, message: unknown): void => {
+    if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'initialize') return;
+    const capabilities = (message as { params?: { capabilities?: { elicitation?: { url?: unknown } } } }).params?.capabilities;
+    urlElicitation.delete(key);
+    urlElicitation.set(key, capabilities?.elicitation?.url !== undefined);
+    if (urlElicitation.size > 10_000) urlElicitation.delete(urlElicitation.keys().next().value as string);
+  };
+
   const challenge = (error?: string): Record<string, string> => ({
     'www-authenticate': `Bearer resource_metadata="${core.config.publicUrl}${PRM_PATH}"${error === undefined ? '' : `, error="${error}"`}`,
   });
@@ -90,8 +101,11 @@ export function mcpEndpoint(core: Latchkey, as: McpAuthorizationServer, selfAddr
       send(res, 400, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not JSON' }, id: null });
       return;
     }
+    const host = `${agent.id}|${agent.mcpClient ?? agent.keyId}`;
+    remember(host, body.value);
     const internal = issueInternalCredential(core, agent);
     const server = createMcpServer({
+      elicitsUrl: () => urlElicitation.get(host) === true,
       url: selfUrl(),
       agentKey: internal.credential,
       log: (line) => core.logger.info({ agent: agent.name, mcpClient: agent.mcpClient ?? null }, `mcp: ${line}`),
