@@ -8,6 +8,7 @@ import { agentRegistry, leaseService, type AgentRegistry, type LeaseService } fr
 import { AuditRetention, CHECKPOINT_DIR, SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/index.js';
 import { Forwarder, UPSTREAM_TIMEOUTS, brokerService, type BrokerService } from './broker/index.js';
 import { eventOutbox, safeEmit, webhookRegistry, WebhookDelivery, type EmitEvent, type WebhookRegistry } from './events/index.js';
+import { mcpGateway, type McpGateway } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
 import { Outbound, parseNetwork, type Network, type OutboundOptions } from './net/index.js';
 import { oauthService, type OAuthService } from './oauth/index.js';
@@ -34,6 +35,8 @@ export interface Latchkey {
   broker: BrokerService;
   /** Raw-token leases for agents whose policy allows them. */
   leases: LeaseService;
+  /** Upstream MCP servers behind Latchkey and their tools (the MCP gateway). */
+  gateway: McpGateway;
   /** The token lifecycle: valid tokens, single-flight refresh, revocation. */
   tokens: LatchkeyTokens;
   /** Deletes connections with durable revocation at the provider, and retries what failed (started here, stopped by close()). */
@@ -231,6 +234,19 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       publicUrl: () => config.publicUrl,
     });
     const leases = leaseService({ store, keyring, clock, tokens, connections, audit, refreshSkewSeconds: config.refreshSkewSeconds });
+    const gateway = mcpGateway({
+      store,
+      clock,
+      logger,
+      providers,
+      connections,
+      tokens,
+      audit,
+      fetch: outbound.fetch,
+      allowHttpLoopback: config.allowHttpLoopback,
+      publicUrl: () => config.publicUrl,
+      deleteConnection: (connection) => revocations.deleteConnection(connection),
+    });
     return {
       config,
       clock,
@@ -244,6 +260,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       audit,
       broker,
       leases,
+      gateway,
       tokens,
       refresher,
       revocations,

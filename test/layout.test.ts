@@ -22,6 +22,8 @@ const DOMAIN_LEVEL: Record<string, number> = {
   tokens: 5,
   agents: 6,
   broker: 7,
+  // The MCP gateway calls upstream MCP servers with the token machinery and the broker's redaction.
+  gateway: 8,
 };
 /** Top-level files anyone may use; they import nothing of ours but each other and config. */
 const SHARED = new Set(['clock', 'errors', 'ids', 'duration', 'backoff', 'log', 'config', 'api', 'net']);

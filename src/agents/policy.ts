@@ -3,12 +3,34 @@ import { InvalidRequest } from '../errors.js';
 import type { Capability } from '../providers/index.js';
 import { matchesAny } from './globs.js';
 
-/** One allow rule. Omitted methods or paths mean "any"; a rule naming capabilities grants exactly those. */
-export interface PolicyRule {
+/** One allow rule for the proxy and invoke. Omitted methods or paths mean "any"; a rule naming capabilities grants exactly those. */
+export interface ApiRule {
   connections: string[];
   methods?: string[];
   paths?: string[];
   capabilities?: string[];
+}
+
+/**
+ * One allow rule for upstream MCP servers behind the gateway: the tools (names or `*`) of the
+ * servers it names, through any of the server's connections in the agent's environment, or only
+ * those its `connections` globs name. It grants nothing on the proxy or invoke.
+ */
+export interface McpRule {
+  mcpServers: string[];
+  tools: string[];
+  connections?: string[];
+}
+
+export type PolicyRule = ApiRule | McpRule;
+
+export function isMcpRule(rule: PolicyRule): rule is McpRule {
+  return 'mcpServers' in rule;
+}
+
+/** The rules that govern the proxy and invoke. */
+function apiRules(policy: Policy): ApiRule[] {
+  return policy.rules.filter((r): r is ApiRule => !isMcpRule(r));
 }
 
 export interface LeasePolicy {
@@ -58,6 +80,7 @@ export function parsePolicy(input: unknown): Policy {
   const rules = rulesIn.map((r: unknown, i): PolicyRule => {
     if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new InvalidRequest(`policy.rules[${i}] must be an object`);
     const rule = r as Record<string, unknown>;
+    if (rule.mcpServers !== undefined) return parseMcpRule(rule, i);
     for (const key of Object.keys(rule)) {
       if (!['connections', 'methods', 'paths', 'capabilities'].includes(key)) {
         throw new InvalidRequest(`policy.rules[${i}]: unknown field "${key}"`);
@@ -95,9 +118,45 @@ export function parsePolicy(input: unknown): Policy {
   return { rules, lease };
 }
 
+const MCP_NAME = /^[a-z0-9*][a-z0-9._*-]{0,62}$/;
+const TOOL_NAME = /^[A-Za-z0-9_*][A-Za-z0-9_.*-]{0,127}$/;
+
+function parseMcpRule(rule: Record<string, unknown>, i: number): McpRule {
+  for (const key of Object.keys(rule)) {
+    if (!['mcpServers', 'tools', 'connections'].includes(key)) {
+      throw new InvalidRequest(`policy.rules[${i}]: unknown field "${key}" (a rule naming mcpServers takes tools and connections only)`);
+    }
+  }
+  const servers = stringList(rule.mcpServers, `rules[${i}].mcpServers`) as string[];
+  if (servers.some((s) => !MCP_NAME.test(s))) throw new InvalidRequest(`policy.rules[${i}].mcpServers: names are MCP server names or globs`);
+  const tools = stringList(rule.tools, `rules[${i}].tools`);
+  if (tools === undefined) throw new InvalidRequest(`policy.rules[${i}].tools is required (tool names, or "*" for all)`);
+  if (tools.some((t) => !TOOL_NAME.test(t))) throw new InvalidRequest(`policy.rules[${i}].tools: names are tool names or globs`);
+  const out: McpRule = { mcpServers: servers, tools };
+  const connections = stringList(rule.connections, `rules[${i}].connections`);
+  if (connections !== undefined) out.connections = connections;
+  return out;
+}
+
+/** Whether the policy lets the agent call this tool of this upstream MCP server (through this connection, when given). */
+export function mayCallTool(policy: Policy, server: string, tool: string, connection?: string): boolean {
+  return policy.rules.some(
+    (r) =>
+      isMcpRule(r) &&
+      matchesAny(r.mcpServers, server, 'name') &&
+      matchesAny(r.tools, tool, 'name') &&
+      (connection === undefined || r.connections === undefined || matchesAny(r.connections, connection, 'name')),
+  );
+}
+
+/** Whether some rule names this MCP server at all (the servers whose tools an agent is shown). */
+export function mayUseMcpServer(policy: Policy, server: string): boolean {
+  return policy.rules.some((r) => isMcpRule(r) && matchesAny(r.mcpServers, server, 'name'));
+}
+
 /** Whether any rule names this connection: what `GET /v1/me` lists and what a lease needs. */
 export function mayUseConnection(policy: Policy, connection: string): boolean {
-  return policy.rules.some((r) => matchesAny(r.connections, connection, 'name'));
+  return apiRules(policy).some((r) => matchesAny(r.connections, connection, 'name'));
 }
 
 /** Segment-aware prefix match: `/user` covers `/user` and `/user/repos`, not `/users`. */
@@ -115,7 +174,7 @@ export function fitsCapability(cap: Capability, method: string, upstreamPath: st
 
 /** Default deny: true only when some rule allows exactly this request. */
 export function isAllowed(policy: Policy, request: AccessRequest, capabilities: readonly Capability[], baseHost: string): boolean {
-  return policy.rules.some((rule) => {
+  return apiRules(policy).some((rule) => {
     if (!matchesAny(rule.connections, request.connection, 'name')) return false;
     for (const name of rule.capabilities ?? []) {
       if (request.capability === name) return true;
@@ -137,7 +196,7 @@ export function isAllowed(policy: Policy, request: AccessRequest, capabilities: 
  */
 export function grantedCapabilities(policy: Policy, connection: string, capabilities: readonly Capability[]): Capability[] {
   const names = new Set<string>();
-  for (const rule of policy.rules) {
+  for (const rule of apiRules(policy)) {
     if (!matchesAny(rule.connections, connection, 'name')) continue;
     const unlimited = rule.capabilities === undefined && rule.methods === undefined && rule.paths === undefined;
     for (const cap of capabilities) {

@@ -4,3 +4,4 @@ export * from './methods.js';
 export * from './revocations.js';
 export * from './text.js';
 export * from './mcp.js';
+export * from './mcp-servers.js';

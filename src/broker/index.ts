@@ -8,6 +8,7 @@ export type { ProxyRequest } from './proxy.js';
 export type { InvokeInput } from './invoke.js';
 export { checkAgentPath, resolveBase, resolveTarget, allowedHostsOf, type Target } from './target.js';
 export { upstreamRequestHeaders, relayedResponseHeaders } from './headers.js';
+export { redactorFor, REDACTION_MARKER } from './redact.js';
 
 /** The broker: the proxy and invoke over one set of dependencies. */
 export function brokerService(deps: BrokerDeps) {

@@ -4,6 +4,7 @@ import { Latchkey } from '../sdk/index.js';
 import type { ToolContext } from './context.js';
 import { DEFAULT_LIMITS, redactor, type BodyLimits } from './result.js';
 import { registerCallApi } from './tools/call-api.js';
+import { addGatewayTools } from './tools/gateway.js';
 import { registerInvokeCapability } from './tools/invoke-capability.js';
 import { registerListConnections } from './tools/list-connections.js';
 
@@ -54,6 +55,8 @@ export function createMcpServer(options: McpOptions): McpServer {
 
 /** The one set of tools, for both shells: `latchkey mcp` on stdio and `/mcp` over Streamable HTTP. */
 export function registerTools(server: McpServer, ctx: ToolContext): void {
+  // Before any tool is registered: it wraps the tools/list and tools/call handlers McpServer installs.
+  addGatewayTools(server, ctx);
   registerListConnections(server, ctx);
   registerInvokeCapability(server, ctx);
   registerCallApi(server, ctx);

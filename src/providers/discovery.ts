@@ -14,6 +14,10 @@ export interface DiscoveredMetadata {
   scopesSupported?: string[];
   issParameterSupported: boolean;
   tokenEndpointAuthMethods?: string[];
+  /** RFC 7591 dynamic client registration, when the server offers it. */
+  registrationEndpoint?: string;
+  /** The server takes an https URL of a Client ID Metadata Document as client_id (the MCP authorization spec). */
+  clientIdMetadataDocumentSupported: boolean;
 }
 
 const DISCOVERY_TIMEOUT_SECONDS = 10;
@@ -78,6 +82,8 @@ function fromServerMetadata(m: oidc.ServerMetadata): DiscoveredMetadata {
     tokenEndpointAuthMethods: Array.isArray(m.token_endpoint_auth_methods_supported)
       ? m.token_endpoint_auth_methods_supported
       : undefined,
+    registrationEndpoint: str(m.registration_endpoint),
+    clientIdMetadataDocumentSupported: m.client_id_metadata_document_supported === true,
   };
 }
 

@@ -14,6 +14,9 @@ import type {
   McpConsentDecision,
   McpConsentResult,
   McpConsentView,
+  McpServerCreate,
+  McpServerRemoved,
+  McpServerView,
   PresetView,
   ProviderClientView,
   ProviderCreate,
@@ -99,5 +102,15 @@ export class LatchkeyAdmin {
 
   readonly keys = {
     rotate: (): Promise<KeyRotation> => this.http.json('POST', '/v1/keys/rotate'),
+  };
+
+  /** Upstream MCP servers behind Latchkey: adding one discovers it and registers Latchkey as its client. */
+  readonly mcpServers = {
+    create: (body: McpServerCreate): Promise<McpServerView> => this.http.json('POST', '/v1/mcp-servers', { body }),
+    list: (): Promise<McpServerView[]> => this.http.json('GET', '/v1/mcp-servers'),
+    get: async (name: string): Promise<McpServerView> => this.http.json('GET', `/v1/mcp-servers/${enc(name)}`),
+    /** `force` also deletes its connections, revoking each grant at the upstream's authorization server. */
+    remove: async (name: string, options: { force?: boolean } = {}): Promise<McpServerRemoved> =>
+      this.http.json('DELETE', `/v1/mcp-servers/${enc(name)}`, { query: { force: options.force ? 'true' : undefined } }),
   };
 }

@@ -52,6 +52,24 @@ export interface InvokeOptions {
   body?: unknown;
 }
 
+/** A tool of an upstream MCP server behind Latchkey, as the agent's policy lets it see it. */
+export interface McpToolView {
+  /** `server__tool` */
+  name: string;
+  server: string;
+  tool: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** An MCP CallToolResult as the upstream answered it, with every token form masked by Latchkey. */
+export interface McpToolResult {
+  content: Array<{ type: string; text?: string; [key: string]: unknown }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  [key: string]: unknown;
+}
+
 /** The upstream API answered with an error status (the call itself went through Latchkey fine). */
 export class UpstreamHttpError extends Error {
   constructor(
@@ -149,6 +167,14 @@ export class Latchkey {
   me(): Promise<AgentIdentity> {
     return this.http.json('GET', '/v1/me');
   }
+
+  /** The tools of upstream MCP servers behind Latchkey (the gateway), called with the connection's token injected server-side. */
+  readonly mcpTools = {
+    list: (): Promise<McpToolView[]> => this.http.json('GET', '/v1/mcp-tools'),
+    /** Calls `tool` of `server`; `connection` picks one when the server has several for this agent. */
+    call: (server: string, tool: string, input: { arguments?: Record<string, unknown>; connection?: string } = {}): Promise<McpToolResult> =>
+      this.http.json('POST', `/v1/mcp-tools/${enc(server, 'MCP server name')}/${enc(tool, 'tool name')}`, { body: input }),
+  };
 }
 
 async function apiError(response: Response): Promise<LatchkeyApiError> {

@@ -2,4 +2,4 @@ export { HttpClient, LatchkeyApiError, LatchkeyConnectionError, type ClientOptio
 export { LatchkeyAdmin } from './admin.js';
 export { LatchkeyRequestError, proxyPathProblem } from './paths.js';
 export type * from './types.js';
-export { Latchkey, UpstreamHttpError, isApiError, type ApiErrorCode, type Lease, type AgentIdentity, type InvokeOptions } from './agent.js';
+export { Latchkey, UpstreamHttpError, isApiError, type ApiErrorCode, type Lease, type AgentIdentity, type InvokeOptions, type McpToolView, type McpToolResult } from './agent.js';

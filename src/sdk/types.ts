@@ -245,3 +245,34 @@ export interface McpConsentResult {
   decision: 'approved' | 'denied';
   agent: { id: string; name: string } | null;
 }
+
+/** `POST /v1/mcp-servers` body. */
+export interface McpServerCreate {
+  name: string;
+  /** The MCP server's Streamable HTTP endpoint, e.g. https://mcp.linear.app/mcp */
+  url: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** An upstream MCP server; its connections belong to the provider of the same name. */
+export interface McpServerView {
+  id: string;
+  name: string;
+  url: string;
+  resource: string;
+  provider: string;
+  issuer: string;
+  registration: 'cimd' | 'dcr' | 'manual';
+  clientId: string | null;
+  scopes: string[];
+  resourceMetadataUrl: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface McpServerRemoved {
+  deleted: boolean;
+  removedConnections: number;
+  revokedAtProvider: number;
+}

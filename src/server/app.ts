@@ -15,6 +15,7 @@ import { callbackRoutes } from './routes/callback.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
+import { clientMetadataRoutes, mcpServerRoutes } from './routes/mcp-servers.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
 import { hostGuard, refuseCrossOrigin } from './host-check.js';
@@ -106,10 +107,12 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await agentRoutes(admin, core);
     await auditRoutes(admin, core);
     await mcpConsentRoutes(admin, core, mcpAs);
+    await mcpServerRoutes(admin, core);
   });
   await app.register(async (scope) => mcpMetadataRoutes(scope, core, mcpAs));
 
   await app.register(async (scope) => callbackRoutes(scope, core));
+  await app.register(async (scope) => clientMetadataRoutes(scope, core));
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.
   await app.register(async (scope) => agentApiRoutes(scope, core));
 

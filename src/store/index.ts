@@ -16,6 +16,7 @@ import { deviceAuthorizationStore } from './device-authorizations.js';
 import { providerStatusStore } from './provider-status.js';
 import { revocationStore } from './revocations.js';
 import { mcpOauthStore } from './mcp-oauth.js';
+import { mcpServerStore } from './mcp-servers.js';
 
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
@@ -36,6 +37,7 @@ export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-
 export type { ProviderStatusRow, ProviderStatusStore } from './provider-status.js';
 export type { RevocationRow, RevocationStatus, RevocationStore } from './revocations.js';
 export type { McpOauthRow, McpOauthStore } from './mcp-oauth.js';
+export type { McpServerRow, McpServerStore } from './mcp-servers.js';
 
 /** One repository per table, all over the same database. */
 export interface Store {
@@ -56,6 +58,7 @@ export interface Store {
   providerStatus: ReturnType<typeof providerStatusStore>;
   revocations: ReturnType<typeof revocationStore>;
   mcpOauth: ReturnType<typeof mcpOauthStore>;
+  mcpServers: ReturnType<typeof mcpServerStore>;
   /** Runs `work` in one transaction, with every repository bound to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -80,6 +83,7 @@ export function storeOn(db: Db): Store {
     providerStatus: providerStatusStore(db),
     revocations: revocationStore(db),
     mcpOauth: mcpOauthStore(db),
+    mcpServers: mcpServerStore(db),
     transaction: (work) => db.kysely.transaction().execute((trx) => work(storeOn({ ...db, kysely: trx }))),
     close: () => db.close(),
   };

@@ -302,6 +302,7 @@ export interface Database {
   providerStatus: ProviderStatusTable;
   revocations: RevocationsTable;
   mcpOauth: McpOauthTable;
+  mcpServers: McpServersTable;
 }
 
 /** oidc-provider's models for the /mcp authorization server (0018); keyed by hashes, never by the raw id. */
@@ -315,4 +316,20 @@ export interface McpOauthTable {
   userCodeHash: string | null;
   expiresAt: string | null;
   consumedAt: string | null;
+}
+
+/** An upstream MCP server (0019); its OAuth client and endpoints are the provider row it names. */
+export interface McpServersTable {
+  id: string;
+  name: string;
+  url: string;
+  /** The RFC 8707 resource indicator sent on authorization and token requests (the PRM `resource`). */
+  resource: string;
+  providerId: string;
+  issuer: string;
+  /** How Latchkey became the AS's client: `cimd`, `dcr` or `manual`. */
+  registration: string;
+  resourceMetadataUrl: string;
+  createdAt: string;
+  updatedAt: string;
 }

@@ -22,6 +22,8 @@ function rulesOf(policy: unknown): Rule[] {
   return raw.flatMap((r: unknown): Rule[] => {
     if (typeof r !== 'object' || r === null) return [];
     const o = r as Record<string, unknown>;
+    // A rule naming upstream MCP servers grants their tools, not calls on its connections.
+    if (o.mcpServers !== undefined) return [];
     const connections = strings(o.connections);
     if (connections === undefined) return [];
     const rule: Rule = { connections };

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../agents/index.js';
 import { CAPABILITY_NAME_PATTERN, CONNECTION_NAME_PATTERN } from '../../api/index.js';
 import { grantedCapabilities, mayUseConnection } from '../../agents/index.js';
-import { lineMap, lineString, nameString, pathString } from '../../api/index.js';
+import { lineMap, lineString, mcpToolCallBody, mcpToolList, mcpToolParams, mcpToolResult, nameString, pathString } from '../../api/index.js';
+import type { ToolCallInput } from '../../gateway/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
 import { Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
@@ -83,6 +84,18 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
         ),
       };
     });
+
+    api.get('/v1/mcp-tools', { schema: { response: { 200: mcpToolList } } }, async (request) => core.gateway.tools.list(agentOf(request)));
+
+    api.post<{ Params: { server: string; tool: string }; Body: ToolCallInput | undefined }>(
+      '/v1/mcp-tools/:server/:tool',
+      { schema: { params: mcpToolParams, body: mcpToolCallBody, response: { 200: mcpToolResult } } },
+      async (request, reply) => {
+        const { server, tool } = request.params;
+        // The result is what the upstream answered, masked; it may still hold that server's data for this agent only.
+        return noStore(reply).send(await core.gateway.tools.call(agentOf(request), server, tool, request.body ?? {}));
+      },
+    );
 
     api.post<{ Body: { connection: string; ttl?: string | number } }>(
       '/v1/leases',

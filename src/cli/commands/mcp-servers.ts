@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { McpServerCreate } from '../../sdk/index.js';
+import { UsageError, adminClient, type GlobalOptions } from '../context.js';
+import { printFields, printJson, printTable, say } from '../output.js';
+
+/** `latchkey mcp-servers add|list|show|remove`: upstream MCP servers behind Latchkey, one API call each. */
+export function register(program: Command, globals: () => GlobalOptions): void {
+  // `--url` is also the global option naming Latchkey's server, which commander reads wherever it stands;
+  // every occurrence is kept in order, so `add NAME --url URL` means the MCP server (see mcpUrlOf).
+  const urls: string[] = [];
+  program.on('option:url', (value: string) => urls.push(value));
+  const servers = program.command('mcp-servers').description('upstream MCP servers brokered through Latchkey (connect one with `latchkey connect NAME`)');
+
+  servers
+    .command('add <name>')
+    .description('discover an MCP server (RFC 9728), register Latchkey as its OAuth client and make its provider')
+    .argument('[url]', 'the same as --url')
+    .option('--url <url>', "the MCP server's Streamable HTTP endpoint, e.g. https://mcp.example.com/mcp (Latchkey's own URL: LATCHKEY_URL, or --url before the command)")
+    .option('--client-id <id>', 'a client registered by hand at its authorization server (else CIMD or dynamic registration)')
+    .option('--client-secret-stdin', 'read that client\'s secret from standard input')
+    .action(async (name: string, positional: string | undefined, o: { clientId?: string; clientSecretStdin?: boolean }) => {
+      if (o.clientSecretStdin && o.clientId === undefined) throw new UsageError('--client-secret-stdin needs --client-id');
+      const { url, server } = mcpUrlOf(positional, urls);
+      const body: McpServerCreate = { name, url };
+      if (o.clientId !== undefined) body.clientId = o.clientId;
+      const secret = o.clientSecretStdin ? readFileSync(0, 'utf8').trim() : '';
+      if (secret !== '') body.clientSecret = secret;
+      const created = await adminClient({ ...globals(), url: server }).mcpServers.create(body);
+      if (globals().json) return printJson(created);
+      say`MCP server ${created.name} added (client ${created.registration}); connect it with: latchkey connect ${created.provider}\n`;
+    });
+
+  servers
+    .command('list')
+    .description('list upstream MCP servers')
+    .action(async () => {
+      const list = await adminClient(globals()).mcpServers.list();
+      if (globals().json) return printJson(list);
+      printTable(['name', 'url', 'registration', 'issuer'], list.map((s) => [s.name, s.url, s.registration, s.issuer]));
+    });
+
+  servers
+    .command('show <name>')
+    .description('one upstream MCP server')
+    .action(async (name: string) => {
+      const s = await adminClient(globals()).mcpServers.get(name);
+      if (globals().json) return printJson(s);
+      printFields([
+        ['name', s.name],
+        ['url', s.url],
+        ['resource', s.resource],
+        ['provider', s.provider],
+        ['issuer', s.issuer],
+        ['registration', s.registration],
+        ['client id', s.clientId],
+        ['scopes', s.scopes],
+        ['resource metadata', s.resourceMetadataUrl],
+        ['created', s.createdAt],
+      ]);
+    });
+
+  servers
+    .command('remove <name>')
+    .alias('rm')
+    .description('remove an MCP server and its provider (--force: also its connections, revoked at its authorization server)')
+    .option('--force', 'delete its connections too')
+    .action(async (name: string, o: { force?: boolean }) => {
+      const removed = await adminClient(globals()).mcpServers.remove(name, { force: o.force === true });
+      if (globals().json) return printJson(removed);
+      say`MCP server ${name} removed (${removed.removedConnections} connection(s) deleted, ${removed.revokedAtProvider} revoked upstream)\n`;
+    });
+}
+
+/**
+ * The MCP server's URL and Latchkey's: a positional URL is the MCP server's
+ * and any --url Latchkey's; else the last --url is the MCP server's and an
+ * earlier one Latchkey's (`latchkey --url LK mcp-servers add N --url MCP`).
+ */
+function mcpUrlOf(positional: string | undefined, urls: string[]): { url: string; server: string | undefined } {
+  if (positional !== undefined) return { url: positional, server: urls[urls.length - 1] };
+  const url = urls[urls.length - 1];
+  if (url === undefined) throw new UsageError("give the MCP server's URL: latchkey mcp-servers add NAME --url URL");
+  return { url, server: urls.length > 1 ? urls[0] : undefined };
+}

@@ -1,0 +1,208 @@
+import { McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { agentActorOf, mayCallTool, mayUseMcpServer, type AuthenticatedAgent } from '../agents/index.js';
+import type { AuditLog } from '../audit/index.js';
+import { redactorFor } from '../broker/index.js';
+import type { Clock } from '../clock.js';
+import type { Connection, ConnectionRegistry } from '../connections/index.js';
+import { Forbidden, InvalidRequest, LatchkeyError, NotFound, UpstreamError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { McpServerRow } from '../store/index.js';
+import type { McpServerRegistry } from './servers.js';
+import { withUpstream, type UpstreamDeps } from './upstream.js';
+
+/** A tool of an upstream server as an agent sees it: `server__tool`. */
+export interface GatewayTool {
+  name: string;
+  server: string;
+  tool: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+export interface ToolCallInput {
+  connection?: string;
+  arguments?: Record<string, unknown>;
+}
+
+export interface ToolDeps extends UpstreamDeps {
+  servers: McpServerRegistry;
+  connections: ConnectionRegistry;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  /** How long a server's tool list is trusted without a `tools/list_changed` (ms). */
+  toolListTtlMs: number;
+}
+
+/** The separator of namespaced tool names; server names may not contain it. */
+export const TOOL_SEPARATOR = '__';
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const MAX_TOOLS = 1000;
+
+export function gatewayTools(deps: ToolDeps) {
+  const cache = new Map<string, { at: number; tools: Tool[] }>();
+
+  /** Pick the connection a call goes through: the one asked for, or the only usable one. */
+  async function connectionFor(agent: AuthenticatedAgent, server: McpServerRow, tool: string | undefined, requested: string | undefined): Promise<Connection> {
+    const allowedFor = (c: Connection): boolean =>
+      tool === undefined ? mayUseMcpServer(agent.policy, server.name) : mayCallTool(agent.policy, server.name, tool, c.name);
+    if (requested !== undefined) {
+      const found = await deps.connections.find(requested);
+      if (found === undefined || found.environment !== agent.environment || found.providerId !== server.providerId) {
+        throw new NotFound(`connection "${requested}" is not a connection of MCP server "${server.name}"`);
+      }
+      if (!allowedFor(found)) throw new Forbidden(`agent "${agent.name}" may not use connection "${requested}" of MCP server "${server.name}"`);
+      return found;
+    }
+    const usable = (await deps.connections.list({ provider: server.name, environment: agent.environment })).filter(
+      (c) => c.status !== 'revoked' && allowedFor(c),
+    );
+    if (usable.length === 0) {
+      throw new NotFound(`MCP server "${server.name}" has no connection this agent may use; connect it first (latchkey connect ${server.name})`);
+    }
+    if (usable.length === 1) return usable[0] as Connection;
+    const active = usable.filter((c) => c.status === 'active');
+    if (active.length === 1) return active[0] as Connection;
+    throw new InvalidRequest(`MCP server "${server.name}" has several connections (${usable.map((c) => c.name).join(', ')}); name one in "connection"`);
+  }
+
+  async function upstreamTools(server: McpServerRow, connection: Connection): Promise<Tool[]> {
+    const cached = cache.get(server.id);
+    const now = deps.clock.now().getTime();
+    if (cached !== undefined && now - cached.at < deps.toolListTtlMs) return cached.tools;
+    const outcome = await withUpstream(
+      deps,
+      server.url,
+      connection,
+      async (client) => {
+        const tools: Tool[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.listTools(cursor === undefined ? {} : { cursor });
+          tools.push(...page.tools);
+          cursor = page.nextCursor;
+        } while (cursor !== undefined && tools.length < MAX_TOOLS);
+        return tools.filter((t) => TOOL_NAME.test(t.name)).slice(0, MAX_TOOLS);
+      },
+      { onToolListChanged: () => cache.delete(server.id) },
+    );
+    // Descriptions and schemas are the upstream's text: a reflected token is masked like any tool result.
+    const tools = redactJson(outcome.value, outcome.secrets).value;
+    cache.set(server.id, { at: now, tools });
+    return tools;
+  }
+
+  /** `GET /v1/mcp-tools`: the tools of every server the agent's policy names, narrowed to the tools it names. */
+  async function list(agent: AuthenticatedAgent): Promise<GatewayTool[]> {
+    const out: GatewayTool[] = [];
+    for (const view of await deps.servers.list()) {
+      if (!mayUseMcpServer(agent.policy, view.name)) continue;
+      const server = await deps.servers.row(view.name);
+      let tools: Tool[];
+      try {
+        tools = await upstreamTools(server, await connectionFor(agent, server, undefined, undefined));
+      } catch (err) {
+        // One server down or not connected yet must not hide the others' tools.
+        deps.logger.warn({ server: server.name, error: err instanceof LatchkeyError ? err.code : 'upstream' }, 'could not list an upstream MCP server\'s tools');
+        continue;
+      }
+      for (const t of tools) {
+        if (!mayCallTool(agent.policy, server.name, t.name)) continue;
+        out.push({
+          name: `${server.name}${TOOL_SEPARATOR}${t.name}`,
+          server: server.name,
+          tool: t.name,
+          description: t.description ?? '',
+          inputSchema: t.inputSchema as Record<string, unknown>,
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * `POST /v1/mcp-tools/{server}/{tool}`: checks the policy (a refusal is
+   * audited), audits the attempt before anything goes upstream (fail-closed),
+   * calls the tool, masks every token the call used in the result, and audits
+   * the outcome with its duration, never the arguments.
+   */
+  async function call(agent: AuthenticatedAgent, serverName: string, tool: string, input: ToolCallInput): Promise<CallToolResult> {
+    const actor = agentActorOf(agent);
+    let server: McpServerRow;
+    let connection: Connection;
+    try {
+      server = await deps.servers.row(serverName);
+      if (!mayCallTool(agent.policy, server.name, tool)) {
+        throw new Forbidden(`agent "${agent.name}" may not call tool "${tool}" of MCP server "${server.name}"`);
+      }
+      connection = await connectionFor(agent, server, tool, input.connection);
+    } catch (err) {
+      if (err instanceof LatchkeyError) {
+        await deps.audit.record({
+          actor,
+          action: 'mcp.tool_call',
+          ...(input.connection === undefined ? {} : { connection: input.connection }),
+          outcome: 'denied',
+          detail: { server: serverName, tool, reason: err.code },
+        });
+      }
+      throw err;
+    }
+    const detail = { server: server.name, tool };
+    await deps.audit.record({ actor, action: 'mcp.tool_call.begin', connection: connection.name, outcome: 'success', detail });
+    const started = performance.now();
+    const secrets: string[] = [];
+    const finish = async (outcome: 'success' | 'failure', extra: Record<string, string | number | boolean>): Promise<void> => {
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      await deps.audit.record({ actor, action: 'mcp.tool_call', connection: connection.name, outcome, detail: { ...detail, durationMs, ...extra } });
+    };
+    let result: CallToolResult;
+    try {
+      const outcome = await withUpstream(
+        deps,
+        server.url,
+        connection,
+        (client) => client.callTool({ name: tool, arguments: input.arguments ?? {} }) as Promise<CallToolResult>,
+        { onToolListChanged: () => cache.delete(server.id), secrets },
+      );
+      result = outcome.value;
+    } catch (err) {
+      const failure = upstreamFailure(err, secrets);
+      await finish('failure', { error: failure.code });
+      throw failure;
+    }
+    const redacted = redactJson(result, secrets);
+    await finish(redacted.value.isError === true ? 'failure' : 'success', {
+      ...(redacted.value.isError === true ? { isError: true } : {}),
+      ...(redacted.redacted ? { redacted: true } : {}),
+    });
+    deps.connections.touch(connection.id).catch(() => undefined);
+    return redacted.value;
+  }
+
+  return { list, call, forget: (serverId: string) => cache.delete(serverId) };
+}
+
+export type GatewayTools = ReturnType<typeof gatewayTools>;
+
+/** Latchkey's own errors pass; anything the upstream said becomes a 502 whose message cannot carry a token. */
+function upstreamFailure(err: unknown, secrets: string[]): LatchkeyError {
+  if (err instanceof LatchkeyError) return err;
+  const said = err instanceof McpError ? `error ${err.code}: ${err.message}` : err instanceof Error ? err.message : 'no answer';
+  const masked = secrets.length === 0 ? said : redactorFor(secrets).maskText(said);
+  return new UpstreamError(`the upstream MCP server failed: ${masked.slice(0, 500)}`, { cause: undefined });
+}
+
+/** A JSON value with every form of the secrets masked, and whether there was one. */
+export function redactJson<T>(value: T, secrets: readonly string[]): { value: T; redacted: boolean } {
+  if (secrets.length === 0) return { value, redacted: false };
+  const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+  const masked = redactorFor(secrets).mask(bytes);
+  if (masked === bytes) return { value, redacted: false };
+  try {
+    return { value: JSON.parse(masked.toString('utf8')) as T, redacted: true };
+  } catch {
+    // A mask that cut a JSON escape in half: nothing of the original is safe to show.
+    return { value: { content: [{ type: 'text', text: '[REDACTED]' }], isError: true } as T, redacted: true };
+  }
+}

@@ -1,0 +1,87 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Connection } from '../connections/index.js';
+import { TargetNotAllowed } from '../errors.js';
+import type { OutboundFetch } from '../net/index.js';
+import type { AccessGrant, TokenService } from '../tokens/index.js';
+import { guardedFetch } from './fetch.js';
+
+export interface UpstreamDeps {
+  tokens: TokenService;
+  fetch: OutboundFetch;
+  /** Bound on each HTTP exchange with the upstream (a tool call included). */
+  timeoutMs: number;
+}
+
+/** What a session did with tokens: every one it sent, so none of their forms reaches the caller. */
+export interface UpstreamOutcome<T> {
+  value: T;
+  secrets: string[];
+}
+
+/**
+ * One MCP session with an upstream server as one connection: the MCP SDK
+ * client over Streamable HTTP, its fetch dialing through the address guard,
+ * the connection's token injected server-side on every request (a valid one,
+ * refreshed single-flight), and on a 401 the token replaced once (fenced,
+ * single-flight across callers) and the request sent once more.
+ */
+export async function withUpstream<T>(
+  deps: UpstreamDeps,
+  serverUrl: string,
+  connection: Connection,
+  work: (client: Client) => Promise<T>,
+  hooks: { onToolListChanged?: () => void; secrets?: string[] } = {},
+): Promise<UpstreamOutcome<T>> {
+  const secrets = hooks.secrets ?? [];
+  const remember = (g: AccessGrant): AccessGrant => {
+    secrets.push(g.accessToken, ...(g.otherTokens ?? []));
+    return g;
+  };
+  const origin = new URL(serverUrl).origin;
+  const base = guardedFetch(deps.fetch, deps.timeoutMs);
+  let grant = remember(await deps.tokens.getValidToken(connection));
+
+  const withToken: FetchLike = async (url, init) => {
+    // The token goes to the server's own origin only, whatever the SDK is asked to follow.
+    if (new URL(String(url)).origin !== origin) throw new TargetNotAllowed(`the MCP server tried to send Latchkey to ${new URL(String(url)).origin}`);
+    const send = (g: AccessGrant): Promise<Response> => {
+      const headers = new Headers(init?.headers);
+      headers.set('authorization', `${bearerName(g.tokenType)} ${g.accessToken}`);
+      return base(url, { ...init, headers });
+    };
+    const used = grant;
+    const response = await send(used);
+    if (response.status !== 401 || (init?.body !== undefined && init.body !== null && typeof init.body !== 'string')) return response;
+    const replacement = await deps.tokens.reportUnauthorized(connection, used.accessToken);
+    if (replacement === undefined) return response;
+    await response.body?.cancel().catch(() => undefined);
+    grant = remember(replacement);
+    return send(grant);
+  };
+
+  const client = new Client({ name: 'latchkey-gateway', version: '0.1.0' }, { capabilities: {} });
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    hooks.onToolListChanged?.();
+  });
+  const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withToken, reconnectionOptions: NO_RECONNECT });
+  try {
+    await client.connect(transport);
+    const value = await work(client);
+    return { value, secrets };
+  } finally {
+    // A stateful server frees the session now rather than at its own timeout.
+    await transport.terminateSession().catch(() => undefined);
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** The session lives for one call: a dropped notification stream is not worth reconnecting. */
+const NO_RECONNECT = { initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1, maxRetries: 0 };
+
+/** RFC 6750 spells it "Bearer"; providers answer "bearer" and some servers are case-sensitive. */
+function bearerName(tokenType: string): string {
+  return tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType;
+}
