@@ -69,8 +69,22 @@ export class Unauthorized extends LatchkeyError {
 }
 
 export class Forbidden extends LatchkeyError {
-  constructor(message: string) {
-    super('forbidden', message);
+  constructor(message: string, options?: { details?: Record<string, unknown> }) {
+    super('forbidden', message, options);
+  }
+}
+
+/**
+ * A refusal by the agent's policy, which the agent may ask an operator to
+ * lift: the body carries `proposalsUrl` and the message says how to ask
+ * (docs/agents.md, "Asking for access").
+ */
+export class PolicyDenied extends Forbidden {
+  constructor(message: string, proposalsUrl: string) {
+    super(
+      `${message}; to ask for access, POST ${proposalsUrl} with {"connection", "methods"?, "paths"? or "capabilities"?, "reason"} and an operator will approve or deny it`,
+      { details: { proposalsUrl } },
+    );
   }
 }
 

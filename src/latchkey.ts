@@ -4,7 +4,7 @@ import { isLoopbackOrigin, type Config } from './config/index.js';
 import { resolveAdminToken, type AdminCredential } from './config/admin-token.js';
 import { connectionRegistry, type ConnectionRegistry } from './connections/index.js';
 import { Keyring, loadMasterKey, rotateKeys, type RotationResult } from './crypto/index.js';
-import { agentRegistry, leaseService, type AgentRegistry, type LeaseService } from './agents/index.js';
+import { agentRegistry, leaseService, proposalService, type AgentRegistry, type LeaseService, type ProposalService } from './agents/index.js';
 import { AuditRetention, CHECKPOINT_DIR, SYSTEM_ACTOR, auditLog, type AuditLog } from './audit/index.js';
 import { Forwarder, UPSTREAM_TIMEOUTS, brokerService, type BrokerService } from './broker/index.js';
 import { eventOutbox, safeEmit, webhookRegistry, WebhookDelivery, type EmitEvent, type WebhookRegistry } from './events/index.js';
@@ -37,6 +37,8 @@ export interface Latchkey {
   leases: LeaseService;
   /** Upstream MCP servers behind Latchkey and their tools (the MCP gateway). */
   gateway: McpGateway;
+  /** Access proposals: an agent asks for a rule, an operator approves or denies it. */
+  proposals: ProposalService;
   /** The token lifecycle: valid tokens, single-flight refresh, revocation. */
   tokens: LatchkeyTokens;
   /** Deletes connections with durable revocation at the provider, and retries what failed (started here, stopped by close()). */
@@ -233,7 +235,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       allowHttpLoopback: config.allowHttpLoopback,
       publicUrl: () => config.publicUrl,
     });
-    const leases = leaseService({ store, keyring, clock, tokens, connections, audit, refreshSkewSeconds: config.refreshSkewSeconds });
+    const leases = leaseService({ store, keyring, clock, tokens, connections, audit, refreshSkewSeconds: config.refreshSkewSeconds, publicUrl: () => config.publicUrl });
     const gateway = mcpGateway({
       store,
       clock,
@@ -247,6 +249,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       publicUrl: () => config.publicUrl,
       deleteConnection: (connection) => revocations.deleteConnection(connection),
     });
+    const proposals = proposalService({ store, clock, connections, providers, audit, emit, policyChanged: () => agents.invalidate() });
     return {
       config,
       clock,
@@ -261,6 +264,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       broker,
       leases,
       gateway,
+      proposals,
       tokens,
       refresher,
       revocations,

@@ -97,9 +97,9 @@ describe('latchkey mcp', () => {
     await api?.close();
   });
 
-  test('lists the three tools with input schemas', async () => {
+  test('lists the four tools with input schemas', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['call_api', 'invoke_capability', 'list_connections']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['call_api', 'invoke_capability', 'list_connections', 'request_access']);
     for (const tool of tools) {
       assert.equal(tool.inputSchema.type, 'object', tool.name);
       assert.ok((tool.description ?? '').length > 80, `${tool.name} is described for a model`);
@@ -189,6 +189,25 @@ describe('latchkey mcp', () => {
     const text = textOf(result);
     assert.ok(text.length < 40_000, `${text.length} characters`);
     assert.match(text, /\[truncated: showing the first 32000 characters of 100000 characters/);
+  });
+
+  test('request_access asks a person; once approved, the refused capability works', async () => {
+    const refused = await call('invoke_capability', { connection: 'music', capability: 'tracks' });
+    assert.equal(refused.isError, true);
+    assert.match(textOf(refused), /request_access/, 'the refusal says how to ask');
+    const missing = await call('request_access', { connection: 'music', capabilities: ['tracks'] });
+    assert.equal(missing.isError, true, 'a reason is required');
+    const asked = await call('request_access', { connection: 'music', capabilities: ['tracks'], reason: 'to list the tracks the user asked about' });
+    assert.ok(!asked.isError, textOf(asked));
+    const proposal = JSON.parse(textOf(asked)) as { id: string; status: string; request: unknown };
+    assert.equal(proposal.status, 'pending');
+    assert.deepEqual(proposal.request, { connection: 'music', capabilities: ['tracks'] });
+    const approved = await adminOf(lk).admin('POST', `/v1/proposals/${proposal.id}/approve`, {});
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    const polled = await call('request_access', { proposal_id: proposal.id });
+    assert.equal((JSON.parse(textOf(polled)) as { status: string }).status, 'approved');
+    const works = await call('invoke_capability', { connection: 'music', capability: 'tracks' });
+    assert.ok(!works.isError, textOf(works));
   });
 
   test('the server audited every call as the agent', async () => {

@@ -259,6 +259,9 @@ for (const backend of BACKENDS) {
       await sql`alter table providers drop column integrity`.execute(k);
       await sql`alter table provider_clients drop column integrity`.execute(k);
       await sql`delete from kysely_migration where name = '0014_provider_integrity'`.execute(k);
+      // Later migrations go too: a database from before 0014 has none of them.
+      await sql`drop table proposals`.execute(k);
+      await sql`delete from kysely_migration where name = '0017_proposals'`.execute(k);
       await store.close();
 
       lk = await startInProcess(options);

@@ -21,4 +21,18 @@ export { generateAgentKey, hashAgentKey, AGENT_KEY_PATTERN } from './keys.js';
 export { pathGlob, nameGlob } from './globs.js';
 export { leaseService, leaseSeconds, type LeaseService, type LeaseGranted, type LeaseView, type LeaseDeps, type LeaseEnded } from './leases.js';
 export { agentActorOf } from './actor.js';
+export {
+  proposalService,
+  proposalsUrlOf,
+  pathWithin,
+  MAX_PENDING_PROPOSALS,
+  REASON_MAX,
+  DENY_REASON_MAX,
+  type ProposalService,
+  type ProposalView,
+  type ProposalRequest,
+  type ProposalInput,
+  type ApprovalInput,
+  type LeaseAsk,
+} from './proposals.js';
 export { readCache, READ_CACHE_MS, type ReadCache } from './read-cache.js';

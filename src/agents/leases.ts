@@ -5,11 +5,12 @@ import type { Clock } from '../clock.js';
 import type { Connection, ConnectionRegistry } from '../connections/index.js';
 import type { Keyring } from '../crypto/index.js';
 import { parseDuration } from '../duration.js';
-import { Forbidden, InvalidRequest, LeaseUnbounded, NotFound, ProviderUnavailable, isLatchkeyError } from '../errors.js';
+import { Forbidden, InvalidRequest, PolicyDenied, LeaseUnbounded, NotFound, ProviderUnavailable, isLatchkeyError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Store } from '../store/index.js';
 import type { TokenService } from '../tokens/index.js';
 import { DEFAULT_LEASE_TTL_SECONDS, mayUseConnection } from './policy.js';
+import { proposalsUrlOf } from './proposals.js';
 import type { AuthenticatedAgent } from './registry.js';
 
 export interface LeaseGranted {
@@ -52,6 +53,8 @@ export interface LeaseDeps {
   connections: ConnectionRegistry;
   audit: AuditLog;
   refreshSkewSeconds: number;
+  /** The public base URL, for the `proposalsUrl` of a policy refusal. */
+  publicUrl: () => string;
 }
 
 function leaseContext(leaseId: string) {
@@ -93,10 +96,10 @@ export function leaseService(deps: LeaseDeps) {
     let connection: Connection;
     let requested: number;
     try {
-      if (!agent.policy.lease.allowed) throw new Forbidden(`agent "${agent.name}" may not lease tokens`);
+      if (!agent.policy.lease.allowed) throw new PolicyDenied(`agent "${agent.name}" may not lease tokens`, proposalsUrlOf(deps.publicUrl()));
       connection = await visible(agent, input.connection);
       if (!mayUseConnection(agent.policy, connection.name)) {
-        throw new Forbidden(`agent "${agent.name}" may not use connection "${connection.name}"`);
+        throw new PolicyDenied(`agent "${agent.name}" may not use connection "${connection.name}"`, proposalsUrlOf(deps.publicUrl()));
       }
       const parsed = parseDuration(input.ttl ?? agent.policy.lease.maxTtl ?? DEFAULT_LEASE_TTL_SECONDS);
       if (parsed === undefined || parsed <= 0) throw new InvalidRequest('ttl must be a positive duration such as "15m"');
@@ -155,7 +158,7 @@ export function leaseService(deps: LeaseDeps) {
     // providers that revoke the whole grant), so an agent needs its own policy flag; the operator always may.
     if (options.rotate && by !== 'admin' && by.policy.lease.rotate !== true) {
       await denied(actor, null, 'forbidden', 'lease.rotate');
-      throw new Forbidden(`agent "${by.name}" may not rotate leases (policy.lease.rotate)`);
+      throw new PolicyDenied(`agent "${by.name}" may not rotate leases (policy.lease.rotate)`, proposalsUrlOf(deps.publicUrl()));
     }
     const lease = await store.leases.findById(leaseId);
     if (lease === undefined || (by !== 'admin' && lease.agentId !== by.id)) throw new NotFound(`lease ${leaseId} does not exist`);

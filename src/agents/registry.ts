@@ -132,6 +132,8 @@ export function agentRegistry(deps: { store: Store; clock: Clock }) {
     listKeys,
     removeKey,
     authenticate,
+    /** Forgets cached keys (and their policies): called after a policy changes elsewhere (an approved proposal). */
+    invalidate: (): void => byKeyHash.clear(),
   };
 }
 

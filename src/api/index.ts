@@ -5,3 +5,4 @@ export * from './revocations.js';
 export * from './text.js';
 export * from './mcp.js';
 export * from './mcp-servers.js';
+export * from './proposals.js';

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { AuthenticatedAgent } from '../agents/index.js';
-import { agentActorOf, isAllowed, mayUseConnection, readCache, type AccessRequest } from '../agents/index.js';
+import { agentActorOf, isAllowed, mayUseConnection, proposalsUrlOf, readCache, type AccessRequest } from '../agents/index.js';
 import type { Actor, AuditLog } from '../audit/index.js';
 import type { Clock } from '../clock.js';
 import type { Connection, ConnectionRegistry } from '../connections/index.js';
-import { Forbidden, LatchkeyError, NotFound, isLatchkeyError } from '../errors.js';
+import { LatchkeyError, PolicyDenied, NotFound, isLatchkeyError } from '../errors.js';
 import { newId } from '../ids.js';
 import { hostKey, type Provider, type ProviderRegistry } from '../providers/index.js';
 import type { AccessGrant, TokenService } from '../tokens/index.js';
@@ -93,7 +93,10 @@ export function createBroker(deps: BrokerDeps) {
   function checkPolicy(agent: AuthenticatedAgent, provider: Provider, connectionBase: string | null, request: AccessRequest): void {
     const baseHost = provider.apiBaseUrl === null && connectionBase === null ? request.host : apiBaseHost(provider, connectionBase);
     if (!isAllowed(agent.policy, request, provider.capabilities, baseHost)) {
-      throw new Forbidden(`agent "${agent.name}" may not ${request.method} ${request.path} on connection "${request.connection}"`);
+      throw new PolicyDenied(
+        `agent "${agent.name}" may not ${request.method} ${request.path} on connection "${request.connection}"`,
+        proposalsUrlOf(deps.publicUrl?.() ?? ''),
+      );
     }
   }
 

@@ -30,6 +30,7 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['mcp-servers'], load: async () => (await import('./commands/mcp-servers.js')).register },
   { names: ['oauth'], load: async () => (await import('./commands/oauth.js')).oauthCommand },
   { names: ['presets'], load: async () => (await import('./commands/providers.js')).presetsCommand },
+  { names: ['proposals'], load: async () => (await import('./commands/proposals.js')).register },
   { names: ['providers'], load: async () => (await import('./commands/providers.js')).providersCommand },
   { names: ['revocations'], load: async () => (await import('./commands/revocations.js')).revocationsCommand },
   { names: ['secrets'], load: async () => (await import('./commands/secrets.js')).secretsCommand },

@@ -9,6 +9,9 @@ export {
   type ProviderEventType,
   type AuditEventType,
   type CheckpointEventData,
+  type ProposalEventData,
+  type ProposalEventType,
+  isProposalEvent,
 } from './types.js';
 export { eventOutbox, safeEmit, type EventBody } from './outbox.js';
 export { signatureHeader, verifySignature, SIGNATURE_HEADER } from './signature.js';

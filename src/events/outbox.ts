@@ -5,11 +5,13 @@ import type { Logger } from '../log.js';
 import { isUniqueViolation, type Store } from '../store/index.js';
 import {
   isAuditEvent,
+  isProposalEvent,
   isProviderEvent,
   type CheckpointEventData,
   type ConnectionEventData,
   type EmitEvent,
   type EventType,
+  type ProposalEventData,
   type ProviderEventData,
 } from './types.js';
 
@@ -21,12 +23,17 @@ export interface EventBody<Data = { connection: ConnectionEventData }> {
   data: Data;
 }
 
-type Subject = ConnectionEventData | ProviderEventData | CheckpointEventData;
-type EventData = { connection: ConnectionEventData } | { provider: ProviderEventData } | { checkpoint: CheckpointEventData };
+type Subject = ConnectionEventData | ProviderEventData | CheckpointEventData | ProposalEventData;
+type EventData =
+  | { connection: ConnectionEventData }
+  | { provider: ProviderEventData }
+  | { checkpoint: CheckpointEventData }
+  | { proposal: ProposalEventData };
 
 /** The body's `data` for an event's kind, and the connection it is about (if it is about one). */
 function dataOf(type: EventType, subject: Subject): { data: EventData; connectionId: string | null; label: string } {
   if (isProviderEvent(type)) return { data: { provider: subject as ProviderEventData }, connectionId: null, label: (subject as ProviderEventData).name };
+  if (isProposalEvent(type)) return { data: { proposal: subject as ProposalEventData }, connectionId: null, label: (subject as ProposalEventData).id };
   if (isAuditEvent(type)) return { data: { checkpoint: subject as CheckpointEventData }, connectionId: null, label: (subject as CheckpointEventData).chainId };
   const connection = subject as ConnectionEventData;
   return { data: { connection }, connectionId: connection.id, label: connection.name };
@@ -70,7 +77,7 @@ export function safeEmit(emit: EmitEvent, logger: Logger): EmitEvent {
     try {
       await record(type, subject, options);
     } catch (err) {
-      logger.error({ event: type, subject: 'name' in subject ? subject.name : subject.chainId, err: errorSummary(err) }, 'event could not be recorded');
+      logger.error({ event: type, subject: 'chainId' in subject ? subject.chainId : subject.id, err: errorSummary(err) }, 'event could not be recorded');
     }
   };
   return safe as EmitEvent;

@@ -11,6 +11,8 @@ export const EVENT_TYPES = [
   'connection.revocation_failed',
   'provider.misconfigured',
   'audit.checkpoint',
+  'proposal.created',
+  'proposal.decided',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -19,10 +21,16 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export type ProviderEventType = Extract<EventType, `provider.${string}`>;
 /** Events about the audit log: their body carries `data.checkpoint`. */
 export type AuditEventType = Extract<EventType, `audit.${string}`>;
-export type ConnectionEventType = Exclude<EventType, ProviderEventType | AuditEventType>;
+/** Events about an access proposal: their body carries `data.proposal`. */
+export type ProposalEventType = Extract<EventType, `proposal.${string}`>;
+export type ConnectionEventType = Exclude<EventType, ProviderEventType | AuditEventType | ProposalEventType>;
 
 export function isProviderEvent(type: EventType): type is ProviderEventType {
   return type.startsWith('provider.');
+}
+
+export function isProposalEvent(type: EventType): type is ProposalEventType {
+  return type.startsWith('proposal.');
 }
 
 export function isAuditEvent(type: EventType): type is AuditEventType {
@@ -62,6 +70,18 @@ export interface ConnectionEventData {
 }
 
 /**
+ * What an event says about an access proposal: the agent, the request, the
+ * agent's reason (untrusted text, sent as data) and, once decided, the
+ * decision. Never a key or a token.
+ */
+export interface ProposalEventData {
+  id: string;
+  agent: { id: string; name: string };
+  status: string;
+  [extra: string]: Json | undefined;
+}
+
+/**
  * Records an event in the outbox; delivery happens later, from the store.
  * Events with the same `dedupeKey` are recorded once, whichever replica emits them first.
  */
@@ -69,4 +89,5 @@ export interface EmitEvent {
   (type: ConnectionEventType, connection: ConnectionEventData, options?: { dedupeKey?: string }): Promise<void>;
   (type: ProviderEventType, provider: ProviderEventData, options?: { dedupeKey?: string }): Promise<void>;
   (type: AuditEventType, checkpoint: CheckpointEventData, options?: { dedupeKey?: string }): Promise<void>;
+  (type: ProposalEventType, proposal: ProposalEventData, options?: { dedupeKey?: string }): Promise<void>;
 }

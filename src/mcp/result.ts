@@ -101,7 +101,9 @@ export async function httpResult(response: Response, limits: BodyLimits, redact:
 
 /** What a model should do next for each refusal, so it does not retry what cannot succeed. */
 const HINTS: Record<string, string> = {
-  forbidden: "This agent's policy does not allow that request; call list_connections to see what it may use. Retrying will not help.",
+  forbidden:
+    "This agent's policy does not allow that request; call list_connections to see what it may use. Retrying will not help; " +
+    'if you need it, ask a person with request_access.',
   unauthorized: 'The agent key was refused (revoked or wrong); a person must configure a valid key.',
   not_found: 'No such connection or capability for this agent; call list_connections for the exact names.',
   needs_reauth: 'The account must be reconnected by a person (its grant was revoked or expired). Retrying will not help.',

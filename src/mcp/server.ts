@@ -7,6 +7,7 @@ import { registerCallApi } from './tools/call-api.js';
 import { addGatewayTools } from './tools/gateway.js';
 import { registerInvokeCapability } from './tools/invoke-capability.js';
 import { registerListConnections } from './tools/list-connections.js';
+import { registerRequestAccess } from './tools/request-access.js';
 
 export interface McpOptions {
   /** Latchkey's base URL. */
@@ -46,7 +47,8 @@ export function createMcpServer(options: McpOptions): McpServer {
     {
       instructions:
         'Latchkey gives you access to accounts (connections) a person has connected, without ever showing you their tokens. ' +
-        'Start with list_connections; then use invoke_capability for named operations or call_api for other allowed requests.',
+        'Start with list_connections; then use invoke_capability for named operations or call_api for other allowed requests. ' +
+        'If a request is forbidden and you need it, ask a person with request_access.',
     },
   );
   registerTools(server, ctx);
@@ -60,6 +62,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   registerListConnections(server, ctx);
   registerInvokeCapability(server, ctx);
   registerCallApi(server, ctx);
+  registerRequestAccess(server, ctx);
 }
 
 /**

@@ -18,6 +18,9 @@ import type {
   McpServerRemoved,
   McpServerView,
   PresetView,
+  ProposalApproval,
+  ProposalListQuery,
+  ProposalView,
   ProviderClientView,
   ProviderCreate,
   ProviderView,
@@ -98,6 +101,17 @@ export class LatchkeyAdmin {
       this.http.json('POST', `/v1/connect/${enc(provider)}/device`, { body }),
     clientCredentials: async (provider: string, body: Omit<ConnectRequest, 'returnTo' | 'subject'> = {}): Promise<ConnectionView> =>
       this.http.json('POST', `/v1/connect/${enc(provider)}/client-credentials`, { body }),
+  };
+
+  /** Access proposals from agents (docs/agents.md, "Asking for access"). */
+  readonly proposals = {
+    list: (query: ProposalListQuery = {}): Promise<ProposalView[]> => this.http.json('GET', '/v1/proposals', { query: { status: query.status } }),
+    get: async (id: string): Promise<ProposalView> => this.http.json('GET', `/v1/proposals/${enc(id, 'proposal id')}`),
+    /** Appends the (optionally narrowed) rule to the agent's policy. */
+    approve: async (id: string, body: ProposalApproval = {}): Promise<ProposalView> =>
+      this.http.json('POST', `/v1/proposals/${enc(id, 'proposal id')}/approve`, { body }),
+    deny: async (id: string, body: { reason?: string } = {}): Promise<ProposalView> =>
+      this.http.json('POST', `/v1/proposals/${enc(id, 'proposal id')}/deny`, { body }),
   };
 
   readonly keys = {

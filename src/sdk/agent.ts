@@ -1,4 +1,4 @@
-import type { CapabilityView } from './types.js';
+import type { CapabilityView, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
 import { HttpClient, LatchkeyApiError, LatchkeyConnectionError } from './http.js';
 import { LatchkeyRequestError, capabilitySegment, connectionSegment, enc, proxyPathProblem, urlUnder } from './paths.js';
 
@@ -163,6 +163,17 @@ export class Latchkey {
   async endLease(leaseId: string, options: { rotate?: boolean } = {}): Promise<{ ended: boolean; revokedAtProvider: boolean; refreshed: boolean | null; refreshError: string | null }> {
     return this.http.json('DELETE', `/v1/leases/${enc(leaseId, 'lease id')}`, { query: { rotate: options.rotate ? 'true' : undefined } });
   }
+
+  /**
+   * Access proposals: after a 403 (its body names `proposalsUrl`), ask an
+   * operator for a rule, then poll it. Asking again while the same request
+   * is pending returns the pending proposal.
+   */
+  readonly proposals = {
+    create: (body: ProposalCreate): Promise<ProposalView> => this.http.json('POST', '/v1/proposals', { body }),
+    get: async (id: string): Promise<ProposalView> => this.http.json('GET', `/v1/proposals/${enc(id, 'proposal id')}`),
+    list: (query: ProposalListQuery = {}): Promise<ProposalView[]> => this.http.json('GET', '/v1/proposals', { query: { status: query.status } }),
+  };
 
   me(): Promise<AgentIdentity> {
     return this.http.json('GET', '/v1/me');

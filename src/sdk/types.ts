@@ -276,3 +276,56 @@ export interface McpServerRemoved {
   removedConnections: number;
   revokedAtProvider: number;
 }
+
+/** An allow rule of an agent's policy (docs/agents.md). */
+export interface PolicyRuleView {
+  connections: string[];
+  methods?: string[];
+  paths?: string[];
+  capabilities?: string[];
+}
+
+/** Lease settings asked for or granted with a proposal; maxTtl in seconds once stored. */
+export interface ProposalLease {
+  maxTtl?: number;
+  rotate?: boolean;
+}
+
+/** `POST /v1/proposals`: what an agent asks for (one of connection or provider; capabilities or methods/paths). */
+export interface ProposalCreate {
+  connection?: string;
+  provider?: string;
+  methods?: string[];
+  paths?: string[];
+  capabilities?: string[];
+  lease?: { maxTtl?: string | number; rotate?: boolean };
+  reason: string;
+}
+
+export type ProposalStatus = 'pending' | 'approved' | 'denied';
+
+export interface ProposalView {
+  id: string;
+  agent: { id: string; name: string };
+  status: ProposalStatus;
+  request: Omit<ProposalCreate, 'reason' | 'lease'> & { lease?: ProposalLease };
+  /** The agent's words: untrusted text. */
+  reason: string;
+  createdAt: string;
+  decidedAt: string | null;
+  decidedBy: { type: string; id: string | null; name: string | null } | null;
+  /** The rule appended to the agent's policy (approved only). */
+  rule: PolicyRuleView | null;
+  lease: ProposalLease | null;
+  decisionReason: string | null;
+}
+
+/** `POST /v1/proposals/{id}/approve`: narrow the rule (within the request) or drop/narrow the lease. */
+export interface ProposalApproval {
+  rule?: Partial<PolicyRuleView>;
+  lease?: { maxTtl?: string | number; rotate?: boolean } | false;
+}
+
+export interface ProposalListQuery {
+  status?: ProposalStatus;
+}

@@ -16,6 +16,7 @@ import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
 import { clientMetadataRoutes, mcpServerRoutes } from './routes/mcp-servers.js';
+import { proposalDecisionRoutes, proposalRoutes } from './routes/proposals.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
 import { hostGuard, refuseCrossOrigin } from './host-check.js';
@@ -108,6 +109,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await auditRoutes(admin, core);
     await mcpConsentRoutes(admin, core, mcpAs);
     await mcpServerRoutes(admin, core);
+    await proposalDecisionRoutes(admin, core);
   });
   await app.register(async (scope) => mcpMetadataRoutes(scope, core, mcpAs));
 
@@ -115,6 +117,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   await app.register(async (scope) => clientMetadataRoutes(scope, core));
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.
   await app.register(async (scope) => agentApiRoutes(scope, core));
+  await app.register(async (scope) => proposalRoutes(scope, core));
 
   return app;
 }

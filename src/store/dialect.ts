@@ -140,3 +140,12 @@ export async function tableExists(db: Db, table: string): Promise<boolean> {
   const rows = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = current_schema() and table_name = ${table}`.execute(db.kysely);
   return Number(rows.rows[0]?.n ?? 0) > 0;
 }
+
+/**
+ * `select … for update` on PostgreSQL. SQLite has no row locks (and no such
+ * syntax): a transaction that has written already holds the database's one
+ * write lock, which is what callers rely on there.
+ */
+export function forUpdate<Q extends { forUpdate(): Q }>(db: Db, query: Q): Q {
+  return db.dialect === 'postgres' ? query.forUpdate() : query;
+}

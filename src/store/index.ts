@@ -17,6 +17,7 @@ import { providerStatusStore } from './provider-status.js';
 import { revocationStore } from './revocations.js';
 import { mcpOauthStore } from './mcp-oauth.js';
 import { mcpServerStore } from './mcp-servers.js';
+import { proposalStore } from './proposals.js';
 
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
@@ -38,6 +39,7 @@ export type { ProviderStatusRow, ProviderStatusStore } from './provider-status.j
 export type { RevocationRow, RevocationStatus, RevocationStore } from './revocations.js';
 export type { McpOauthRow, McpOauthStore } from './mcp-oauth.js';
 export type { McpServerRow, McpServerStore } from './mcp-servers.js';
+export type { ProposalRow, ProposalStatus, ProposalDecision, ProposalStore } from './proposals.js';
 
 /** One repository per table, all over the same database. */
 export interface Store {
@@ -59,6 +61,7 @@ export interface Store {
   revocations: ReturnType<typeof revocationStore>;
   mcpOauth: ReturnType<typeof mcpOauthStore>;
   mcpServers: ReturnType<typeof mcpServerStore>;
+  proposals: ReturnType<typeof proposalStore>;
   /** Runs `work` in one transaction, with every repository bound to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -84,6 +87,7 @@ export function storeOn(db: Db): Store {
     revocations: revocationStore(db),
     mcpOauth: mcpOauthStore(db),
     mcpServers: mcpServerStore(db),
+    proposals: proposalStore(db),
     transaction: (work) => db.kysely.transaction().execute((trx) => work(storeOn({ ...db, kysely: trx }))),
     close: () => db.close(),
   };

@@ -282,6 +282,24 @@ export interface RevocationsTable {
   finishedAt: string | null;
 }
 
+export interface ProposalsTable {
+  id: string;
+  agentId: string;
+  agentName: string;
+  status: string;
+  /** JSON requested rule */
+  request: string;
+  requestKey: string;
+  reason: string;
+  createdAt: string;
+  decidedAt: string | null;
+  /** JSON actor */
+  decidedBy: string | null;
+  /** JSON approved rule and lease grant */
+  rule: string | null;
+  decisionReason: string | null;
+}
+
 export interface Database {
   keyringKeys: KeyringKeysTable;
   providers: ProvidersTable;
@@ -303,6 +321,7 @@ export interface Database {
   revocations: RevocationsTable;
   mcpOauth: McpOauthTable;
   mcpServers: McpServersTable;
+  proposals: ProposalsTable;
 }
 
 /** oidc-provider's models for the /mcp authorization server (0018); keyed by hashes, never by the raw id. */
