@@ -14,7 +14,7 @@ import { Outbound, parseNetwork, type Network, type OutboundOptions } from './ne
 import { oauthService, type OAuthService } from './oauth/index.js';
 import { providerRegistry, type ProviderRegistry } from './providers/index.js';
 import { SEALED_COLUMNS, migrate, openStore, type Store } from './store/index.js';
-import { BackgroundRefresher, RevocationWorker, sealTokens, tokenService, type LatchkeyTokens } from './tokens/index.js';
+import { BackgroundRefresher, RevocationWorker, openTokens, sealTokens, tokenService, type LatchkeyTokens } from './tokens/index.js';
 
 /** Everything the shells (server, cli, mcp) use, built from one config. */
 export interface Latchkey {
@@ -154,6 +154,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       providers,
       connections,
       sealTokens: (connectionId, tokens) => sealTokens(keyring, connectionId, tokens),
+      openTokens: (connectionId, sealed) => openTokens(keyring, connectionId, sealed),
       emit,
       fetch: outbound.fetch,
     }, {

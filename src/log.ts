@@ -35,16 +35,19 @@ export const REDACT_PATHS = [
   'secret',
 ];
 
-const START_PATH = '/oauth/start/';
+/** Paths whose last segment is a one-time bearer token: a consent start link, a connect link. */
+const TOKEN_PATHS = ['/oauth/start/', '/connect/'];
 
 /**
  * Paths only, never query strings: an OAuth callback's query carries the code
- * and state. A consent start link carries its one-time token in the path.
+ * and state. A consent start link and a connect link carry their one-time
+ * token in the path.
  */
 export function pathOf(url: string): string {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  return path.startsWith(START_PATH) ? `${START_PATH}[redacted]` : path;
+  const prefix = TOKEN_PATHS.find((p) => path.startsWith(p));
+  return prefix === undefined || path === `${prefix}page.css` ? path : `${prefix}[redacted]`;
 }
 
 interface LoggedRequest {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
 import { pollDeviceAuthorization, type OAuthDeps } from '../src/oauth/index.js';
-import { sealTokens } from '../src/tokens/index.js';
+import { openTokens, sealTokens } from '../src/tokens/index.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { assertNoSecrets, getConnection, openLink, pageError, storedTokens, visit } from './helpers/oauth-flows.js';
 
@@ -151,6 +151,7 @@ describe('provider quirks come from preset data, not from the flow code', () => 
     const deps: OAuthDeps = {
       ...server.core,
       sealTokens: (id, tokens) => sealTokens(server.core.keyring, id, tokens),
+      openTokens: (id, sealed) => openTokens(server.core.keyring, id, sealed),
       emit: server.core.events.emit,
       fetch: server.core.outbound.fetch,
     };

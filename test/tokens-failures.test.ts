@@ -67,7 +67,7 @@ for (const backend of BACKENDS) {
       assert.equal(res.status, 409, JSON.stringify(res.body));
       const body = res.body as { error: string; reconnectUrl: string; message: string };
       assert.equal(body.error, 'needs_reauth');
-      assert.equal(body.reconnectUrl, `${server.url}/v1/connect/fixture`);
+      assert.equal(body.reconnectUrl, `${server.url}/console/connections/broken?reconnect=1`);
       assert.equal(as.counts().refresh_token, 1);
 
       const view = (await server.admin('GET', '/v1/connections/broken')).body as ConnectionView;

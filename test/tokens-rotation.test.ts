@@ -117,7 +117,7 @@ describe('rotated refresh tokens are never lost or resent', () => {
     const body = res.body as { error: string; message: string; reconnectUrl: string };
     assert.equal(body.error, 'needs_reauth');
     assert.match(body.message, /rotation_lost: a refresh at .* sent this refresh token and its answer was lost/);
-    assert.match(body.reconnectUrl, /\/v1\/connect\/rotating$/);
+    assert.match(body.reconnectUrl, /\/console\/connections\/lost\?reconnect=1$/);
 
     const view = (await server.admin('GET', `/v1/connections/${conn.id}`)).body as ConnectionView;
     assert.equal(view.status, 'needs_reauth');

@@ -6,3 +6,4 @@ export * from './text.js';
 export * from './mcp.js';
 export * from './mcp-servers.js';
 export * from './proposals.js';
+export * from './connect-links.js';

@@ -3,6 +3,7 @@ import type { Json } from '../store/index.js';
 /** The events webhooks can subscribe to. */
 export const EVENT_TYPES = [
   'connection.created',
+  'connection.reauthorized',
   'connection.refreshed',
   'connection.refresh_failed',
   'connection.needs_reauth',

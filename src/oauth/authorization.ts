@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import type { Connection } from '../connections/index.js';
 import { InvalidRequest } from '../errors.js';
 import type { Provider } from '../providers/index.js';
 import { clientConfiguration, scopeValue } from './client.js';
@@ -36,6 +37,22 @@ export async function startAuthorization(
   providerName: string,
   input: AuthorizationInput,
 ): Promise<AuthorizationStart> {
+  return (await beginAuthorization(deps, providerName, input)).start;
+}
+
+/** How a connect link starts its flow: on this exact connection (reconnect in place), remembering the link. */
+export interface BeginOptions {
+  connection?: Connection;
+  connectLinkId?: string;
+}
+
+/** `startAuthorization`, also handing back the start page's one-time token (undefined for an unbound provider). */
+export async function beginAuthorization(
+  deps: OAuthDeps,
+  providerName: string,
+  input: AuthorizationInput,
+  options: BeginOptions = {},
+): Promise<{ start: AuthorizationStart; startToken: string | undefined }> {
   const provider = await deps.providers.get(providerName);
   if (provider.authorizationEndpoint === null) {
     throw new InvalidRequest(`provider "${provider.name}" has no authorizationEndpoint; use the device or client-credentials flow`);
@@ -44,7 +61,7 @@ export async function startAuthorization(
   const scopes = input.scopes ?? provider.scopes;
   // The URL is built before anything is written, so a bad provider leaves no connection.
   const config = await clientConfiguration(deps, provider, { withSecret: false });
-  const connection = await pendingConnection(deps, provider, input, 'authorization_code');
+  const connection = options.connection ?? (await pendingConnection(deps, provider, input, 'authorization_code'));
 
   const state = oidc.randomState();
   const secrets: StateSecrets = {};
@@ -86,7 +103,8 @@ export async function startAuthorization(
     createdAt: now.toISOString(),
     startId: startToken === undefined ? null : sha256Hex(startToken),
     browserBinding: null,
+    connectLinkId: options.connectLinkId ?? null,
   });
   deps.logger.info({ connection: connection.name, provider: provider.name }, 'authorization started');
-  return { connectionId: connection.id, authorizationUrl, expiresAt };
+  return { start: { connectionId: connection.id, authorizationUrl, expiresAt }, startToken };
 }

@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import type { Connection } from '../connections/index.js';
-import { InvalidIssuer, InvalidRequest, InvalidState } from '../errors.js';
+import { Conflict, InvalidIssuer, InvalidRequest, InvalidState, LatchkeyError } from '../errors.js';
+import type { ConnectLinkRow } from '../store/index.js';
 import type { Provider } from '../providers/index.js';
 import { clientConfiguration } from './client.js';
 import type { OAuthDeps } from './deps.js';
@@ -17,6 +18,23 @@ export interface CallbackResult {
   connection: Connection;
   /** Where to send the browser, or null for the plain success page. */
   returnTo: string | null;
+  /** The connect link the flow was started from, if any, and whether it repaired an existing connection in place. */
+  connectLink: { id: string; reconnect: boolean; requestedBy: ConnectLinkRow['requestedBy'] } | null;
+}
+
+/**
+ * A flow that failed after its request was found: the original error (same
+ * code and message), plus the connection it was for and whether the person
+ * declined at the provider, so the result page can say so.
+ */
+export class FlowFailure extends LatchkeyError {
+  constructor(
+    inner: LatchkeyError,
+    readonly connectionName: string,
+    readonly denied: boolean,
+  ) {
+    super(inner.code, inner.message, { cause: inner, details: inner.details });
+  }
 }
 
 /**
@@ -69,7 +87,7 @@ export async function handleCallback(
     for (const [key, value] of query) {
       currentUrl.searchParams.append(key, value);
     }
-    let response: oidc.TokenEndpointResponse;
+    let response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
     try {
       response = await oidc.authorizationCodeGrant(
         config,
@@ -84,14 +102,25 @@ export async function handleCallback(
     } catch (err) {
       throw await flowTokenEndpointError(deps, provider, err, 'exchanging the authorization code', 'authorization_code');
     }
+    const link = row.connectLinkId === null ? undefined : await deps.store.connectLinks.findById(row.connectLinkId);
+    const reconnect = link?.connectionId === connection.id;
+    if (reconnect) await assertSameAccount(deps, connection, response);
     const granted = grantedTokens(response, row.scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);
     const saved = await saveGrant(deps, connection, granted, 'authorization_code');
-    deps.logger.info({ connection: saved.name, scopes: saved.scopes }, 'connection authorized');
-    return { connection: saved, returnTo: row.returnTo };
+    deps.logger.info({ connection: saved.name, scopes: saved.scopes, reconnect }, 'connection authorized');
+    if (reconnect) {
+      await deps.emit('connection.reauthorized', { id: saved.id, name: saved.name, provider: provider.name, status: saved.status });
+    }
+    return {
+      connection: saved,
+      returnTo: row.returnTo,
+      connectLink: link === undefined ? null : { id: link.id, reconnect, requestedBy: link.requestedBy },
+    };
   } catch (err) {
     const reason = describeFailure(err);
     await failPendingConnection(deps, connection.id, reason);
     deps.logger.info({ connection: connection.name, reason }, 'authorization failed');
+    if (err instanceof LatchkeyError) throw new FlowFailure(err, connection.name, query.get('error') === 'access_denied');
     throw err;
   }
 }
@@ -117,4 +146,36 @@ function checkIssuer(provider: Provider, iss: string | null): void {
   // Without a registered issuer, an `iss` is still checked against where the user was sent.
   const expected = provider.issuer ?? originOf(provider.authorizationEndpoint);
   if (iss !== expected) throw new InvalidIssuer('the callback iss does not match the provider issuer (RFC 9207)');
+}
+
+/** The `sub` of a JWT's payload, read without verifying (it was verified when it was stored). */
+function subjectOf(idToken: string | undefined): string | undefined {
+  const payload = idToken?.split('.')[1];
+  if (payload === undefined) return undefined;
+  try {
+    const sub = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown }).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A reconnect must bring back the same account: agents and policies were
+ * granted for it. When both the stored grant and the new one name their
+ * account (OpenID Connect `sub`), a different one is refused and nothing
+ * is stored; without an ID token on either side there is nothing to compare.
+ */
+async function assertSameAccount(
+  deps: OAuthDeps,
+  connection: Connection,
+  response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+): Promise<void> {
+  const before = subjectOf((await deps.openTokens(connection.id, connection.sealedTokens)).idToken);
+  const after = response.claims()?.sub;
+  if (before !== undefined && after !== undefined && before !== after) {
+    throw new Conflict(
+      `a different account consented than the one connection "${connection.name}" belongs to; nothing was changed (sign in at the provider as the original account)`,
+    );
+  }
 }

@@ -29,6 +29,8 @@ export interface OAuthDeps {
    * owns that format and sits above oauth/, so the composition root hands it in.
    */
   sealTokens(connectionId: string, tokens: GrantSecrets): Promise<string>;
+  /** Opens a connection's stored grant (a reconnect compares the account it belonged to). */
+  openTokens(connectionId: string, sealed: string | null): Promise<GrantSecrets>;
   /** The webhook outbox: a flow that makes a connection active emits `connection.created`. */
   emit: EmitEvent;
   /** Outbound fetch for every provider endpoint: the address-guarded one (net/). */

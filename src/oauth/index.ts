@@ -1,6 +1,18 @@
 export type { OAuthDeps, ConnectInput, GrantSecrets } from './deps.js';
 export { startAuthorization, redirectUriOf, type AuthorizationInput, type AuthorizationStart } from './authorization.js';
-export { handleCallback, type BrowserCookies, type CallbackResult } from './callback.js';
+export { FlowFailure, handleCallback, type BrowserCookies, type CallbackResult } from './callback.js';
+export {
+  LINK_DEFAULT_TTL_SECONDS,
+  LINK_MAX_TTL_SECONDS,
+  connectLinkService,
+  type ConnectLinkInput,
+  type ConnectLinkPage,
+  type ConnectLinkService,
+  type ConnectLinkStatus,
+  type ConnectLinkView,
+  type CreatedConnectLink,
+  type LinkTarget,
+} from './connect-links.js';
 export { openAuthorizationStart, type BrowserStart } from './start.js';
 export { flowCookieName } from './state.js';
 export {

@@ -6,6 +6,7 @@ import { connectClientCredentials, type ClientCredentialsInput } from './client-
 import type { ConnectInput, OAuthDeps } from './deps.js';
 import { startDeviceAuthorization, type DeviceStart } from './device.js';
 import { DevicePoller, type DevicePollerOptions } from './device-poller.js';
+import { connectLinkService, type ConnectLinkService } from './connect-links.js';
 
 /** The flows as the shells use them, with the device poller they share. */
 export interface OAuthService {
@@ -15,6 +16,8 @@ export interface OAuthService {
   startDeviceAuthorization(provider: string, input: ConnectInput): Promise<DeviceStart>;
   connectClientCredentials(provider: string, input: ClientCredentialsInput): Promise<Connection>;
   devicePoller: DevicePoller;
+  /** Single-use pages an account owner opens to connect or reconnect their own account. */
+  connectLinks: ConnectLinkService;
 }
 
 export function oauthService(deps: OAuthDeps, options: { devicePoller?: DevicePollerOptions } = {}): OAuthService {
@@ -30,5 +33,6 @@ export function oauthService(deps: OAuthDeps, options: { devicePoller?: DevicePo
     },
     connectClientCredentials: (provider, input) => connectClientCredentials(deps, provider, input),
     devicePoller,
+    connectLinks: connectLinkService(deps),
   };
 }

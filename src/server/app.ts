@@ -12,6 +12,8 @@ import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { connectRoutes } from './routes/connect.js';
 import { callbackRoutes } from './routes/callback.js';
+import { connectLinkAdminRoutes, connectLinkCreateRoutes } from './routes/connect-links.js';
+import { connectPageRoutes } from './routes/connect-pages.js';
 import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
@@ -110,8 +112,12 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await mcpConsentRoutes(admin, core, mcpAs);
     await mcpServerRoutes(admin, core);
     await proposalDecisionRoutes(admin, core);
+    await connectLinkAdminRoutes(admin, core);
   });
   await app.register(async (scope) => mcpMetadataRoutes(scope, core, mcpAs));
+  // Open to the operator and to agents (for a connection their policy names); its own auth hook.
+  await app.register(async (scope) => connectLinkCreateRoutes(scope, core));
+  await app.register(async (scope) => connectPageRoutes(scope, core));
 
   await app.register(async (scope) => callbackRoutes(scope, core));
   await app.register(async (scope) => clientMetadataRoutes(scope, core));

@@ -58,7 +58,7 @@ export function refuseCrossOrigin(core: Latchkey, request: FastifyRequest): void
   }
 }
 
-function sameOrigin(core: Latchkey, origin: string, host: string | undefined): boolean {
+export function sameOrigin(core: Latchkey, origin: string, host: string | undefined): boolean {
   if (origin === new URL(core.config.publicUrl).origin) return true;
   try {
     const url = new URL(origin);

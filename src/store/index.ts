@@ -12,6 +12,7 @@ import { agentKeyStore } from './agent-keys.js';
 import { leaseStore } from './leases.js';
 import { auditStore } from './audit.js';
 import { oauthStateStore } from './oauth-states.js';
+import { connectLinkStore } from './connect-links.js';
 import { deviceAuthorizationStore } from './device-authorizations.js';
 import { providerStatusStore } from './provider-status.js';
 import { revocationStore } from './revocations.js';
@@ -34,6 +35,7 @@ export type { AgentKeyRow, AgentKeyStore } from './agent-keys.js';
 export type { LeaseRow, LeaseStore } from './leases.js';
 export type { AuditAnchor, AuditEventRow, AuditBlockRow, AuditChainHead, AuditChainRow, AuditFilter, AuditStore } from './audit.js';
 export type { OAuthStateRow, OAuthStateStore } from './oauth-states.js';
+export type { ConnectLinkRow, ConnectLinkStore } from './connect-links.js';
 export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-authorizations.js';
 export type { ProviderStatusRow, ProviderStatusStore } from './provider-status.js';
 export type { RevocationRow, RevocationStatus, RevocationStore } from './revocations.js';
@@ -52,6 +54,7 @@ export interface Store {
   events: ReturnType<typeof eventStore>;
   webhooks: ReturnType<typeof webhookStore>;
   oauthStates: ReturnType<typeof oauthStateStore>;
+  connectLinks: ReturnType<typeof connectLinkStore>;
   deviceAuthorizations: ReturnType<typeof deviceAuthorizationStore>;
   agents: ReturnType<typeof agentStore>;
   agentKeys: ReturnType<typeof agentKeyStore>;
@@ -78,6 +81,7 @@ export function storeOn(db: Db): Store {
     events: eventStore(db),
     webhooks: webhookStore(db),
     oauthStates: oauthStateStore(db),
+    connectLinks: connectLinkStore(db),
     deviceAuthorizations: deviceAuthorizationStore(db),
     agents: agentStore(db),
     agentKeys: agentKeyStore(db),

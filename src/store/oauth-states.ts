@@ -17,6 +17,8 @@ export interface OAuthStateRow {
   startId: string | null;
   /** SHA-256 (hex) of the cookie set by the start page; null until a browser opened it. */
   browserBinding: string | null;
+  /** The connect link this request was started from, or null. */
+  connectLinkId: string | null;
 }
 
 export function oauthStateStore(db: Db) {

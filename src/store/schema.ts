@@ -112,6 +112,27 @@ export interface OAuthStatesTable {
   startId: string | null;
   /** SHA-256 (hex) of the cookie the start page set; null until a browser opened it */
   browserBinding: string | null;
+  /** the connect link this request was started from, if any */
+  connectLinkId: string | null;
+}
+
+export interface ConnectLinksTable {
+  id: string;
+  /** SHA-256 (hex) of the link's token */
+  tokenHash: string;
+  providerId: string;
+  /** set when the link reconnects this connection in place */
+  connectionId: string | null;
+  name: string | null;
+  subject: string | null;
+  environment: string | null;
+  /** JSON array, or null for the provider's (or connection's) scopes */
+  scopes: string | null;
+  /** JSON audit actor {type, id, name} */
+  requestedBy: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
 }
 
 export interface DeviceAuthorizationsTable {
@@ -306,6 +327,7 @@ export interface Database {
   connections: ConnectionsTable;
   providerClients: ProviderClientsTable;
   oauthStates: OAuthStatesTable;
+  connectLinks: ConnectLinksTable;
   deviceAuthorizations: DeviceAuthorizationsTable;
   agents: AgentsTable;
   agentKeys: AgentKeysTable;

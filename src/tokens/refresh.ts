@@ -173,12 +173,15 @@ async function readRow(ctx: RefreshContext, id: string): Promise<ConnectionRow> 
   return row;
 }
 
-/** The reconnect hint every needs_reauth answer carries. */
+/**
+ * The reconnect hint every needs_reauth answer carries: the console page where
+ * an operator makes a connect link that repairs this connection in place
+ * (a person must consent, so it is a page, not an API call).
+ */
 export async function needsReauthError(ctx: RefreshContext, row: ConnectionRow, reason: string): Promise<NeedsReauth> {
-  const provider = await ctx.providers.getById(row.providerId);
   return new NeedsReauth(`connection "${row.name}" must be reconnected: ${reason}`, {
     connection: row.name,
-    reconnectUrl: `${ctx.settings.publicUrl()}/v1/connect/${encodeURIComponent(provider.name)}`,
+    reconnectUrl: `${ctx.settings.publicUrl().replace(/\/+$/, '')}/console/connections/${encodeURIComponent(row.name)}?reconnect=1`,
   });
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ANONYMOUS_ACTOR } from '../../audit/index.js';
 import { isLoopbackOrigin } from '../../config/index.js';
 import type { Latchkey } from '../../latchkey.js';
+import { FlowFailure, type BrowserStart } from '../../oauth/index.js';
 import { PAGE_HEADERS, errorPage, successPage } from '../../ui/callback-pages.js';
 import { errorBody } from '../errors.js';
 import { cookieOf } from '../cookies.js';
@@ -11,7 +12,8 @@ function failurePage(request: FastifyRequest, reply: FastifyReply, err: unknown)
   const { status, body } = errorBody(err);
   if (status >= 500) request.log.error({ err: err instanceof Error ? err.message : String(err) }, 'consent flow failed');
   else request.log.info({ error: body.error }, 'consent flow refused');
-  return reply.code(400).headers(PAGE_HEADERS).send(errorPage(body.error, body.message));
+  const about = err instanceof FlowFailure ? { connectionName: err.connectionName, denied: err.denied } : {};
+  return reply.code(400).headers(PAGE_HEADERS).send(errorPage(body.error, body.message, about));
 }
 
 /**
@@ -23,6 +25,13 @@ function flowCookie(core: Latchkey, name: string): { name: string; secure: boole
   const publicUrl = core.config.publicUrl;
   const secure = publicUrl.startsWith('https:') || isLoopbackOrigin(publicUrl);
   return { name: secure ? `__Host-${name}` : name, secure };
+}
+
+/** Sets the cookie that binds a consent flow to this browser (the callback requires it). */
+export function setFlowCookie(core: Latchkey, reply: FastifyReply, flow: BrowserStart['cookie']): void {
+  const cookie = flowCookie(core, flow.name);
+  const attributes = `Path=/; Max-Age=${flow.maxAgeSeconds}; HttpOnly; SameSite=Lax${cookie.secure ? '; Secure' : ''}`;
+  reply.header('set-cookie', `${cookie.name}=${flow.value}; ${attributes}`);
 }
 
 /**
@@ -37,11 +46,8 @@ export async function callbackRoutes(app: FastifyInstance, core: Latchkey): Prom
     async (request, reply) => {
       try {
         const started = await core.oauth.openAuthorizationStart(request.params.token);
-        const cookie = flowCookie(core, started.cookie.name);
-        const attributes = `Path=/; Max-Age=${started.cookie.maxAgeSeconds}; HttpOnly; SameSite=Lax${cookie.secure ? '; Secure' : ''}`;
-        return reply
-          .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'set-cookie': `${cookie.name}=${started.cookie.value}; ${attributes}` })
-          .redirect(started.location, 302);
+        setFlowCookie(core, reply, started.cookie);
+        return reply.headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).redirect(started.location, 302);
       } catch (err) {
         return failurePage(request, reply, err);
       }
@@ -53,24 +59,32 @@ export async function callbackRoutes(app: FastifyInstance, core: Latchkey): Prom
     const q = request.url.indexOf('?');
     const query = new URLSearchParams(q === -1 ? '' : request.url.slice(q + 1));
     try {
-      const { connection, returnTo } = await core.oauth.handleCallback(
+      const { connection, returnTo, connectLink } = await core.oauth.handleCallback(
         query,
         (name) => cookieOf(request.headers.cookie, flowCookie(core, name).name),
         q === -1 ? request.url : request.url.slice(0, q),
       );
       // The browser is not authenticated: the actor is anonymous, the consent was the provider's.
+      const reconnected = connectLink?.reconnect === true;
       await core.audit.record({
         actor: ANONYMOUS_ACTOR,
-        action: 'connection.create',
+        action: reconnected ? 'connection.reauthorize' : 'connection.create',
         connection: connection.name,
         outcome: 'success',
-        detail: { grantType: 'authorization_code', scopes: connection.scopes.join(' ') },
+        detail: {
+          grantType: 'authorization_code',
+          scopes: connection.scopes.join(' '),
+          ...(connectLink === null ? {} : { link: connectLink.id, requestedBy: connectLink.requestedBy.name ?? connectLink.requestedBy.type }),
+        },
       });
       if (returnTo !== null) {
         return reply.headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).redirect(returnTo, 302);
       }
       const provider = await core.providers.getById(connection.providerId);
-      return reply.code(200).headers(PAGE_HEADERS).send(successPage(connection.name, provider.displayName));
+      return reply
+        .code(200)
+        .headers(PAGE_HEADERS)
+        .send(successPage(connection.name, provider.displayName, reconnected ? 'reconnected' : 'connected'));
     } catch (err) {
       return failurePage(request, reply, err);
     }

@@ -1,0 +1,79 @@
+import type { Db } from './dialect.js';
+import { fromJson, toJson } from './json.js';
+
+/** A connect link; only the hash of its token is stored. */
+export interface ConnectLinkRow {
+  id: string;
+  tokenHash: string;
+  providerId: string;
+  connectionId: string | null;
+  name: string | null;
+  subject: string | null;
+  environment: string | null;
+  scopes: string[] | null;
+  requestedBy: { type: string; id: string | null; name: string | null };
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+}
+
+type Stored = Omit<ConnectLinkRow, 'scopes' | 'requestedBy'> & { scopes: string | null; requestedBy: string };
+
+function fromStored(row: Stored): ConnectLinkRow {
+  return {
+    ...row,
+    scopes: row.scopes === null ? null : fromJson<string[]>(row.scopes, []),
+    requestedBy: fromJson<ConnectLinkRow['requestedBy']>(row.requestedBy, { type: 'unknown', id: null, name: null }),
+  };
+}
+
+export function connectLinkStore(db: Db) {
+  const k = db.kysely;
+  return {
+    async insert(row: ConnectLinkRow): Promise<void> {
+      await k
+        .insertInto('connectLinks')
+        .values({ ...row, scopes: row.scopes === null ? null : toJson(row.scopes), requestedBy: toJson(row.requestedBy) })
+        .execute();
+    },
+    async findById(id: string): Promise<ConnectLinkRow | undefined> {
+      const row = await k.selectFrom('connectLinks').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : fromStored(row);
+    },
+    async findByTokenHash(tokenHash: string): Promise<ConnectLinkRow | undefined> {
+      const row = await k.selectFrom('connectLinks').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst();
+      return row === undefined ? undefined : fromStored(row);
+    },
+    /** Newest first. */
+    async list(): Promise<ConnectLinkRow[]> {
+      const rows = await k.selectFrom('connectLinks').selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc').execute();
+      return rows.map(fromStored);
+    },
+    /**
+     * Marks an open, unexpired link used in one conditional update, so only one
+     * browser (on any replica) can ever use it.
+     */
+    async consume(tokenHash: string, now: string): Promise<ConnectLinkRow | undefined> {
+      const result = await k
+        .updateTable('connectLinks')
+        .set({ usedAt: now })
+        .where('tokenHash', '=', tokenHash)
+        .where('usedAt', 'is', null)
+        .where('expiresAt', '>', now)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return undefined;
+      const row = await k.selectFrom('connectLinks').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst();
+      return row === undefined ? undefined : fromStored(row);
+    },
+    /** Gives a used link back when its flow could not even start (nothing reached a browser). */
+    async release(id: string): Promise<void> {
+      await k.updateTable('connectLinks').set({ usedAt: null }).where('id', '=', id).execute();
+    },
+    async remove(id: string): Promise<boolean> {
+      const result = await k.deleteFrom('connectLinks').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+  };
+}
+
+export type ConnectLinkStore = ReturnType<typeof connectLinkStore>;
