@@ -1,8 +1,10 @@
 /** `npm run bench -- <name>`: benchmarks, run on purpose and never part of the tests. */
+import { cliBench } from './cli.js';
 import { proxyBench } from './proxy.js';
 import { refreshStormBench } from './refresh-storm.js';
 
 const benches: Record<string, (args: string[]) => Promise<void>> = {
+  cli: cliBench,
   proxy: proxyBench,
   'refresh-storm': refreshStormBench,
 };

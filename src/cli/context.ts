@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommanderError } from 'commander';
-import { readAdminToken } from '../config/index.js';
+import { readAdminToken } from '../config/admin-token.js';
 import { LatchkeyAdmin, LatchkeyApiError, LatchkeyConnectionError, LatchkeyRequestError } from '../sdk/index.js';
 
 /** A failed operation: exit status 1 with the message on stderr. */
@@ -49,4 +49,20 @@ export function exitCodeFor(err: unknown): { code: number; message: string | und
   if (err instanceof LatchkeyConnectionError || err instanceof CliFailure) return { code: 1, message: err.message };
   if (err instanceof Error) return { code: 1, message: err.message };
   return { code: 1, message: String(err) };
+}
+
+/**
+ * A failure as a script reads it (`--json`): the API's own error object
+ * (`error`, `message`, and fields such as `reconnectUrl`), or the same shape
+ * for a failure that never reached the API.
+ */
+export function errorObjectFor(err: unknown): Record<string, unknown> {
+  if (err instanceof LatchkeyApiError) {
+    return typeof err.body.error === 'string' ? err.body : { error: err.code, message: err.message, status: err.status };
+  }
+  if (err instanceof CommanderError) return { error: 'usage', message: err.message.replace(/^error: /, '') };
+  if (err instanceof UsageError) return { error: 'usage', message: err.message };
+  if (err instanceof LatchkeyRequestError) return { error: err.code, message: err.message };
+  if (err instanceof LatchkeyConnectionError) return { error: 'unreachable', message: err.message };
+  return { error: 'failed', message: err instanceof Error ? err.message : String(err) };
 }

@@ -10,6 +10,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2).replace(JSON_RAW, escapeOne)}\n`);
 }
 
+/** A failure for scripts (`--json`): the error object as JSON on stderr. */
+export function printJsonError(value: unknown): void {
+  process.stderr.write(`${JSON.stringify(value, null, 2).replace(JSON_RAW, escapeOne)}\n`);
+}
+
 /** One compact JSON value per line (`audit --follow --json`). */
 export function printJsonLine(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value).replace(JSON_RAW, escapeOne)}\n`);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { newAdminToken, writeAdminTokenHash } from '../../config/index.js';
+import { newAdminToken, writeAdminTokenHash } from '../../config/admin-token.js';
 import { dataDirOf, type GlobalOptions } from '../context.js';
 import { printJson, say } from '../output.js';
 

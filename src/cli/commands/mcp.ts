@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError, serverUrl, type GlobalOptions } from '../context.js';
+import { VERSION } from '../registry.js';
 
 export function mcpCommand(program: Command, globals: () => GlobalOptions): void {
   program
@@ -29,6 +30,6 @@ export function mcpCommand(program: Command, globals: () => GlobalOptions): void
       process.stderr.write(`latchkey mcp: serving tools over stdio for Latchkey at ${origin}\n`);
       // Loaded here so that other commands do not pay for the MCP SDK at start.
       const { runMcpStdio } = await import('../../mcp/index.js');
-      await runMcpStdio({ url, agentKey, version: program.version() ?? '0.1.0' });
+      await runMcpStdio({ url, agentKey, version: program.version() ?? VERSION });
     });
 }

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import * as oidc from 'openid-client';
-import { findPreset } from '../../providers/index.js';
 import { UsageError, type GlobalOptions } from '../context.js';
 import { printJson, say } from '../output.js';
 
@@ -42,6 +40,8 @@ export function oauthCommand(program: Command, globals: () => GlobalOptions): vo
     .option('--scope <scope>', 'scope to request (repeatable; default: the preset’s)', collect)
     .option('--state <state>', 'state to use (default: 256 random bits)')
     .action(async (o: SetupOptions) => {
+      // Loaded here: the rest of the CLI must not pay for them at start (see main.ts).
+      const [oidc, { findPreset }] = await Promise.all([import('openid-client'), import('../../providers/index.js')]);
       const preset = findPreset(o.provider);
       const authUrl = o.authUrl ?? preset?.authorizationEndpoint;
       if (authUrl === undefined) throw new UsageError(`--auth-url is required: "${o.provider}" is not a preset`);

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../config/index.js';
-import { MasterKeyExposed, MasterKeyMismatch, MasterKeyMissing } from '../../crypto/index.js';
-import { startServer } from '../../server/index.js';
 import { CliFailure, UsageError } from '../context.js';
 
 interface ServeOptions {
@@ -26,6 +23,12 @@ export function serveCommand(program: Command): void {
     .option('--allow-http-loopback', 'accept http:// endpoints on loopback hosts (development and tests only)')
     .option('--log-level <level>', 'pino log level (LATCHKEY_LOG_LEVEL, default info)')
     .action(async (options: ServeOptions) => {
+      // The whole server loads only here, so client commands start fast (see main.ts).
+      const [{ ConfigError, loadConfig }, { MasterKeyExposed, MasterKeyMismatch, MasterKeyMissing }, { startServer }] = await Promise.all([
+        import('../../config/index.js'),
+        import('../../crypto/index.js'),
+        import('../../server/index.js'),
+      ]);
       let config;
       try {
         config = loadConfig(options, process.env);
