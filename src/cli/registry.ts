@@ -27,6 +27,7 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['lease'], load: async () => (await import('./commands/lease.js')).leaseCommand },
   { names: ['mcp'], load: async () => (await import('./commands/mcp.js')).mcpCommand },
   { names: ['oauth'], load: async () => (await import('./commands/oauth.js')).oauthCommand },
+  { names: ['operators'], load: async () => (await import('./commands/operators.js')).register },
   { names: ['presets'], load: async () => (await import('./commands/providers.js')).presetsCommand },
   { names: ['providers'], load: async () => (await import('./commands/providers.js')).providersCommand },
   { names: ['revocations'], load: async () => (await import('./commands/revocations.js')).revocationsCommand },
