@@ -12,6 +12,7 @@ import { mcpGateway, type McpGateway } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
 import { Outbound, parseNetwork, type Network, type OutboundOptions } from './net/index.js';
 import { oauthService, type OAuthService } from './oauth/index.js';
+import { operatorRegistry, type OperatorRegistry } from './operators/index.js';
 import { providerRegistry, type ProviderRegistry } from './providers/index.js';
 import { SEALED_COLUMNS, migrate, openStore, type Store } from './store/index.js';
 import { BackgroundRefresher, RevocationWorker, openTokens, sealTokens, tokenService, type LatchkeyTokens } from './tokens/index.js';
@@ -29,6 +30,8 @@ export interface Latchkey {
   oauth: OAuthService;
   /** Agent identities, keys and policies. */
   agents: AgentRegistry;
+  /** The people who run Latchkey: roles, passwords, console sessions, sign-in links, operator API keys. */
+  operators: OperatorRegistry;
   /** The hash-chained audit log; `audit.admin(action, ...)` records an operator's change. */
   audit: AuditLog;
   /** The token-injecting proxy and capability invoke. */
@@ -225,6 +228,16 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     const retention = new AuditRetention({ prune: (before) => audit.prune(before), clock, logger }, config.auditRetentionSeconds);
     retention.start();
     const agents = agentRegistry({ store, clock });
+    const operators = operatorRegistry({
+      store,
+      clock,
+      settings: {
+        idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
+        maxAgeSeconds: config.sessionMaxAgeSeconds,
+        signInLinkTtlSeconds: 15 * 60,
+        csrfKey: keyring.deriveKey('latchkey console csrf v1'),
+      },
+    });
     const forwarder = new Forwarder({ bodyLimit: config.bodyLimit, ...UPSTREAM_TIMEOUTS }, outbound);
     const broker = brokerService({
       connections,
@@ -261,6 +274,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       connections,
       oauth,
       agents,
+      operators,
       audit,
       broker,
       leases,

@@ -15,6 +15,8 @@ const DOMAIN_LEVEL: Record<string, number> = {
   store: 0,
   providers: 1,
   audit: 1,
+  // operators: people, roles, sessions, sign-in links and operator keys (issue 12).
+  operators: 1,
   // events checks webhook URLs with the providers' URL rules.
   events: 2,
   connections: 3,

@@ -1,6 +1,6 @@
 import { agentActorOf } from './actor.js';
 import type { AuditLog } from '../audit/index.js';
-import { ADMIN_ACTOR, type Actor } from '../audit/index.js';
+import { currentAdminActor, type Actor } from '../audit/index.js';
 import type { Clock } from '../clock.js';
 import type { Connection, ConnectionRegistry } from '../connections/index.js';
 import type { Keyring } from '../crypto/index.js';
@@ -153,7 +153,7 @@ export function leaseService(deps: LeaseDeps) {
    * is revoked at the provider and the connection refreshed, so a leaked copy stops working.
    */
   async function end(by: AuthenticatedAgent | 'admin', leaseId: string, options: { rotate: boolean }): Promise<LeaseEnded> {
-    const actor = by === 'admin' ? ADMIN_ACTOR : agentActorOf(by);
+    const actor = by === 'admin' ? currentAdminActor() : agentActorOf(by);
     // Rotation breaks the connection for every other user of it until the refresh lands (or for good, on
     // providers that revoke the whole grant), so an agent needs its own policy flag; the operator always may.
     if (options.rotate && by !== 'admin' && by.policy.lease.rotate !== true) {

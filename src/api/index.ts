@@ -7,3 +7,4 @@ export * from './mcp.js';
 export * from './mcp-servers.js';
 export * from './proposals.js';
 export * from './connect-links.js';
+export * from './operators.js';

@@ -6,6 +6,7 @@ export { pruneAudit, type PruneResult, type PruneDetail } from './prune.js';
 export { AuditRetention } from './retention.js';
 export { blockSearchKeys, genesisHash, hashBlock, hashEvent, searchKey, macBlock, isKeyedHash, KEYED_PREFIX } from './chain.js';
 export { AuditWriter, POISONED_ACTION } from './writer.js';
+export { actingAs, currentAdminActor } from './acting.js';
 export {
   ADMIN_ACTOR,
   SYSTEM_ACTOR,

@@ -2,13 +2,14 @@ import type { Clock } from '../clock.js';
 import { InvalidRequest } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AuditEventRow, AuditStore } from '../store/index.js';
-import { ADMIN_ACTOR, type AuditDetail, type AuditEvent, type AuditInput, type StoredEvent } from './types.js';
+import { type AuditDetail, type AuditEvent, type AuditInput, type StoredEvent } from './types.js';
 import { searchKey } from './chain.js';
 import { pruneAudit, type PruneResult } from './prune.js';
 import { verifyAudit, type VerifyResult } from './verify.js';
 import { readCheckpoints, type SignedCheckpoint } from './checkpoint.js';
 import { AuditCheckpointer } from './checkpointer.js';
 import { AuditWriter } from './writer.js';
+import { currentAdminActor } from './acting.js';
 
 export interface AuditQuery {
   /** agent id or name */
@@ -100,9 +101,12 @@ export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger
     return writer.append(input);
   }
 
-  /** For admin routes: `await core.audit.admin('provider.create', { detail: { provider: name } })`. */
+  /**
+   * For admin routes: `await core.audit.admin('provider.create', { detail: { provider: name } })`.
+   * The actor is the request's principal (an operator, or the admin token), see acting.ts.
+   */
   function admin(action: string, fields: Omit<AuditInput, 'actor' | 'action' | 'outcome'> & { outcome?: AuditInput['outcome'] } = {}): Promise<void> {
-    return writer.append({ actor: ADMIN_ACTOR, action, outcome: fields.outcome ?? 'success', ...fields });
+    return writer.append({ actor: currentAdminActor(), action, outcome: fields.outcome ?? 'success', ...fields });
   }
 
   async function list(query: AuditQuery = {}): Promise<AuditEvent[]> {

@@ -1,6 +1,6 @@
-/** Who did it. Agents carry their id and name; the operator is the one `admin`. */
+/** Who did it. Agents and operators carry their id and name; the admin token is the one `admin`. */
 export interface Actor {
-  type: 'admin' | 'agent' | 'anonymous' | 'system';
+  type: 'admin' | 'operator' | 'agent' | 'anonymous' | 'system';
   id: string | null;
   name: string | null;
 }

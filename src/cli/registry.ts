@@ -29,6 +29,7 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['mcp-consent'], load: async () => (await import('./commands/mcp-consent.js')).register },
   { names: ['mcp-servers'], load: async () => (await import('./commands/mcp-servers.js')).register },
   { names: ['oauth'], load: async () => (await import('./commands/oauth.js')).oauthCommand },
+  { names: ['operators'], load: async () => (await import('./commands/operators.js')).register },
   { names: ['presets'], load: async () => (await import('./commands/providers.js')).presetsCommand },
   { names: ['proposals'], load: async () => (await import('./commands/proposals.js')).register },
   { names: ['providers'], load: async () => (await import('./commands/providers.js')).providersCommand },

@@ -69,6 +69,10 @@ export interface Config {
   mcpAccessTokenTtlSeconds: number;
   /** Lifetime of their refresh tokens, in seconds (LATCHKEY_MCP_REFRESH_TOKEN_TTL); each use rotates it. */
   mcpRefreshTokenTtlSeconds: number;
+  /** A console session ends after this many seconds without a request (LATCHKEY_SESSION_IDLE_TIMEOUT). */
+  sessionIdleTimeoutSeconds: number;
+  /** ... and this many seconds after sign-in in any case (LATCHKEY_SESSION_MAX_AGE). */
+  sessionMaxAgeSeconds: number;
 }
 
 /** Raised for an invalid setting; the message names it. */
@@ -105,6 +109,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
   checkPublicUrlTransport(publicUrl, publicUrlSetting === undefined ? '--host / LATCHKEY_HOST' : '--public-url / LATCHKEY_PUBLIC_URL', insecurePublicUrl);
   checkTlsVerification(env);
   const adminToken = nonEmpty(env.LATCHKEY_ADMIN_TOKEN);
+  // The CLI accepts an operator key in this variable; the server must not take one for its admin token.
+  if (adminToken?.startsWith('lko_') === true) {
+    throw new ConfigError('LATCHKEY_ADMIN_TOKEN', 'holds an operator API key (lko_…), which only the CLI accepts there; give the server its admin token, or unset it');
+  }
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('LATCHKEY_ADMIN_TOKEN', 'must be at least 16 characters');
   }
@@ -148,6 +156,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     bodyIdleTimeoutSeconds: parsePositiveInt(env.LATCHKEY_BODY_IDLE_TIMEOUT, 30, 'LATCHKEY_BODY_IDLE_TIMEOUT'),
     mcpAccessTokenTtlSeconds: parsePositiveInt(env.LATCHKEY_MCP_ACCESS_TOKEN_TTL, 600, 'LATCHKEY_MCP_ACCESS_TOKEN_TTL'),
     mcpRefreshTokenTtlSeconds: parsePositiveInt(env.LATCHKEY_MCP_REFRESH_TOKEN_TTL, 14 * 86400, 'LATCHKEY_MCP_REFRESH_TOKEN_TTL'),
+    sessionIdleTimeoutSeconds: parseSessionDuration(nonEmpty(env.LATCHKEY_SESSION_IDLE_TIMEOUT), 30 * 60, 'LATCHKEY_SESSION_IDLE_TIMEOUT'),
+    sessionMaxAgeSeconds: parseSessionDuration(nonEmpty(env.LATCHKEY_SESSION_MAX_AGE), 12 * 3600, 'LATCHKEY_SESSION_MAX_AGE'),
   };
 }
 
@@ -207,6 +217,13 @@ function parseRetention(value: string | undefined): number | undefined {
   if (seconds === undefined || seconds < 86_400) {
     throw new ConfigError('LATCHKEY_AUDIT_RETENTION', `"${value}" is not a duration of at least a day, such as 90d`);
   }
+  return seconds;
+}
+
+function parseSessionDuration(value: string | undefined, fallback: number, setting: string): number {
+  if (value === undefined) return fallback;
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds <= 0) throw new ConfigError(setting, `"${value}" is not a duration such as 30m or 12h`);
   return seconds;
 }
 

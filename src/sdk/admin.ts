@@ -27,6 +27,13 @@ import type {
   WebhookCreate,
   WebhookDeliveryView,
   WebhookView,
+  OperatorCreate,
+  OperatorKeyCreated,
+  OperatorKeyView,
+  OperatorRole,
+  OperatorView,
+  SessionView,
+  SignInLinkView,
 } from './types.js';
 
 /** The operator's client: every admin route of the REST API, one method each. */
@@ -126,5 +133,36 @@ export class LatchkeyAdmin {
     /** `force` also deletes its connections, revoking each grant at the upstream's authorization server. */
     remove: async (name: string, options: { force?: boolean } = {}): Promise<McpServerRemoved> =>
       this.http.json('DELETE', `/v1/mcp-servers/${enc(name)}`, { query: { force: options.force ? 'true' : undefined } }),
+  };
+
+  /** The people who run Latchkey (admin role, but reads are open to viewers). */
+  readonly operators = {
+    create: (body: OperatorCreate): Promise<OperatorView> => this.http.json('POST', '/v1/operators', { body }),
+    list: (): Promise<OperatorView[]> => this.http.json('GET', '/v1/operators'),
+    get: async (name: string): Promise<OperatorView> => this.http.json('GET', `/v1/operators/${enc(name)}`),
+    update: async (name: string, body: { role?: OperatorRole; password?: string }): Promise<OperatorView> =>
+      this.http.json('PATCH', `/v1/operators/${enc(name)}`, { body }),
+    remove: async (name: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/operators/${enc(name)}`),
+    /** A one-time console sign-in URL (the token is in its fragment); valid 15 minutes. */
+    signInLink: async (name: string): Promise<SignInLinkView> => this.http.json('POST', `/v1/operators/${enc(name)}/sign-in-links`),
+    keys: {
+      /** The key (`lko_…`) is in the answer only; `role` defaults to the operator's and may not exceed it. */
+      create: async (name: string, body: { role?: OperatorRole } = {}): Promise<OperatorKeyCreated> =>
+        this.http.json('POST', `/v1/operators/${enc(name)}/keys`, { body }),
+      list: async (name: string): Promise<OperatorKeyView[]> => this.http.json('GET', `/v1/operators/${enc(name)}/keys`),
+      remove: async (name: string, keyId: string): Promise<{ deleted: boolean }> =>
+        this.http.json('DELETE', `/v1/operators/${enc(name)}/keys/${enc(keyId)}`),
+    },
+  };
+
+  /**
+   * Console sessions (cookie `__Host-lk_session`). In a browser, build the client
+   * with a `fetch` that sends credentials and the session's `X-Latchkey-CSRF`.
+   */
+  readonly sessions = {
+    create: (body: { name: string; password: string } | { signInToken: string }): Promise<SessionView> =>
+      this.http.json('POST', '/v1/sessions', { body }),
+    current: (): Promise<SessionView> => this.http.json('GET', '/v1/session'),
+    end: (): Promise<{ signedOut: boolean }> => this.http.json('DELETE', '/v1/session'),
   };
 }

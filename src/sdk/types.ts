@@ -271,6 +271,17 @@ export interface McpServerView {
   updatedAt: string;
 }
 
+export type OperatorRole = 'viewer' | 'operator' | 'admin';
+
+export interface OperatorView {
+  id: string;
+  name: string;
+  role: OperatorRole;
+  hasPassword: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface McpServerRemoved {
   deleted: boolean;
   removedConnections: number;
@@ -328,4 +339,38 @@ export interface ProposalApproval {
 
 export interface ProposalListQuery {
   status?: ProposalStatus;
+}
+
+export interface OperatorCreate {
+  name: string;
+  role: OperatorRole;
+  /** At least 12 characters; without one the operator signs in with a sign-in link. */
+  password?: string;
+}
+
+export interface OperatorKeyView {
+  id: string;
+  role: OperatorRole;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/** A new operator API key: `apiKey` (`lko_…`) is shown only here. */
+export interface OperatorKeyCreated extends OperatorKeyView {
+  apiKey: string;
+  operator: string;
+}
+
+/** A one-time sign-in link for the console (15 minutes). */
+export interface SignInLinkView {
+  url: string;
+  expiresAt: string;
+}
+
+/** A console session: send `csrfToken` as `X-Latchkey-CSRF` on every request that changes something. */
+export interface SessionView {
+  operator: { id: string; name: string; role: OperatorRole };
+  csrfToken: string;
+  expiresAt: string;
+  idleExpiresAt: string;
 }

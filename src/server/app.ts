@@ -2,7 +2,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
-import { requireAdmin } from './auth.js';
+import { actingAs } from '../audit/index.js';
+import { actorOf, authenticatePrincipal, principalOf, rememberPrincipal } from './auth.js';
+import { defaultRole, requireRole, requiredRole, type AdminRoute } from './roles.js';
+import { operatorRoutes } from './routes/operators.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { errorBody, sendError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { providerRoutes } from './routes/providers.js';
@@ -88,16 +92,39 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   // Not encapsulated, so its onResponse hook counts requests of every scope.
   await metricsRoutes(app, core, metrics);
 
+  const adminRoutes: AdminRoute[] = [];
+  app.decorate('adminRoutes', adminRoutes);
+  await app.register(async (scope) => sessionRoutes(scope, core));
+
   await app.register(async (admin) => {
+    // Every admin route, also those other plugins add to this scope, runs as its principal:
+    // `core.audit.admin(...)` inside it records the operator by name (audit/acting.ts).
+    admin.addHook('onRoute', (route) => {
+      // Each route's least role, made explicit in its options (for the OpenAPI document and the route table).
+      for (const method of [route.method].flat()) {
+        const role = route.config?.role ?? defaultRole(method, route.url);
+        route.config = { ...route.config, role };
+        adminRoutes.push({ method, url: route.url, role });
+      }
+      const handler = route.handler;
+      route.handler = function (this: FastifyInstance, request, reply) {
+        return actingAs(actorOf(principalOf(request)), () => handler.call(this, request, reply));
+      };
+    });
     admin.addHook('onRequest', async (request) => {
       refuseCrossOrigin(core, request);
-      await requireAdmin(core, request);
+      const principal = await authenticatePrincipal(core, request);
+      await requireRole(core, request, principal, requiredRole(request));
+      rememberPrincipal(request, principal);
     });
     // Fail closed, as the proxy does: a change is recorded before it is made, so
     // a broken audit log refuses it (503 audit_unavailable) instead of leaving it unaudited.
     admin.addHook('preHandler', async (request) => {
       if (request.method === 'GET' || request.method === 'HEAD') return;
-      await core.audit.admin('admin.request.begin', {
+      await core.audit.record({
+        actor: actorOf(principalOf(request)),
+        action: 'admin.request.begin',
+        outcome: 'success',
         detail: { method: request.method, route: request.routeOptions.url ?? 'unmatched' },
       });
     });
@@ -113,6 +140,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await mcpServerRoutes(admin, core);
     await proposalDecisionRoutes(admin, core);
     await connectLinkAdminRoutes(admin, core);
+    await operatorRoutes(admin, core);
   });
   await app.register(async (scope) => mcpMetadataRoutes(scope, core, mcpAs));
   // Open to the operator and to agents (for a connection their policy names); its own auth hook.

@@ -3,10 +3,14 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../agents/index.js';
 import { ANONYMOUS_ACTOR } from '../audit/index.js';
-import { RateLimited, Unauthorized } from '../errors.js';
+import { Forbidden, RateLimited, Unauthorized } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
 import { AuthFailureLimit, sourceOf } from './auth-limit.js';
+import { rememberPrincipal, type Principal } from './principal.js';
+import { cookieOf, sessionCookie } from './cookies.js';
+import { refuseCrossOrigin } from './host-check.js';
+import { requireRole, requiredRole } from './roles.js';
 
 /** What authentication reads of a request: node's own, so the proxy (before Fastify) and Fastify's routes share it. */
 export type AuthRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers' | 'socket'>;
@@ -14,7 +18,7 @@ export type AuthRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers' | '
 // One limit per core, so the proxy handler and every Fastify scope of a server count together.
 const limits = new WeakMap<Latchkey, AuthFailureLimit>();
 
-function authFailureLimit(core: Latchkey): AuthFailureLimit {
+export function authFailureLimit(core: Latchkey): AuthFailureLimit {
   let limit = limits.get(core);
   if (limit === undefined) {
     limit = new AuthFailureLimit(core.clock, { limit: core.config.authFailureLimit, windowSeconds: core.config.authFailureWindowSeconds });
@@ -29,7 +33,7 @@ function authFailureLimit(core: Latchkey): AuthFailureLimit {
  * every guess (429 for wrong, 200 for right). Only the first refusal of a
  * window is audited, so a flood cannot fill the audit log.
  */
-async function refuseIfLimited(core: Latchkey, request: AuthRequest): Promise<string> {
+export async function refuseIfLimited(core: Latchkey, request: AuthRequest): Promise<string> {
   const limit = authFailureLimit(core);
   const source = sourceOf(request, core.config.trustProxy);
   const seconds = limit.blockedFor(source);
@@ -67,17 +71,51 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-function isAdmin(core: Latchkey, request: AuthRequest): boolean {
-  const credential = credentialFromHeader(request.headers.authorization);
-  return credential !== undefined && core.adminCredential.verify(credential);
+/** The header a cookie-authenticated request that changes something must carry (the session's CSRF token). */
+export const CSRF_HEADER = 'x-latchkey-csrf';
+
+export { actorOf, principalOf, rememberPrincipal, roleOfPrincipal, type Principal } from './principal.js';
+
+function isSafeMethod(method: string | undefined): boolean {
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
 }
 
-export async function requireAdmin(core: Latchkey, request: FastifyRequest): Promise<void> {
+/**
+ * Authenticates an admin-scope request. A bearer credential wins over a cookie;
+ * a cookie session must also show its CSRF token on every request that can
+ * change something (the caller checks Origin / Sec-Fetch-Site before this).
+ */
+export async function authenticatePrincipal(core: Latchkey, request: FastifyRequest): Promise<Principal> {
   const source = await refuseIfLimited(core, request.raw);
-  if (!isAdmin(core, request.raw)) {
+  const credential = credentialFromHeader(request.headers.authorization);
+  if (credential !== undefined) {
+    if (core.adminCredential.verify(credential)) return { kind: 'admin' };
+    const byKey = credential.startsWith('lko_') ? await core.operators.authenticateKey(credential) : undefined;
+    if (byKey !== undefined) return { kind: 'operator', id: byKey.operator.id, name: byKey.operator.name, role: byKey.role, via: 'key' };
     authFailureLimit(core).fail(source);
-    throw new Unauthorized('a valid admin token is required (Authorization: Bearer <admin token>)');
+    throw new Unauthorized('a valid admin token or operator key is required (Authorization: Bearer <token>)');
   }
+  const sessionId = cookieOf(request.headers.cookie, sessionCookie(core).name);
+  if (sessionId !== undefined) {
+    // A stale cookie is not a guess (the id is 256 random bits), so it does not count against the source.
+    const session = await core.operators.resumeSession(sessionId);
+    if (session === undefined) throw new Unauthorized('the console session has ended; sign in again');
+    if (!isSafeMethod(request.method)) {
+      const header = request.headers[CSRF_HEADER];
+      if (typeof header !== 'string' || !safeEqual(header, session.csrfToken)) {
+        throw new Forbidden(`a request made with the session cookie must carry the session's CSRF token in ${CSRF_HEADER}`);
+      }
+    }
+    const { operator } = session;
+    return { kind: 'operator', id: operator.id, name: operator.name, role: operator.role, via: 'session' };
+  }
+  authFailureLimit(core).fail(source);
+  throw new Unauthorized('a valid admin token, operator key or console session is required (Authorization: Bearer <token>)');
+}
+
+/** For routes only a principal may use but any role may read (metrics). */
+export async function requireAdmin(core: Latchkey, request: FastifyRequest): Promise<void> {
+  await authenticatePrincipal(core, request);
 }
 
 /** Agent auth for every agent-facing route: a bad key is refused and audited as `auth.denied` (without the key). */
@@ -85,10 +123,26 @@ export async function authenticateAgent(core: Latchkey, request: AuthRequest): P
   return checkAgentKey(core, request, await refuseIfLimited(core, request));
 }
 
-/** For routes open to the operator and to agents (ending a lease). */
-export async function authenticateAdminOrAgent(core: Latchkey, request: AuthRequest): Promise<AuthenticatedAgent | 'admin'> {
-  const source = await refuseIfLimited(core, request);
-  return isAdmin(core, request) ? 'admin' : checkAgentKey(core, request, source);
+/**
+ * For routes open to agents and to the operator side (ending a lease, reading
+ * proposals): an agent key is checked as on agent routes (a bad one audited as
+ * `auth.denied`) and returned. Anything else is authenticated as on admin
+ * routes (admin token, operator key or console session, with the Origin and
+ * CSRF checks of a session) and must hold the route's role (`config.role`,
+ * see roles.ts); then the answer is `'admin'` and `principalOf(request)` tells
+ * which principal it was.
+ */
+export async function authenticateAdminOrAgent(core: Latchkey, request: FastifyRequest): Promise<AuthenticatedAgent | 'admin'> {
+  const credential = credentialFromHeader(request.headers.authorization);
+  if (credential !== undefined && !credential.startsWith('lko_') && !core.adminCredential.verify(credential)) {
+    return checkAgentKey(core, request.raw, await refuseIfLimited(core, request.raw));
+  }
+  // A console session rides on a cookie: refuse what another site's page sends.
+  if (credential === undefined) refuseCrossOrigin(core, request);
+  const principal = await authenticatePrincipal(core, request);
+  await requireRole(core, request, principal, requiredRole(request));
+  rememberPrincipal(request, principal);
+  return 'admin';
 }
 
 // Credentials the /mcp endpoint hands its own tools for the length of one request (see issueInternalCredential).

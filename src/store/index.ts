@@ -19,6 +19,10 @@ import { revocationStore } from './revocations.js';
 import { mcpOauthStore } from './mcp-oauth.js';
 import { mcpServerStore } from './mcp-servers.js';
 import { proposalStore } from './proposals.js';
+import { operatorStore } from './operators.js';
+import { operatorSessionStore } from './operator-sessions.js';
+import { operatorSignInLinkStore } from './operator-sign-in-links.js';
+import { operatorKeyStore } from './operator-keys.js';
 
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
@@ -42,6 +46,10 @@ export type { RevocationRow, RevocationStatus, RevocationStore } from './revocat
 export type { McpOauthRow, McpOauthStore } from './mcp-oauth.js';
 export type { McpServerRow, McpServerStore } from './mcp-servers.js';
 export type { ProposalRow, ProposalStatus, ProposalDecision, ProposalStore } from './proposals.js';
+export type { OperatorRow, OperatorStore } from './operators.js';
+export type { OperatorSessionRow, OperatorSessionStore } from './operator-sessions.js';
+export type { OperatorSignInLinkRow, OperatorSignInLinkStore } from './operator-sign-in-links.js';
+export type { OperatorKeyRow, OperatorKeyStore } from './operator-keys.js';
 
 /** One repository per table, all over the same database. */
 export interface Store {
@@ -65,6 +73,10 @@ export interface Store {
   mcpOauth: ReturnType<typeof mcpOauthStore>;
   mcpServers: ReturnType<typeof mcpServerStore>;
   proposals: ReturnType<typeof proposalStore>;
+  operators: ReturnType<typeof operatorStore>;
+  operatorSessions: ReturnType<typeof operatorSessionStore>;
+  operatorSignInLinks: ReturnType<typeof operatorSignInLinkStore>;
+  operatorKeys: ReturnType<typeof operatorKeyStore>;
   /** Runs `work` in one transaction, with every repository bound to it. */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -92,6 +104,10 @@ export function storeOn(db: Db): Store {
     mcpOauth: mcpOauthStore(db),
     mcpServers: mcpServerStore(db),
     proposals: proposalStore(db),
+    operators: operatorStore(db),
+    operatorSessions: operatorSessionStore(db),
+    operatorSignInLinks: operatorSignInLinkStore(db),
+    operatorKeys: operatorKeyStore(db),
     transaction: (work) => db.kysely.transaction().execute((trx) => work(storeOn({ ...db, kysely: trx }))),
     close: () => db.close(),
   };

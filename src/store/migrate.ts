@@ -11,8 +11,8 @@ const provider: MigrationProvider = {
  * Returns the names of the migrations this call applied (none when another replica did).
  */
 export async function migrate(db: Db): Promise<string[]> {
-  // Migrations are numbered per feature and may land in any order across branches (and a test
-  // rebuilds a database from before 0014 that already has later ones): run whichever are missing.
+  // Numbers are handed out per feature, so a database may have run a later one (say 0015) before
+  // an earlier one (0011) exists in its release; each migration stands alone, so order is not enforced.
   const migrator = new Migrator({ db: db.kysely, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {

@@ -321,6 +321,46 @@ export interface ProposalsTable {
   decisionReason: string | null;
 }
 
+export interface OperatorsTable {
+  id: string;
+  name: string;
+  /** viewer | operator | admin */
+  role: string;
+  /** `scrypt$N$r$p$salt$hash` (operators/password.ts); null: sign-in links only */
+  passwordHash: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OperatorSessionsTable {
+  /** SHA-256 of the session id (the cookie value) */
+  idHash: string;
+  operatorId: string;
+  createdAt: string;
+  lastSeenAt: string;
+  /** absolute end */
+  expiresAt: string;
+}
+
+export interface OperatorSignInLinksTable {
+  /** SHA-256 of the one-time token */
+  tokenHash: string;
+  operatorId: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+}
+
+export interface OperatorKeysTable {
+  id: string;
+  operatorId: string;
+  /** SHA-256 of the `lko_` key */
+  keyHash: string;
+  role: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
 export interface Database {
   keyringKeys: KeyringKeysTable;
   providers: ProvidersTable;
@@ -344,6 +384,10 @@ export interface Database {
   mcpOauth: McpOauthTable;
   mcpServers: McpServersTable;
   proposals: ProposalsTable;
+  operators: OperatorsTable;
+  operatorSessions: OperatorSessionsTable;
+  operatorSignInLinks: OperatorSignInLinksTable;
+  operatorKeys: OperatorKeysTable;
 }
 
 /** oidc-provider's models for the /mcp authorization server (0018); keyed by hashes, never by the raw id. */

@@ -7,7 +7,8 @@ import type { ToolCallInput } from '../../gateway/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
 import { Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { authenticateAdminOrAgent, authenticateAgent } from '../auth.js';
+import { actingAs } from '../../audit/index.js';
+import { actorOf, authenticateAdminOrAgent, authenticateAgent, principalOf } from '../auth.js';
 import { noStore } from '../no-store.js';
 
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
@@ -104,19 +105,23 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
     );
   });
 
-  // Ending a lease is open to the agent holding it and to the operator.
+  // Ending a lease is open to the agent holding it and to operators (role operator or above).
   await app.register(async (either) => {
     either.addHook('onRequest', async (request) => {
-      const by = await authenticateAdminOrAgent(core, request.raw);
+      const by = await authenticateAdminOrAgent(core, request);
       if (by !== 'admin') agents.set(request, by);
     });
     either.delete<{ Params: { id: string }; Querystring: { rotate?: string } }>(
       '/v1/leases/:id',
-      { schema: { querystring: { type: 'object', additionalProperties: false, properties: { rotate: { enum: ['true', 'false', '1', '0'] } } } } },
+      {
+        config: { role: 'operator' },
+        schema: { querystring: { type: 'object', additionalProperties: false, properties: { rotate: { enum: ['true', 'false', '1', '0'] } } } },
+      },
       async (request) => {
-        const by = agents.get(request) ?? 'admin';
         const rotate = request.query.rotate === 'true' || request.query.rotate === '1';
-        return core.leases.end(by, request.params.id, { rotate });
+        const agent = agents.get(request);
+        if (agent !== undefined) return core.leases.end(agent, request.params.id, { rotate });
+        return actingAs(actorOf(principalOf(request)), () => core.leases.end('admin', request.params.id, { rotate }));
       },
     );
   });

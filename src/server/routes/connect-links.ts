@@ -78,7 +78,7 @@ export async function connectLinkCreateRoutes(app: FastifyInstance, core: Latchk
   const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
   app.addHook('onRequest', async (request) => {
     refuseCrossOrigin(core, request);
-    const by = await authenticateAdminOrAgent(core, request.raw);
+    const by = await authenticateAdminOrAgent(core, request);
     if (by !== 'admin') agents.set(request, by);
   });
   app.post<{ Body: ConnectLinkInput }>(

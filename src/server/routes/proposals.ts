@@ -92,7 +92,7 @@ export async function proposalRoutes(app: FastifyInstance, core: Latchkey): Prom
 
   await app.register(async (either) => {
     either.addHook('onRequest', async (request) => {
-      const by = await authenticateAdminOrAgent(core, request.raw);
+      const by = await authenticateAdminOrAgent(core, request);
       if (by !== 'admin') agents.set(request, by);
     });
     either.get<{ Querystring: ListQuery }>(

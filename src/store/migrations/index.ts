@@ -11,6 +11,7 @@ import * as faults from './0009_faults.js';
 import * as providerClients from './0010_provider_clients.js';
 import * as browserBinding from './0013_browser_binding.js';
 import * as providerIntegrity from './0014_provider_integrity.js';
+import * as operators from './0015_operators.js';
 import * as connectLinks from './0016_connect_links.js';
 import * as proposals from './0017_proposals.js';
 import * as mcpOauth from './0018_mcp_oauth.js';
@@ -30,6 +31,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0010_provider_clients': providerClients,
   '0013_browser_binding': browserBinding,
   '0014_provider_integrity': providerIntegrity,
+  '0015_operators': operators,
   '0016_connect_links': connectLinks,
   '0017_proposals': proposals,
   '0018_mcp_oauth': mcpOauth,
