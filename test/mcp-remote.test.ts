@@ -128,7 +128,7 @@ describe('remote MCP: /mcp with Latchkey as its OAuth 2.1 authorization server',
     assert.equal(consent.redirectUri, REDIRECT);
     assert.equal(consent.resource, `${lk.url}/mcp`);
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-    assert.deepEqual(tools, ['call_api', 'invoke_capability', 'list_connections']);
+    assert.deepEqual(tools, ['call_api', 'invoke_capability', 'list_connections', 'request_access']);
     const result = (await client.callTool({ name: 'call_api', arguments: { connection: 'music', method: 'GET', path: '/v1/me' } })) as CallToolResult;
     assert.ok(!result.isError, textOf(result));
     assert.match(textOf(result), /from the API/);

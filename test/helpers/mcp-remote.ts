@@ -90,3 +90,27 @@ export async function connectExpectingAuth(serverUrl: string, provider: TestOAut
   }
   throw new Error('connected without authorization');
 }
+
+type AdminCall = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+
+/**
+ * The person's part, with the consent decided over the API (as the console page does):
+ * authorization URL -> consent page -> operator decides -> back at the client's redirect URI.
+ */
+export async function authorizeWithOperator(
+  provider: TestOAuthProvider,
+  admin: AdminCall,
+  decision: Record<string, unknown>,
+): Promise<{ uid: string; consent: unknown; back: URL }> {
+  const browser = new CookieBrowser();
+  if (provider.authorizationUrl === undefined) throw new Error('the client was not sent to authorize');
+  const atConsent = await browser.follow(provider.authorizationUrl.href, (u) => u.pathname.startsWith('/console/mcp/consent/'));
+  if (!atConsent.url.pathname.startsWith('/console/mcp/consent/')) throw new Error(`landed on ${atConsent.url.href}`);
+  const uid = decodeURIComponent(atConsent.url.pathname.split('/').pop() ?? '');
+  const view = await admin('GET', `/v1/mcp-consent/${uid}`);
+  if (view.status !== 200) throw new Error(`consent view: ${JSON.stringify(view.body)}`);
+  const decided = await admin('POST', `/v1/mcp-consent/${uid}`, decision);
+  if (decided.status !== 200) throw new Error(`consent decision: ${JSON.stringify(decided.body)}`);
+  const back = await browser.follow((decided.body as { redirectTo: string }).redirectTo, (u) => u.href.startsWith(provider.redirect));
+  return { uid, consent: view.body, back: back.url };
+}
