@@ -84,3 +84,27 @@ test('the cli reaches the server only through serve', () => {
     .filter((f) => importsOf(f).some((t) => moduleOf(t) === 'server' || moduleOf(t) === 'latchkey'));
   assert.deepEqual(offenders.map((f) => relative(SRC, f)), []);
 });
+
+test('the console (a browser app) imports only itself and the SDK, and the SDK nothing of Node', () => {
+  const consoleDir = resolve(import.meta.dirname, '..', 'console', 'src');
+  const tsx = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? tsx(path) : /\.tsx?$/.test(path) ? [path] : [];
+    });
+  const offenders: string[] = [];
+  for (const file of tsx(consoleDir)) {
+    for (const target of importsOf(file)) {
+      const ok = target.startsWith(consoleDir) || target.startsWith(join(SRC, 'sdk')) || target.endsWith('.css');
+      if (!ok) offenders.push(`${relative(consoleDir, file)} imports ${target}`);
+    }
+  }
+  // What the SDK pulls in is bundled for the browser: no node: modules, in it or in the api files it reaches.
+  const sdkFiles = walk(join(SRC, 'sdk'));
+  const reached = new Set(sdkFiles);
+  for (const file of sdkFiles) for (const target of importsOf(file)) if (target.startsWith(SRC)) reached.add(target);
+  for (const file of reached) {
+    if (/from\s+['"]node:/.test(readFileSync(file, 'utf8'))) offenders.push(`${relative(SRC, file)} imports a node: module`);
+  }
+  assert.deepEqual(offenders, []);
+});

@@ -1,7 +1,15 @@
 import { HttpClient, type ClientOptions } from './http.js';
 import { enc } from './paths.js';
 import type {
+  AgentCreate,
+  AgentCreated,
+  AgentKeyView,
+  AgentView,
+  AuditEventView,
+  AuditFilter,
+  AuditVerifyView,
   ConnectionDeleted,
+  LeaseView,
   RevocationView,
   AuthorizationStartView,
   ConnectRequest,
@@ -133,6 +141,32 @@ export class LatchkeyAdmin {
     /** `force` also deletes its connections, revoking each grant at the upstream's authorization server. */
     remove: async (name: string, options: { force?: boolean } = {}): Promise<McpServerRemoved> =>
       this.http.json('DELETE', `/v1/mcp-servers/${enc(name)}`, { query: { force: options.force ? 'true' : undefined } }),
+  };
+
+  readonly agents = {
+    /** The response carries `apiKey` once. */
+    create: (body: AgentCreate): Promise<AgentCreated> => this.http.json('POST', '/v1/agents', { body }),
+    list: (): Promise<AgentView[]> => this.http.json('GET', '/v1/agents'),
+    get: async (idOrName: string): Promise<AgentView & { keys: AgentKeyView[] }> => this.http.json('GET', `/v1/agents/${enc(idOrName)}`),
+    update: async (idOrName: string, body: { policy: unknown }): Promise<AgentView> =>
+      this.http.json('PATCH', `/v1/agents/${enc(idOrName)}`, { body }),
+    remove: async (idOrName: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/agents/${enc(idOrName)}`),
+    /** A new key, shown once (`apiKey`). */
+    addKey: async (idOrName: string): Promise<{ id: string; agentId: string; apiKey: string; createdAt: string }> =>
+      this.http.json('POST', `/v1/agents/${enc(idOrName)}/keys`),
+    removeKey: async (idOrName: string, keyId: string): Promise<{ deleted: boolean }> =>
+      this.http.json('DELETE', `/v1/agents/${enc(idOrName)}/keys/${enc(keyId)}`),
+  };
+
+  readonly leases = {
+    list: (): Promise<LeaseView[]> => this.http.json('GET', '/v1/leases'),
+    end: async (id: string, options: { rotate?: boolean } = {}): Promise<{ ended: boolean }> =>
+      this.http.json('DELETE', `/v1/leases/${enc(id)}`, { query: { rotate: options.rotate ? 'true' : undefined } }),
+  };
+
+  readonly audit = {
+    list: (filter: AuditFilter = {}): Promise<AuditEventView[]> => this.http.json('GET', '/v1/audit', { query: { ...filter } }),
+    verify: (): Promise<AuditVerifyView> => this.http.json('GET', '/v1/audit/verify'),
   };
 
   /** The people who run Latchkey (admin role, but reads are open to viewers). */

@@ -99,7 +99,7 @@ export class Latchkey {
 
   constructor(options: { url: string; agentKey: string; fetch?: typeof fetch }) {
     this.http = new HttpClient({ url: options.url, token: options.agentKey, ...(options.fetch ? { fetch: options.fetch } : {}) });
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#agentKey = options.agentKey;
   }
 

@@ -30,17 +30,26 @@ export interface ClientOptions {
   /** Admin token or agent key. */
   token?: string;
   fetch?: typeof fetch;
+  /**
+   * Browser session mode (the console): no token; the session cookie goes with
+   * every request (`credentials: 'same-origin'`) and each request that changes
+   * something carries the session's CSRF token in `X-Latchkey-CSRF`.
+   */
+  session?: { csrfToken(): string | undefined };
 }
 
 export class HttpClient {
   readonly url: string;
   readonly #token: string | undefined;
   readonly #fetch: typeof fetch;
+  readonly #session: ClientOptions['session'];
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.#token = options.token;
-    this.#fetch = options.fetch ?? fetch;
+    // Bound: a browser's fetch called as a method of another object throws "Illegal invocation".
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#session = options.session;
   }
 
   /** Sends a request and returns the raw response (any status). */
@@ -52,13 +61,20 @@ export class HttpClient {
     }
     const headers: Record<string, string> = { accept: 'application/json', ...(init.headers ?? {}) };
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    const csrf = this.#session?.csrfToken();
+    if (csrf !== undefined && method !== 'GET' && method !== 'HEAD') headers['x-latchkey-csrf'] = csrf;
     let body: string | undefined;
     if (init.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.body);
     }
     try {
-      return await this.#fetch(target, { method, headers, ...(body === undefined ? {} : { body }) });
+      return await this.#fetch(target, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        ...(this.#session === undefined ? {} : { credentials: 'same-origin' as const }),
+      });
     } catch (cause) {
       throw new LatchkeyConnectionError(this.url, { cause });
     }

@@ -1,4 +1,4 @@
-import { CAPABILITY_NAME_RULE, CONNECTION_NAME_RULE, isCapabilityName, isConnectionName } from '../api/index.js';
+import { CAPABILITY_NAME_RULE, CONNECTION_NAME_RULE, isCapabilityName, isConnectionName } from '../api/names.js';
 
 /**
  * The SDK refused to build a request (nothing was sent): an argument would

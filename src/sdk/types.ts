@@ -374,3 +374,82 @@ export interface SessionView {
   expiresAt: string;
   idleExpiresAt: string;
 }
+
+export interface AgentView {
+  id: string;
+  name: string;
+  environment: string;
+  policy: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AgentKeyView {
+  id: string;
+  createdAt: string;
+  [extra: string]: unknown;
+}
+
+export interface AgentCreated extends AgentView {
+  keyId: string;
+  apiKey: string;
+}
+
+export interface AgentCreate {
+  name: string;
+  environment?: string;
+  policy?: unknown;
+}
+
+export interface LeaseView {
+  id: string;
+  agentId: string;
+  agent: string | null;
+  connection: string | null;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string;
+  tokenExpiresAt: string | null;
+}
+
+export interface AuditEventView {
+  id: string;
+  at: string;
+  actor: { type: string; id: string | null; name: string | null };
+  action: string;
+  connection: string | null;
+  outcome: string;
+  status: number | null;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  agent?: string;
+  connection?: string;
+  action?: string;
+  since?: string;
+  limit?: number;
+}
+
+export interface AuditVerifyView {
+  ok: boolean;
+  events?: number;
+  [extra: string]: unknown;
+}
+
+export interface ConnectLinkCreate {
+  provider?: string;
+  subject?: string;
+  name?: string;
+  environment?: string;
+  scopes?: string[];
+  /** Reconnect this connection in place. */
+  connection?: string;
+  expiresIn?: number | string;
+}
+
+export interface ConnectLinkView {
+  id: string;
+  url: string;
+  expiresAt: string;
+}

@@ -22,6 +22,7 @@ import { agentRoutes } from './routes/agents.js';
 import { auditRoutes } from './routes/audit.js';
 import { agentApiRoutes } from './routes/agent-api.js';
 import { clientMetadataRoutes, mcpServerRoutes } from './routes/mcp-servers.js';
+import { consoleRoutes } from './console.js';
 import { proposalDecisionRoutes, proposalRoutes } from './routes/proposals.js';
 import { metricsRoutes, requestMetrics } from './metrics.js';
 import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
@@ -152,6 +153,8 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   // Agent-facing routes authenticate agent keys in their own hooks, never the admin token.
   await app.register(async (scope) => agentApiRoutes(scope, core));
   await app.register(async (scope) => proposalRoutes(scope, core));
+  // The web console's static files: public, they hold nothing but the app.
+  await app.register(async (scope) => consoleRoutes(scope));
 
   return app;
 }

@@ -1,0 +1,157 @@
+import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
+import type { WebhookView } from '../../../src/sdk/index.js';
+import { client } from '../api.js';
+import { useCan } from '../session.js';
+import { Dialog, ErrorText, Field, PageHeader, SecretDialog, Status, useAction, useLoad, when } from '../ui.js';
+
+const EVENTS = [
+  'connection.created',
+  'connection.refreshed',
+  'connection.refresh_failed',
+  'connection.needs_reauth',
+  'connection.revoked',
+  'connection.expiring',
+  'connection.revocation_failed',
+  'provider.misconfigured',
+  'proposal.created',
+  'proposal.decided',
+  '*',
+];
+
+function Deliveries({ webhook, onClose }: { webhook: WebhookView; onClose: () => void }): JSX.Element {
+  const deliveries = useLoad(() => client.webhooks.deliveries(webhook.id), [webhook.id]);
+  return (
+    <Dialog title="Deliveries" onClose={onClose}>
+      <p>{webhook.url}</p>
+      <ErrorText error={deliveries.error} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Event</th>
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Last answer</th>
+            <th scope="col">Next attempt</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(deliveries.data ?? []).map((d) => (
+            <tr key={d.id}>
+              <td>{d.eventId}</td>
+              <td>
+                <Status value={d.status} />
+              </td>
+              <td>{d.attempts}</td>
+              <td>{d.lastStatus ?? d.lastError ?? '—'}</td>
+              <td>{when(d.nextAttemptAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p class="hint">Pending deliveries are retried with backoff until the receiver acknowledges them.</p>
+    </Dialog>
+  );
+}
+
+export function Webhooks(): JSX.Element {
+  const hooks = useLoad(() => client.webhooks.list());
+  const isAdmin = useCan('admin');
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState<string[]>(['connection.needs_reauth']);
+  const [secret, setSecret] = useState<string | undefined>(undefined);
+  const [showing, setShowing] = useState<WebhookView | undefined>(undefined);
+  const action = useAction();
+  return (
+    <section>
+      <PageHeader title="Webhooks" />
+      <ErrorText error={hooks.error ?? action.error} />
+      <table id="webhooks">
+        <thead>
+          <tr>
+            <th scope="col">URL</th>
+            <th scope="col">Events</th>
+            <th scope="col">Created</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(hooks.data ?? []).map((h) => (
+            <tr key={h.id}>
+              <td>{h.url}</td>
+              <td>{h.events.join(', ')}</td>
+              <td>{when(h.createdAt)}</td>
+              <td class="row-actions">
+                <button type="button" class="secondary" onClick={() => setShowing(h)}>
+                  Deliveries
+                </button>
+                {isAdmin ? (
+                  <button
+                    type="button"
+                    class="danger"
+                    disabled={action.busy}
+                    onClick={() =>
+                      void action.run(async () => {
+                        await client.webhooks.remove(h.id);
+                        hooks.reload();
+                      })
+                    }
+                  >
+                    Remove
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {hooks.data?.length === 0 ? <p>No webhooks.</p> : null}
+      {isAdmin ? (
+        <form
+          class="panel"
+          aria-labelledby="add-webhook-title"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void action.run(async () => {
+              const created = await client.webhooks.create({ url, events });
+              setUrl('');
+              setSecret(created.secret);
+              hooks.reload();
+            });
+          }}
+        >
+          <h2 id="add-webhook-title">Add a webhook</h2>
+          <Field id="w-url" label="URL (https)">
+            <input id="w-url" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
+          </Field>
+          <fieldset>
+            <legend>Events</legend>
+            {EVENTS.map((ev) => (
+              <label key={ev} class="inline">
+                <input
+                  type="checkbox"
+                  checked={events.includes(ev)}
+                  onChange={(e) => setEvents(e.currentTarget.checked ? [...events, ev] : events.filter((x) => x !== ev))}
+                />{' '}
+                {ev}
+              </label>
+            ))}
+          </fieldset>
+          <button type="submit" disabled={action.busy || events.length === 0}>
+            Add webhook
+          </button>
+        </form>
+      ) : null}
+      {showing === undefined ? null : <Deliveries webhook={showing} onClose={() => setShowing(undefined)} />}
+      {secret === undefined ? null : (
+        <SecretDialog
+          title="Webhook signing secret"
+          label="Signing secret"
+          value={secret}
+          note="Shown only now: the receiver verifies Latchkey-Signature with it."
+          onClose={() => setSecret(undefined)}
+        />
+      )}
+    </section>
+  );
+}
