@@ -14,9 +14,7 @@ import {
 import { ADMIN_ACTOR, type Actor } from '../../audit/index.js';
 import { InvalidRequest } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { authenticateAdminOrAgent, authenticateAgent, rememberPrincipal } from '../auth.js';
-import { refuseCrossOrigin } from '../host-check.js';
-import { requireRole, requiredRole } from '../roles.js';
+import { authenticateAdminOrAgent, authenticateAgent } from '../auth.js';
 
 type Status = (typeof PROPOSAL_STATUSES)[number];
 interface ListQuery {
