@@ -82,6 +82,12 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     requestIdHeader: false,
   });
   listening = () => app.server.address();
+  // Expired codes, tokens, interactions and sessions of the /mcp authorization server are dropped now and then.
+  const sweep = setInterval(() => {
+    core.store.mcpOauth.removeExpired(core.clock.now().toISOString()).catch((err: unknown) => core.logger.warn({ err }, 'could not drop expired MCP authorization rows'));
+  }, 10 * 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
   app.setReplySerializer((payload) => JSON.stringify(payload));
   guardInput(app);
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
