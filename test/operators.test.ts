@@ -264,6 +264,24 @@ describe('operators, roles and console sessions', () => {
     assert.equal((await server.admin('POST', '/v1/operators', { name: 'x', role: 'root' })).status, 400);
   });
 
+  test('an operator ends a lease (audited under their name); a viewer cannot', async () => {
+    assert.equal((await server.admin('POST', '/v1/providers', { name: 'lease-api', tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'c', apiBaseUrl: 'http://127.0.0.1:9' })).status, 201);
+    const expiresAt = new Date(clock.now().getTime() + 3600_000).toISOString();
+    assert.equal((await server.admin('POST', '/v1/connections/import', { name: 'lease-conn', provider: 'lease-api', accessToken: 'lease-token-0123456789', expiresAt })).status, 201);
+    const agent = (await server.admin('POST', '/v1/agents', { name: 'leaser', policy: { rules: [{ connections: ['lease-conn'] }], lease: { allowed: true, maxTtl: '10m' } } })).body as { apiKey: string };
+    const lease = await raw(server.url, 'POST', '/v1/leases', { authorization: `Bearer ${agent.apiKey}` }, { connection: 'lease-conn', ttl: '5m' });
+    assert.equal(lease.status, 201, lease.text);
+    const leaseId = lease.body.leaseId as string;
+    const vic = await signIn(server.url, { name: 'vic', password: PASSWORDS.vic });
+    assert.equal((await vic.call('DELETE', `/v1/leases/${leaseId}`)).status, 403);
+    const olga = await signIn(server.url, { name: 'olga', password: PASSWORDS.olga });
+    assert.equal((await raw(server.url, 'DELETE', `/v1/leases/${leaseId}`, { cookie: olga.cookie, origin })).status, 403, 'no CSRF token');
+    const ended = await olga.call('DELETE', `/v1/leases/${leaseId}`);
+    assert.equal(ended.status, 200, ended.text);
+    const event = (await audit(server, 'lease.revoke')).find((e) => e.actor.type === 'operator');
+    assert.equal(event?.actor.name, 'olga');
+  });
+
   test('no password, session id or CSRF token is stored in clear or logged', async () => {
     const session = await signIn(server.url, { name: 'alice', password: PASSWORDS.alice });
     const sessionId = session.cookie.split('=')[1] as string;

@@ -15,6 +15,7 @@ import { Audit } from './pages/audit.js';
 import { Webhooks } from './pages/webhooks.js';
 import { Proposals } from './pages/proposals.js';
 import { Operators } from './pages/operators.js';
+import { McpConsent } from './pages/mcp-consent.js';
 import './style.css';
 
 const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
@@ -43,6 +44,7 @@ function page(loc: Location): JSX.Element {
   if (path === '/webhooks') return <Webhooks />;
   if (path === '/proposals') return <Proposals />;
   if (path === '/operators') return <Operators />;
+  if (path.startsWith('/mcp/consent/')) return <McpConsent uid={decodeURIComponent(path.slice('/mcp/consent/'.length))} />;
   return (
     <section>
       <h1>Not found</h1>

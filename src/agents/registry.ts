@@ -24,6 +24,8 @@ export interface AgentKeyView {
 /** An agent authenticated by one of its keys. */
 export interface AuthenticatedAgent extends Agent {
   keyId: string;
+  /** Set when the agent acts through a remote MCP client Latchkey issued a token to: that client's id, for the audit. */
+  mcpClient?: string;
 }
 
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/;

@@ -12,3 +12,4 @@ export * from './responses.js';
 export * from './requests.js';
 export * from './version.js';
 export * from './connect-links.js';
+export * from './mcp.js';

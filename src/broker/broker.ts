@@ -83,7 +83,7 @@ export function createBroker(deps: BrokerDeps) {
         action: 'auth.denied',
         connection,
         outcome: 'denied',
-        detail: { reason: err.code, ...detail },
+        detail: { reason: err.code, ...detail, ...(agent.mcpClient === undefined ? {} : { mcpClient: agent.mcpClient }) },
       });
     }
     throw err;
@@ -117,7 +117,8 @@ export function createBroker(deps: BrokerDeps) {
     // Ties the `.begin` event to its outcome; unique per process (the chain id says which process).
     const requestId = `${instance}-${(requests += 1)}`;
     const where = { method: x.method, host: x.target.host, path: x.target.upstreamPath, requestId };
-    const described = x.capability === undefined ? where : { ...where, capability: x.capability };
+    const viaMcp = x.agent.mcpClient === undefined ? where : { ...where, mcpClient: x.agent.mcpClient };
+    const described = x.capability === undefined ? viaMcp : { ...viaMcp, capability: x.capability };
     await audit.record({ actor, action: `${x.action}.begin`, connection: x.connection.name, outcome: 'success', detail: described });
     const started = performance.now();
     const finish = async (status: number | null, error?: string, redacted = false): Promise<void> => {

@@ -65,6 +65,10 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** Longest silence, in seconds, while a request body is arriving (LATCHKEY_BODY_IDLE_TIMEOUT). */
   bodyIdleTimeoutSeconds: number;
+  /** Lifetime of the access tokens Latchkey issues to remote MCP clients, in seconds (LATCHKEY_MCP_ACCESS_TOKEN_TTL). */
+  mcpAccessTokenTtlSeconds: number;
+  /** Lifetime of their refresh tokens, in seconds (LATCHKEY_MCP_REFRESH_TOKEN_TTL); each use rotates it. */
+  mcpRefreshTokenTtlSeconds: number;
   /** A console session ends after this many seconds without a request (LATCHKEY_SESSION_IDLE_TIMEOUT). */
   sessionIdleTimeoutSeconds: number;
   /** ... and this many seconds after sign-in in any case (LATCHKEY_SESSION_MAX_AGE). */
@@ -150,6 +154,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = {}): Config {
     allowedHosts: parseHostNames(env.LATCHKEY_ALLOWED_HOSTS),
     requestTimeoutSeconds: parsePositiveInt(env.LATCHKEY_REQUEST_TIMEOUT, 300, 'LATCHKEY_REQUEST_TIMEOUT'),
     bodyIdleTimeoutSeconds: parsePositiveInt(env.LATCHKEY_BODY_IDLE_TIMEOUT, 30, 'LATCHKEY_BODY_IDLE_TIMEOUT'),
+    mcpAccessTokenTtlSeconds: parsePositiveInt(env.LATCHKEY_MCP_ACCESS_TOKEN_TTL, 600, 'LATCHKEY_MCP_ACCESS_TOKEN_TTL'),
+    mcpRefreshTokenTtlSeconds: parsePositiveInt(env.LATCHKEY_MCP_REFRESH_TOKEN_TTL, 14 * 86400, 'LATCHKEY_MCP_REFRESH_TOKEN_TTL'),
     sessionIdleTimeoutSeconds: parseSessionDuration(nonEmpty(env.LATCHKEY_SESSION_IDLE_TIMEOUT), 30 * 60, 'LATCHKEY_SESSION_IDLE_TIMEOUT'),
     sessionMaxAgeSeconds: parseSessionDuration(nonEmpty(env.LATCHKEY_SESSION_MAX_AGE), 12 * 3600, 'LATCHKEY_SESSION_MAX_AGE'),
   };

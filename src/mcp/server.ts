@@ -12,13 +12,19 @@ import { registerRequestAccess } from './tools/request-access.js';
 export interface McpOptions {
   /** Latchkey's base URL. */
   url: string;
-  /** The agent key: the agent's policy governs everything the tools do. Never the admin token. */
+  /** The agent key (or, under /mcp, a request-scoped credential naming the agent): its policy governs everything the tools do. Never the admin token. */
   agentKey: string;
   /** Where log lines go; default stderr (stdout carries JSON-RPC only). */
   log?: (line: string) => void;
   limits?: Partial<BodyLimits>;
   fetch?: typeof fetch;
   version?: string;
+  /**
+   * Whether the host takes URL-mode elicitations. Default: what it declared
+   * when it initialized this server (stdio). A stateless HTTP server never
+   * sees the initialize of later requests, so /mcp answers from its own memory.
+   */
+  elicitsUrl?: () => boolean;
 }
 
 function logWriter(options: McpOptions): (line: string) => void {
@@ -34,8 +40,9 @@ export function createMcpServer(options: McpOptions): McpServer {
     redact,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     log: (line) => write(redact(line)),
+    elicitsUrl: () => options.elicitsUrl?.() ?? server.server.getClientCapabilities()?.elicitation?.url !== undefined,
   };
-  const server = new McpServer(
+  const server: McpServer = new McpServer(
     { name: 'latchkey', version: options.version ?? '0.1.0' },
     {
       instructions:
@@ -44,13 +51,18 @@ export function createMcpServer(options: McpOptions): McpServer {
         'If a request is forbidden and you need it, ask a person with request_access.',
     },
   );
+  registerTools(server, ctx);
+  return server;
+}
+
+/** The one set of tools, for both shells: `latchkey mcp` on stdio and `/mcp` over Streamable HTTP. */
+export function registerTools(server: McpServer, ctx: ToolContext): void {
   // Before any tool is registered: it wraps the tools/list and tools/call handlers McpServer installs.
   addGatewayTools(server, ctx);
   registerListConnections(server, ctx);
   registerInvokeCapability(server, ctx);
   registerCallApi(server, ctx);
   registerRequestAccess(server, ctx);
-  return server;
 }
 
 /**

@@ -24,11 +24,14 @@ import type {
   ConnectionTokenView,
   ConnectionView,
   DataKeyView,
+  KeyRotation,
+  McpConsentDecision,
+  McpConsentResult,
+  McpConsentView,
   McpServerCreate,
   McpServerRemoved,
   McpServerView,
   LeaseEnded,
-  KeyRotation,
   OpenApiDocument,
   PresetView,
   ProposalApproval,
@@ -107,6 +110,12 @@ export class LatchkeyAdmin {
   };
 
   /** Durable revocation jobs left by deleted connections. */
+  /** The consent step of a remote MCP client's authorization (the console's /console/mcp/consent/{uid} page uses it). */
+  readonly mcpConsent = {
+    get: (uid: string): Promise<McpConsentView> => this.http.json('GET', `/v1/mcp-consent/${enc(uid)}`),
+    decide: (uid: string, body: McpConsentDecision): Promise<McpConsentResult> => this.http.json('POST', `/v1/mcp-consent/${enc(uid)}`, { body }),
+  };
+
   readonly revocations = {
     list: (query: { status?: RevocationView['status'] } = {}): Promise<RevocationView[]> =>
       this.http.json('GET', `/v1/revocations${query.status === undefined ? '' : `?status=${enc(query.status)}`}`),

@@ -286,3 +286,30 @@ export interface ConnectLinkView {
   expiresAt: string;
   usedAt: string | null;
 }
+
+/** An MCP client's authorization waiting for an operator (`GET /v1/mcp-consent/{uid}`). */
+export interface McpConsentView {
+  uid: string;
+  client: {
+    clientId: string;
+    name: string | null;
+    uri: string | null;
+    /** `metadata_document`: the client id is the URL of its metadata; `dynamic`: registered by RFC 7591. */
+    registration: 'metadata_document' | 'dynamic';
+    metadataUrl: string | null;
+  };
+  redirectUri: string;
+  scopes: string[];
+  resource: string;
+  expiresAt: string;
+}
+
+/** What the operator decides: act as an existing agent, as a new default-deny agent, or deny. */
+export type McpConsentDecision = { agent: string } | { newAgent: { name: string; environment?: string } } | { deny: true };
+
+export interface McpConsentResult {
+  /** Where the browser that started the authorization continues. */
+  redirectTo: string;
+  decision: 'approved' | 'denied';
+  agent: { id: string; name: string } | null;
+}

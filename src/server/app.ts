@@ -33,12 +33,20 @@ import { frameworkError, guardInput } from './input.js';
 import { boundedServer, clientErrorHandler } from './timeouts.js';
 import { openApiCollector, securedBy } from './openapi.js';
 import { openApiRoute } from './routes/openapi.js';
+import { MCP_OAUTH_PREFIX, MCP_PATH, mcpAuthorizationServer } from './mcp/authorization-server.js';
+import { mcpEndpoint } from './mcp/endpoint.js';
+import { mcpMetadataRoutes } from './routes/mcp-metadata.js';
+import { mcpConsentRoutes } from './routes/mcp-consent.js';
 
 /** The HTTP server: each group of routes is a plugin with its own authentication hook. */
 export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   const metrics = requestMetrics();
   const proxy = proxyHandler(core, metrics);
   const checkHost = hostGuard(core);
+  const mcpAs = mcpAuthorizationServer(core);
+  // Declared before the app so the factory's handler can ask where it listens (the tools call back into it).
+  let listening: () => ReturnType<FastifyInstance['server']['address']> = () => null;
+  const mcp = mcpEndpoint(core, mcpAs, () => listening());
   const app = Fastify({
     // `/v1/proxy/…` is answered before Fastify routes anything (proxy-handler.ts says why).
     serverFactory: (fastifyHandler) =>
@@ -54,7 +62,16 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
             req.resume();
             return;
           }
-          if (req.url?.startsWith(PROXY_PREFIX) === true) proxy(req, res);
+          const url = req.url ?? '/';
+          if (url.startsWith(PROXY_PREFIX)) proxy(req, res);
+          // MCP over Streamable HTTP and its authorization server speak their own protocols on raw node requests.
+          else if (url === MCP_PATH || url.startsWith(`${MCP_PATH}?`)) {
+            mcp(req, res).catch((err: unknown) => {
+              core.logger.error({ err }, 'the /mcp endpoint failed a request');
+              if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"internal_error","message":"internal error"}');
+            });
+          }
+          else if (url.startsWith(`${MCP_OAUTH_PREFIX}/`)) mcpAs.handle(req, res);
           else fastifyHandler(req, res);
         },
       ),
@@ -68,6 +85,13 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     requestIdHeader: false,
   });
+  listening = () => app.server.address();
+  // Expired codes, tokens, interactions and sessions of the /mcp authorization server are dropped now and then.
+  const sweep = setInterval(() => {
+    core.store.mcpOauth.removeExpired(core.clock.now().toISOString()).catch((err: unknown) => core.logger.warn({ err }, 'could not drop expired MCP authorization rows'));
+  }, 10 * 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
   // Answers are serialized with JSON.stringify, never compiled from the response schemas: fast-json-stringify
   // would silently drop every field a schema does not declare. The schemas document the contract (OpenAPI)
   // and test/openapi.test.ts checks real answers against them; they never shape an answer.
@@ -136,7 +160,9 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await statusRoutes(admin, core);
     await operatorRoutes(admin, core);
     await connectLinkAdminRoutes(admin, core);
+    await mcpConsentRoutes(admin, core, mcpAs);
   });
+  await app.register(async (scope) => mcpMetadataRoutes(scope, core, mcpAs));
   // Open to the operator and to agents (for a connection their policy names); its own auth hook.
   await app.register(async (scope) => connectLinkCreateRoutes(scope, core));
   await app.register(async (scope) => connectPageRoutes(scope, core));

@@ -1,14 +1,16 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../agents/index.js';
-import { ADMIN_ACTOR, ANONYMOUS_ACTOR, type Actor } from '../audit/index.js';
+import { ANONYMOUS_ACTOR } from '../audit/index.js';
 import { Forbidden, RateLimited, Unauthorized } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
-import type { Role } from '../operators/index.js';
 import { AuthFailureLimit, sourceOf } from './auth-limit.js';
+import { rememberPrincipal, type Principal } from './principal.js';
 import { cookieOf, sessionCookie } from './cookies.js';
+import { refuseCrossOrigin } from './host-check.js';
+import { requireRole, requiredRole } from './roles.js';
 
 /** What authentication reads of a request: node's own, so the proxy (before Fastify) and Fastify's routes share it. */
 export type AuthRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers' | 'socket'>;
@@ -69,38 +71,10 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-/**
- * Who calls an admin route: the admin token (break-glass, role admin), an
- * operator's `lko_` API key, or an operator's console session cookie.
- */
-export type Principal =
-  | { kind: 'admin' }
-  | { kind: 'operator'; id: string; name: string; role: Role; via: 'session' | 'key' };
-
 /** The header a cookie-authenticated request that changes something must carry (the session's CSRF token). */
 export const CSRF_HEADER = 'x-latchkey-csrf';
 
-const principals = new WeakMap<FastifyRequest, Principal>();
-
-/** The principal an admin-scope hook authenticated for this request. */
-export function principalOf(request: FastifyRequest): Principal {
-  const principal = principals.get(request);
-  if (principal === undefined) throw new Unauthorized('this request is not authenticated');
-  return principal;
-}
-
-export function rememberPrincipal(request: FastifyRequest, principal: Principal): void {
-  principals.set(request, principal);
-}
-
-export function roleOfPrincipal(principal: Principal): Role {
-  return principal.kind === 'admin' ? 'admin' : principal.role;
-}
-
-/** The audit actor of a principal: the operator by name, or the one `admin` of the token. */
-export function actorOf(principal: Principal): Actor {
-  return principal.kind === 'admin' ? ADMIN_ACTOR : { type: 'operator', id: principal.id, name: principal.name };
-}
+export { actorOf, principalOf, rememberPrincipal, roleOfPrincipal, type Principal } from './principal.js';
 
 function isSafeMethod(method: string | undefined): boolean {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
@@ -150,21 +124,77 @@ export async function authenticateAgent(core: Latchkey, request: AuthRequest): P
 }
 
 /**
- * For routes open to operators and to agents (ending a lease): an agent key is
- * checked as on agent routes (a bad one audited as `auth.denied`); the admin
- * token, an operator key or a console session as on admin routes.
+ * For routes open to agents and to the operator side (ending a lease, reading
+ * proposals): an agent key is checked as on agent routes (a bad one audited as
+ * `auth.denied`) and returned. Anything else is authenticated as on admin
+ * routes (admin token, operator key or console session, with the Origin and
+ * CSRF checks of a session) and must hold the route's role (`config.role`,
+ * see roles.ts); then the answer is `'admin'` and `principalOf(request)` tells
+ * which principal it was.
  */
 export async function authenticateAdminOrAgent(core: Latchkey, request: FastifyRequest): Promise<AuthenticatedAgent | Principal> {
   const credential = credentialFromHeader(request.headers.authorization);
-  if (credential === undefined || credential.startsWith('lko_') || core.adminCredential.verify(credential)) {
-    return authenticatePrincipal(core, request);
+  if (credential !== undefined && !credential.startsWith('lko_') && !core.adminCredential.verify(credential)) {
+    return checkAgentKey(core, request.raw, await refuseIfLimited(core, request.raw));
   }
-  return checkAgentKey(core, request.raw, await refuseIfLimited(core, request.raw));
+  // A console session rides on a cookie: refuse what another site's page sends.
+  if (credential === undefined) refuseCrossOrigin(core, request);
+  const principal = await authenticatePrincipal(core, request);
+  await requireRole(core, request, principal, requiredRole(request));
+  rememberPrincipal(request, principal);
+  return principal;
+}
+
+// Credentials the /mcp endpoint hands its own tools for the length of one request (see issueInternalCredential).
+const internalCredentials = new WeakMap<Latchkey, Map<string, AuthenticatedAgent>>();
+const INTERNAL_PREFIX = 'lki_';
+
+/**
+ * The /mcp endpoint runs its tools over the agent SDK, through this server's
+ * own routes, as the agent its caller authenticated as. Rather than let the
+ * caller's access token (audience: /mcp only) work on the REST API, it gets a
+ * random credential that exists only in this process's memory, names that
+ * agent, and is forgotten when the MCP request ends.
+ */
+export function issueInternalCredential(core: Latchkey, agent: AuthenticatedAgent): { credential: string; release(): void } {
+  let map = internalCredentials.get(core);
+  if (map === undefined) {
+    map = new Map();
+    internalCredentials.set(core, map);
+  }
+  const credential = `${INTERNAL_PREFIX}${randomBytes(32).toString('base64url')}`;
+  map.set(credential, agent);
+  const owner = map;
+  return { credential, release: () => void owner.delete(credential) };
+}
+
+/**
+ * /mcp's callers: an access token Latchkey's authorization server issued for
+ * /mcp (it acts as the agent an operator chose at consent), or an agent key.
+ * `verifyToken` answers undefined for anything that is not such a token.
+ */
+export async function authenticateMcpCaller(
+  core: Latchkey,
+  request: AuthRequest,
+  verifyToken: (credential: string) => Promise<AuthenticatedAgent | undefined>,
+): Promise<AuthenticatedAgent> {
+  const source = await refuseIfLimited(core, request);
+  const credential = credentialFromHeader(request.headers.authorization);
+  // No credential at all is how every MCP client starts (discovery), not a failed guess.
+  if (credential === undefined) throw new Unauthorized('a bearer token is required');
+  const agent = await verifyToken(credential);
+  if (agent !== undefined) return agent;
+  return checkAgentKey(core, request, source);
 }
 
 async function checkAgentKey(core: Latchkey, request: AuthRequest, source: string): Promise<AuthenticatedAgent> {
   try {
-    return await core.agents.authenticate(credentialFromHeader(request.headers.authorization));
+    const credential = credentialFromHeader(request.headers.authorization);
+    if (credential?.startsWith(INTERNAL_PREFIX) === true) {
+      const internal = internalCredentials.get(core)?.get(credential);
+      if (internal !== undefined) return internal;
+    }
+    return await core.agents.authenticate(credential);
   } catch (err) {
     // A store failure is not a wrong key; only refusals count against the source.
     if (err instanceof Unauthorized) authFailureLimit(core).fail(source);

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { Forbidden } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { roleAtLeast, type Role } from '../operators/index.js';
-import { actorOf, roleOfPrincipal, type Principal } from './auth.js';
+import { actorOf, roleOfPrincipal, type Principal } from './principal.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -16,8 +16,9 @@ import { connectLinkStore } from './connect-links.js';
 import { deviceAuthorizationStore } from './device-authorizations.js';
 import { providerStatusStore } from './provider-status.js';
 import { revocationStore } from './revocations.js';
-import { proposalStore } from './proposals.js';
+import { mcpOauthStore } from './mcp-oauth.js';
 import { mcpServerStore } from './mcp-servers.js';
+import { proposalStore } from './proposals.js';
 import { operatorStore } from './operators.js';
 import { operatorSessionStore } from './operator-sessions.js';
 import { operatorSignInLinkStore } from './operator-sign-in-links.js';
@@ -43,8 +44,9 @@ export type { ConnectLinkRow, ConnectLinkStore } from './connect-links.js';
 export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-authorizations.js';
 export type { ProviderStatusRow, ProviderStatusStore } from './provider-status.js';
 export type { RevocationRow, RevocationStatus, RevocationStore } from './revocations.js';
-export type { ProposalRow, ProposalStatus, ProposalDecision, ProposalStore } from './proposals.js';
+export type { McpOauthRow, McpOauthStore } from './mcp-oauth.js';
 export type { McpServerRow, McpServerStore } from './mcp-servers.js';
+export type { ProposalRow, ProposalStatus, ProposalDecision, ProposalStore } from './proposals.js';
 export type { OperatorRow, OperatorStore } from './operators.js';
 export type { OperatorSessionRow, OperatorSessionStore } from './operator-sessions.js';
 export type { OperatorSignInLinkRow, OperatorSignInLinkStore } from './operator-sign-in-links.js';
@@ -69,8 +71,9 @@ export interface Store {
   audit: ReturnType<typeof auditStore>;
   providerStatus: ReturnType<typeof providerStatusStore>;
   revocations: ReturnType<typeof revocationStore>;
-  proposals: ReturnType<typeof proposalStore>;
+  mcpOauth: ReturnType<typeof mcpOauthStore>;
   mcpServers: ReturnType<typeof mcpServerStore>;
+  proposals: ReturnType<typeof proposalStore>;
   operators: ReturnType<typeof operatorStore>;
   operatorSessions: ReturnType<typeof operatorSessionStore>;
   operatorSignInLinks: ReturnType<typeof operatorSignInLinkStore>;
@@ -99,8 +102,9 @@ export function storeOn(db: Db): Store {
     audit: auditStore(db),
     providerStatus: providerStatusStore(db),
     revocations: revocationStore(db),
-    proposals: proposalStore(db),
+    mcpOauth: mcpOauthStore(db),
     mcpServers: mcpServerStore(db),
+    proposals: proposalStore(db),
     operators: operatorStore(db),
     operatorSessions: operatorSessionStore(db),
     operatorSignInLinks: operatorSignInLinkStore(db),

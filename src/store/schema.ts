@@ -383,10 +383,24 @@ export interface Database {
   revocations: RevocationsTable;
   proposals: ProposalsTable;
   mcpServers: McpServersTable;
+  mcpOauth: McpOauthTable;
   operators: OperatorsTable;
   operatorSessions: OperatorSessionsTable;
   operatorSignInLinks: OperatorSignInLinksTable;
   operatorKeys: OperatorKeysTable;
+}
+
+/** oidc-provider's models for the /mcp authorization server (0018); keyed by hashes, never by the raw id. */
+export interface McpOauthTable {
+  model: string;
+  idHash: string;
+  /** JSON of the model's payload, without its id (the `jti` of a token is its secret). */
+  payload: string;
+  grantHash: string | null;
+  uidHash: string | null;
+  userCodeHash: string | null;
+  expiresAt: string | null;
+  consumedAt: string | null;
 }
 
 /** An upstream MCP server (0019); its OAuth client and endpoints are the provider row it names. */

@@ -59,6 +59,6 @@ export function registerCallApi(server: McpServer, ctx: ToolContext): void {
           ...(body === undefined ? {} : { body }),
         });
         return httpResult(response, ctx.limits, ctx.redact);
-      }),
+      }, args.connection),
   );
 }

@@ -39,6 +39,6 @@ export function registerInvokeCapability(server: McpServer, ctx: ToolContext): v
         if (query !== undefined) options.query = query;
         if (args.body !== undefined) options.body = args.body;
         return httpResult(await ctx.client.invokeResponse(args.connection, args.capability, options), ctx.limits, ctx.redact);
-      }),
+      }, args.connection),
   );
 }

@@ -16,6 +16,7 @@ import * as connectLinks from './0016_connect_links.js';
 import * as proposals from './0017_proposals.js';
 import * as mcpServers from './0019_mcp_servers.js';
 import * as listIndexes from './0020_list_indexes.js';
+import * as mcpOauth from './0018_mcp_oauth.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0017_proposals': proposals,
   '0019_mcp_servers': mcpServers,
   '0020_list_indexes': listIndexes,
+  '0018_mcp_oauth': mcpOauth,
 };

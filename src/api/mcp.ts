@@ -1,0 +1,103 @@
+import { nameString } from './schemas.js';
+
+const nullableString = { type: ['string', 'null'] } as const;
+const stringList = { type: 'array', items: { type: 'string' } } as const;
+
+/** GET /.well-known/oauth-protected-resource[/mcp] (RFC 9728). */
+export const protectedResourceMetadata = {
+  type: 'object',
+  required: ['resource', 'authorization_servers'],
+  properties: {
+    resource: { type: 'string' },
+    authorization_servers: stringList,
+    scopes_supported: stringList,
+    bearer_methods_supported: stringList,
+    resource_name: { type: 'string' },
+    resource_documentation: { type: 'string' },
+  },
+} as const;
+
+/** GET /.well-known/oauth-authorization-server[/mcp-oauth] (RFC 8414). */
+export const authorizationServerMetadata = {
+  type: 'object',
+  required: ['issuer', 'authorization_endpoint', 'token_endpoint', 'response_types_supported'],
+  properties: {
+    issuer: { type: 'string' },
+    authorization_endpoint: { type: 'string' },
+    token_endpoint: { type: 'string' },
+    registration_endpoint: { type: 'string' },
+    revocation_endpoint: { type: 'string' },
+    jwks_uri: { type: 'string' },
+    scopes_supported: stringList,
+    response_types_supported: stringList,
+    response_modes_supported: stringList,
+    grant_types_supported: stringList,
+    code_challenge_methods_supported: stringList,
+    token_endpoint_auth_methods_supported: stringList,
+    revocation_endpoint_auth_methods_supported: stringList,
+    authorization_response_iss_parameter_supported: { type: 'boolean' },
+    client_id_metadata_document_supported: { type: 'boolean' },
+  },
+} as const;
+
+/** `:uid` of an MCP authorization waiting for an operator (oidc-provider's interaction uid). */
+export const mcpConsentParams = {
+  type: 'object',
+  required: ['uid'],
+  properties: { uid: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } },
+} as const;
+
+/** GET /v1/mcp-consent/{uid}: what the operator is asked to approve. */
+export const mcpConsentView = {
+  type: 'object',
+  required: ['uid', 'client', 'redirectUri', 'scopes', 'resource', 'expiresAt'],
+  properties: {
+    uid: { type: 'string' },
+    client: {
+      type: 'object',
+      required: ['clientId', 'name', 'registration', 'metadataUrl'],
+      properties: {
+        clientId: { type: 'string' },
+        name: nullableString,
+        uri: nullableString,
+        /** `metadata_document` (the client id is the URL of its metadata) or `dynamic` (RFC 7591 registration). */
+        registration: { type: 'string', enum: ['metadata_document', 'dynamic'] },
+        metadataUrl: nullableString,
+      },
+    },
+    redirectUri: { type: 'string' },
+    scopes: stringList,
+    resource: { type: 'string' },
+    expiresAt: { type: 'string' },
+  },
+} as const;
+
+/** POST /v1/mcp-consent/{uid}: act as an existing agent, as a new default-deny agent, or deny. */
+export const mcpConsentDecision = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    agent: nameString,
+    newAgent: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: nameString, environment: nameString } },
+    deny: { type: 'boolean', const: true },
+  },
+  oneOf: [{ required: ['agent'] }, { required: ['newAgent'] }, { required: ['deny'] }],
+} as const;
+
+/** The answer: where the browser that started the authorization goes next (back into the authorization server). */
+export const mcpConsentResult = {
+  type: 'object',
+  required: ['redirectTo', 'decision'],
+  properties: {
+    redirectTo: { type: 'string' },
+    decision: { type: 'string', enum: ['approved', 'denied'] },
+    agent: { type: ['object', 'null'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
+  },
+} as const;
+
+export interface McpConsentDecision {
+  agent?: string;
+  newAgent?: { name: string; environment?: string };
+  deny?: true;
+}
+

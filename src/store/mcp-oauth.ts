@@ -1,0 +1,66 @@
+import type { Db } from './dialect.js';
+
+/** One stored oidc-provider model: what the adapter writes, with every key already hashed by the caller. */
+export interface McpOauthRow {
+  model: string;
+  idHash: string;
+  payload: string;
+  grantHash: string | null;
+  uidHash: string | null;
+  userCodeHash: string | null;
+  expiresAt: string | null;
+  consumedAt: string | null;
+}
+
+/** The /mcp authorization server's storage (oidc-provider's adapter verbs, over hashed keys). */
+export function mcpOauthStore(db: Db) {
+  const k = db.kysely;
+  const live = (now: string) => (row: McpOauthRow | undefined): McpOauthRow | undefined =>
+    row === undefined || (row.expiresAt !== null && row.expiresAt <= now) ? undefined : row;
+  return {
+    async upsert(row: McpOauthRow): Promise<void> {
+      await k
+        .insertInto('mcpOauth')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['model', 'idHash']).doUpdateSet({
+            payload: row.payload,
+            grantHash: row.grantHash,
+            uidHash: row.uidHash,
+            userCodeHash: row.userCodeHash,
+            expiresAt: row.expiresAt,
+            consumedAt: row.consumedAt,
+          }),
+        )
+        .execute();
+    },
+    async find(model: string, idHash: string, now: string): Promise<McpOauthRow | undefined> {
+      return live(now)(await k.selectFrom('mcpOauth').selectAll().where('model', '=', model).where('idHash', '=', idHash).executeTakeFirst());
+    },
+    async findByUid(model: string, uidHash: string, now: string): Promise<McpOauthRow | undefined> {
+      return live(now)(await k.selectFrom('mcpOauth').selectAll().where('model', '=', model).where('uidHash', '=', uidHash).executeTakeFirst());
+    },
+    async findByUserCode(model: string, userCodeHash: string, now: string): Promise<McpOauthRow | undefined> {
+      return live(now)(
+        await k.selectFrom('mcpOauth').selectAll().where('model', '=', model).where('userCodeHash', '=', userCodeHash).executeTakeFirst(),
+      );
+    },
+    /** Marks a code or token used; only the first caller wins, so a code is good for one exchange across replicas. */
+    async consume(model: string, idHash: string, at: string): Promise<void> {
+      await k.updateTable('mcpOauth').set({ consumedAt: at }).where('model', '=', model).where('idHash', '=', idHash).where('consumedAt', 'is', null).execute();
+    },
+    async destroy(model: string, idHash: string): Promise<void> {
+      await k.deleteFrom('mcpOauth').where('model', '=', model).where('idHash', '=', idHash).execute();
+    },
+    async revokeByGrant(grantHash: string): Promise<void> {
+      await k.deleteFrom('mcpOauth').where('grantHash', '=', grantHash).execute();
+    },
+    /** Drops what has expired; returns how many rows. */
+    async removeExpired(now: string): Promise<number> {
+      const result = await k.deleteFrom('mcpOauth').where('expiresAt', '<=', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}
+
+export type McpOauthStore = ReturnType<typeof mcpOauthStore>;
