@@ -82,6 +82,11 @@ describe('operators, roles and console sessions', () => {
     const token = await vic.call('GET', '/v1/connections/x/token');
     assert.equal(token.status, 403);
     assert.equal(token.body.error, 'forbidden');
+    assert.equal((await vic.call('HEAD', '/v1/connections/x/token')).status, 403, 'HEAD runs the GET handler, so it needs the same role');
+    for (const r of routes.filter((x) => x.method === 'HEAD')) {
+      const get = routes.find((x) => x.method === 'GET' && x.url === r.url);
+      assert.equal(r.role, get?.role, `HEAD ${r.url} needs what GET needs`);
+    }
     const denied = await audit(server, 'auth.forbidden');
     assert.ok(denied.some((e) => e.actor.type === 'operator' && e.actor.name === 'vic' && e.outcome === 'denied'));
   });

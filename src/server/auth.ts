@@ -125,12 +125,12 @@ export async function authenticateAgent(core: Latchkey, request: AuthRequest): P
 
 /**
  * For routes open to agents and to the operator side (ending a lease, reading
- * proposals): an agent key is checked as on agent routes (a bad one audited as
- * `auth.denied`) and returned. Anything else is authenticated as on admin
- * routes (admin token, operator key or console session, with the Origin and
- * CSRF checks of a session) and must hold the route's role (`config.role`,
- * see roles.ts); then the answer is `'admin'` and `principalOf(request)` tells
- * which principal it was.
+ * proposals, making connect links): an agent key is checked as on agent routes
+ * (a bad one audited as `auth.denied`) and the agent returned. Anything else is
+ * authenticated as on admin routes (admin token, operator key or console
+ * session, with the Origin and CSRF checks of a session), must hold the route's
+ * role (`config.role`, see roles.ts), and is returned as the `Principal`
+ * (also kept for `principalOf(request)`). Tell them apart with `'kind' in by`.
  */
 export async function authenticateAdminOrAgent(core: Latchkey, request: FastifyRequest): Promise<AuthenticatedAgent | Principal> {
   const credential = credentialFromHeader(request.headers.authorization);

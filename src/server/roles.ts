@@ -43,7 +43,8 @@ export const ROUTE_ROLES: Readonly<Record<string, Role>> = {
 
 /** Reads are open to viewers, changes need admin, unless the route says otherwise. */
 export function defaultRole(method: string, url: string): Role {
-  const named = ROUTE_ROLES[`${method} ${url}`];
+  // HEAD runs the GET handler (Fastify's automatic HEAD routes), so it needs what GET needs.
+  const named = ROUTE_ROLES[`${method === 'HEAD' ? 'GET' : method} ${url}`];
   if (named !== undefined) return named;
   return method === 'GET' || method === 'HEAD' ? 'viewer' : 'admin';
 }
