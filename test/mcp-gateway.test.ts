@@ -140,6 +140,14 @@ for (const backend of BACKENDS) {
       assert.equal(typeof echoEvent?.detail.durationMs, 'number');
       assert.equal(echoEvent?.detail.text, undefined, 'argument values are not audited');
       assert.ok(!JSON.stringify(events).includes('hello'), 'argument values are not audited');
+
+      const env = { LATCHKEY_URL: lk.url, LATCHKEY_AGENT_KEY: agentKey };
+      const listed = await runCli(['mcp-tools', 'list'], env);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(listed.stdout, /tracker__echo/);
+      const called = await runCli(['mcp-tools', 'call', 'tracker__echo', '--arguments', '{"text":"from the cli"}'], env);
+      assert.equal(called.code, 0, called.stderr);
+      assert.equal(called.stdout.trim(), 'echo: from the cli');
     });
 
     test('after the upstream token expires, 50 concurrent tool calls cause exactly one refresh', async () => {

@@ -27,6 +27,7 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['lease'], load: async () => (await import('./commands/lease.js')).leaseCommand },
   { names: ['mcp'], load: async () => (await import('./commands/mcp.js')).mcpCommand },
   { names: ['mcp-servers'], load: async () => (await import('./commands/mcp-servers.js')).register },
+  { names: ['mcp-tools'], load: async () => (await import('./commands/mcp-tools.js')).register },
   { names: ['oauth'], load: async () => (await import('./commands/oauth.js')).oauthCommand },
   { names: ['presets'], load: async () => (await import('./commands/providers.js')).presetsCommand },
   { names: ['providers'], load: async () => (await import('./commands/providers.js')).providersCommand },

@@ -45,7 +45,7 @@ export function gatewayTools(deps: ToolDeps) {
   /** Pick the connection a call goes through: the one asked for, or the only usable one. */
   async function connectionFor(agent: AuthenticatedAgent, server: McpServerRow, tool: string | undefined, requested: string | undefined): Promise<Connection> {
     const allowedFor = (c: Connection): boolean =>
-      tool === undefined ? mayUseMcpServer(agent.policy, server.name) : mayCallTool(agent.policy, server.name, tool, c.name);
+      tool === undefined ? mayUseMcpServer(agent.policy, server.name, c.name) : mayCallTool(agent.policy, server.name, tool, c.name);
     if (requested !== undefined) {
       const found = await deps.connections.find(requested);
       if (found === undefined || found.environment !== agent.environment || found.providerId !== server.providerId) {
