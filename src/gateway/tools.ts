@@ -193,16 +193,33 @@ function upstreamFailure(err: unknown, secrets: string[]): LatchkeyError {
   return new UpstreamError(`the upstream MCP server failed: ${masked.slice(0, 500)}`, { cause: undefined });
 }
 
-/** A JSON value with every form of the secrets masked, and whether there was one. */
+/**
+ * A JSON value with every form of the secrets masked in each string (and key),
+ * and whether there was one. Strings are masked one by one, as UTF-8, so the
+ * marker never cuts a JSON escape or a multi-byte character in half.
+ */
 export function redactJson<T>(value: T, secrets: readonly string[]): { value: T; redacted: boolean } {
   if (secrets.length === 0) return { value, redacted: false };
-  const bytes = Buffer.from(JSON.stringify(value), 'utf8');
-  const masked = redactorFor(secrets).mask(bytes);
-  if (masked === bytes) return { value, redacted: false };
-  try {
-    return { value: JSON.parse(masked.toString('utf8')) as T, redacted: true };
-  } catch {
-    // A mask that cut a JSON escape in half: nothing of the original is safe to show.
-    return { value: { content: [{ type: 'text', text: '[REDACTED]' }], isError: true } as T, redacted: true };
-  }
+  const redactor = redactorFor(secrets);
+  let redacted = false;
+  const text = (s: string): string => {
+    const bytes = Buffer.from(s, 'utf8');
+    const masked = redactor.mask(bytes);
+    if (masked === bytes) return s;
+    redacted = true;
+    return masked.toString('utf8');
+  };
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (typeof v !== 'object' || v === null) return v;
+    // Deeper than any JSON Latchkey accepts: nothing under it is shown.
+    if (depth > 64) {
+      redacted = true;
+      return null;
+    }
+    if (Array.isArray(v)) return v.map((item) => walk(item, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([k, item]) => [text(k), walk(item, depth + 1)]));
+  };
+  const out = walk(value, 0) as T;
+  return { value: redacted ? out : value, redacted };
 }

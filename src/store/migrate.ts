@@ -11,7 +11,9 @@ const provider: MigrationProvider = {
  * Returns the names of the migrations this call applied (none when another replica did).
  */
 export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider });
+  // Numbers are handed out to parallel branches (0011/0012 land after 0013/0014 have shipped; a database from
+  // before 0014 may meet 0019 first), so a missing earlier migration is applied rather than called corruption.
+  const migrator = new Migrator({ db: db.kysely, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
