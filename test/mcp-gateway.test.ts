@@ -122,6 +122,15 @@ for (const backend of BACKENDS) {
       assert.equal(echo?.server, 'tracker');
       assert.deepEqual(Object.keys((echo?.inputSchema as { properties: object }).properties), ['text']);
 
+      // A list route like the others: pages by name, with the next-page cursor.
+      const first = await fetch(`${lk.url}/v1/mcp-tools?limit=3`, { headers: { authorization: `Bearer ${agentKey}` } });
+      const page = (await first.json()) as { items: Array<{ name: string }>; nextCursor: string | null };
+      assert.deepEqual(page.items.map((t) => t.name), ['tracker__announce', 'tracker__echo', 'tracker__leak']);
+      assert.equal(first.headers.get('latchkey-next-cursor'), page.nextCursor);
+      const walked: string[] = [];
+      for await (const t of agent.mcpTools.iterate({ limit: 1 })) walked.push(t.name);
+      assert.deepEqual(walked, tools.map((t) => t.name).sort());
+
       const result = await agent.mcpTools.call('tracker', 'echo', { arguments: { text: 'hello' } });
       assert.equal(textOf(result), 'echo: hello');
       const who = await agent.mcpTools.call('tracker', 'whoami');

@@ -258,7 +258,8 @@ for (const backend of BACKENDS) {
       const k = store.db.kysely;
       await sql`alter table providers drop column integrity`.execute(k);
       await sql`alter table provider_clients drop column integrity`.execute(k);
-      await sql`delete from kysely_migration where name = '0014_provider_integrity'`.execute(k);
+      // Kysely applies migrations in order only: the later ones are replayed too (they are idempotent).
+      await sql`delete from kysely_migration where name >= '0014_provider_integrity'`.execute(k);
       await store.close();
 
       lk = await startInProcess(options);

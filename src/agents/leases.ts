@@ -7,7 +7,7 @@ import type { Keyring } from '../crypto/index.js';
 import { parseDuration } from '../duration.js';
 import { Forbidden, InvalidRequest, LeaseUnbounded, NotFound, ProviderUnavailable, isLatchkeyError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Store } from '../store/index.js';
+import type { Keyset, Store } from '../store/index.js';
 import type { TokenService } from '../tokens/index.js';
 import { DEFAULT_LEASE_TTL_SECONDS, mayUseConnection } from './policy.js';
 import type { AuthenticatedAgent } from './registry.js';
@@ -188,8 +188,8 @@ export function leaseService(deps: LeaseDeps) {
     return { ended, revokedAtProvider, refreshed, refreshError };
   }
 
-  async function listActive(filter: { agentId?: string } = {}): Promise<LeaseView[]> {
-    const rows = await store.leases.listActive(clock.now().toISOString(), filter);
+  async function listActive(filter: { agentId?: string } = {}, page?: Keyset): Promise<LeaseView[]> {
+    const rows = await store.leases.listActive(clock.now().toISOString(), filter, page);
     const agents = new Map<string, string | null>();
     const connections = new Map<string, string | null>();
     const out: LeaseView[] = [];

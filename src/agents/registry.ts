@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { checkEnvironment } from '../connections/index.js';
 import { Conflict, InvalidRequest, NotFound, Unauthorized } from '../errors.js';
 import { newId } from '../ids.js';
-import { isUniqueViolation, type AgentRow, type Json, type Store } from '../store/index.js';
+import { isUniqueViolation, type AgentRow, type Json, type Keyset, type Store } from '../store/index.js';
 import { AGENT_KEY_PATTERN, generateAgentKey, hashAgentKey, sameHash } from './keys.js';
 import { readCache } from './read-cache.js';
 import { parsePolicy, type Policy } from './policy.js';
@@ -122,7 +122,7 @@ export function agentRegistry(deps: { store: Store; clock: Clock }) {
 
   return {
     get,
-    list: async (): Promise<Agent[]> => (await store.agents.list()).map(fromRow),
+    list: async (page?: Keyset): Promise<Agent[]> => (await store.agents.list(page)).map(fromRow),
     create,
     updatePolicy,
     remove,

@@ -4,3 +4,7 @@ export * from './methods.js';
 export * from './revocations.js';
 export * from './text.js';
 export * from './mcp-servers.js';
+export * from './paging.js';
+export * from './responses.js';
+export * from './requests.js';
+export * from './version.js';

@@ -1,8 +1,6 @@
-/** GET /v1/revocations query: an optional job status. */
-export const revocationListQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    status: { type: 'string', enum: ['pending', 'revoked', 'failed'] },
-  },
-} as const;
+import { pagedQuery } from './paging.js';
+
+/** GET /v1/revocations query: an optional job status, and the page. */
+export const revocationListQuery = pagedQuery({
+  status: { type: 'string', enum: ['pending', 'revoked', 'failed'] },
+});

@@ -2,6 +2,7 @@
  * JSON schemas of the REST contract (docs/api.md / shared spec), used by the
  * server for validation. Unknown fields are rejected so typos fail loudly.
  */
+import { pagedQuery } from './paging.js';
 import { LINE_MAX, NAME_MAX, PATH_MAX, SINGLE_LINE_PATTERN, TEXT_MAX, TEXT_PATTERN } from './text.js';
 
 /** A name (connection, provider, agent, environment, capability): one line, short. */
@@ -106,17 +107,13 @@ export const updateProviderClientBody = {
   },
 } as const;
 
-export const connectionListQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    provider: nameString,
-    environment: nameString,
-    status: str,
-    subject: str,
-    expiringWithin: { type: 'string', pattern: '^\\s*\\d+\\s*[smhd]?$' },
-  },
-} as const;
+export const connectionListQuery = pagedQuery({
+  provider: nameString,
+  environment: nameString,
+  status: str,
+  subject: str,
+  expiringWithin: { type: 'string', pattern: '^\\s*\\d+\\s*[smhd]?$' },
+});
 
 export const nameParams = {
   type: 'object',

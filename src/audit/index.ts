@@ -1,4 +1,5 @@
-export { auditLog, type AuditLog, type AuditQuery, type AuditKeying } from './log.js';
+export type { AuditPosition } from '../store/index.js';
+export { auditLog, auditPosition, type AuditLog, type AuditQuery, type AuditKeying } from './log.js';
 export { CHECKPOINT_DIR, readCheckpoints, signCheckpoint, writeCheckpoint, type Checkpoint, type SignedCheckpoint, type CheckpointFile } from './checkpoint.js';
 export { CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 export { verifyAudit, type VerifyResult, type VerifyOptions, type BrokenLink } from './verify.js';

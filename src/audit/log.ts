@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { InvalidRequest } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { AuditEventRow, AuditStore } from '../store/index.js';
+import type { AuditEventRow, AuditPosition, AuditStore } from '../store/index.js';
 import { ADMIN_ACTOR, type AuditDetail, type AuditEvent, type AuditInput, type StoredEvent } from './types.js';
 import { searchKey } from './chain.js';
 import { pruneAudit, type PruneResult } from './prune.js';
@@ -17,7 +17,10 @@ export interface AuditQuery {
   action?: string;
   /** ISO time */
   since?: string;
+  /** 1 to 1001 (the API's largest page and one more, to learn whether a next page exists); default 100. */
   limit?: number;
+  /** Only events after this one in the list's newest-first order (a page's keyset). */
+  before?: AuditPosition;
 }
 
 /** Blocks read per query while listing. */
@@ -34,6 +37,20 @@ function newestFirst(a: AuditEvent, b: AuditEvent): number {
   const [bChain, bSeq] = splitId(b.id);
   if (aChain !== bChain) return aChain < bChain ? 1 : -1;
   return bSeq - aSeq;
+}
+
+/** Where an event sits in the list's order, for a page's keyset. */
+export function auditPosition(e: Pick<AuditEvent, 'at' | 'id'>): AuditPosition {
+  const [chainId, seq] = splitId(e.id);
+  return { at: e.at, chainId, seq };
+}
+
+/** Whether `e` comes after `p` in newest-first order. */
+function after(p: AuditPosition, e: Pick<AuditEvent, 'at' | 'id'>): boolean {
+  if (e.at !== p.at) return e.at < p.at;
+  const [chain, seq] = splitId(e.id);
+  if (chain !== p.chainId) return chain < p.chainId;
+  return seq < p.seq;
 }
 
 /** `chn_….N` → [chain, N]. */
@@ -112,8 +129,10 @@ export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger
       if (Number.isNaN(at.getTime())) throw new InvalidRequest('since must be an ISO 8601 time');
       since = at.toISOString();
     }
-    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1001);
+    const before = query.before;
     const matches = (e: StoredEvent): boolean =>
+      (before === undefined || after(before, e)) &&
       (query.agent === undefined || e.actor.id === query.agent || e.actor.name === query.agent) &&
       (query.connection === undefined || e.connection === query.connection) &&
       (query.action === undefined || e.action === query.action) &&
@@ -128,7 +147,13 @@ export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger
     // latest event is older than the last of them cannot change the answer, and neither can any after it.
     const found: AuditEvent[] = [];
     for (let offset = 0; ; offset += BLOCK_PAGE) {
-      const blocks = await deps.store.recentBlocks({ ...(since === undefined ? {} : { since }), keys, offset, limit: BLOCK_PAGE });
+      const blocks = await deps.store.recentBlocks({
+        ...(since === undefined ? {} : { since }),
+        ...(before === undefined ? {} : { until: before.at }),
+        keys,
+        offset,
+        limit: BLOCK_PAGE,
+      });
       let done = blocks.length < BLOCK_PAGE;
       for (const block of blocks) {
         if (found.length >= limit) {
@@ -148,6 +173,7 @@ export function auditLog(deps: { store: AuditStore; clock: Clock; logger: Logger
       ...(query.connection === undefined ? {} : { connection: query.connection }),
       ...(query.action === undefined ? {} : { action: query.action }),
       ...(since === undefined ? {} : { since }),
+      ...(before === undefined ? {} : { before }),
       limit,
     });
     return [...found, ...legacy.map(fromLegacyRow)].sort(newestFirst).slice(0, limit);

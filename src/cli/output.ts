@@ -86,3 +86,45 @@ export function printFields(fields: Array<[string, Cell | Cell[]]>): void {
     process.stdout.write(`${key.padEnd(width)}  ${shown}\n`);
   }
 }
+
+/**
+ * A list as it arrives page by page (the SDK's `iterate`): with `--json` one
+ * JSON array, the same text `printJson` gives for the whole list; otherwise a
+ * table whose column widths are set by the first page. Nothing waits for the
+ * last page, and only one page is held in memory.
+ */
+export async function printList<T>(json: boolean, items: AsyncIterable<T>, headers: string[], row: (item: T) => Cell[]): Promise<void> {
+  if (json) {
+    let first = true;
+    for await (const item of items) {
+      const text = JSON.stringify(item, null, 2).replace(JSON_RAW, escapeOne).replace(/\n/g, '\n  ');
+      process.stdout.write(`${first ? '[\n' : ',\n'}  ${text}`);
+      first = false;
+    }
+    process.stdout.write(first ? '[]\n' : '\n]\n');
+    return;
+  }
+  let widths: number[] | undefined;
+  let batch: string[][] = [];
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths?.[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const flush = (): void => {
+    if (widths === undefined) {
+      const rows = batch;
+      widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+      process.stdout.write(`${line(headers.map((h) => h.toUpperCase()))}\n`);
+    }
+    for (const cells of batch) process.stdout.write(`${line(cells)}\n`);
+    batch = [];
+  };
+  for await (const item of items) {
+    batch.push(row(item).map(shownCell));
+    if (batch.length >= 100) flush();
+  }
+  const none = widths === undefined && batch.length === 0;
+  flush();
+  if (none) process.stdout.write('(none)\n');
+}

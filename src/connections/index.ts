@@ -3,7 +3,7 @@ import { CONNECTION_NAME_RULE, isConnectionName } from '../api/index.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Provider, ProviderRegistry } from '../providers/index.js';
-import { isUniqueViolation, type ConnectionRow, type Json, type Store } from '../store/index.js';
+import { isUniqueViolation, type ConnectionRow, type Json, type Keyset, type Store } from '../store/index.js';
 
 export const CONNECTION_STATUSES = ['pending', 'active', 'needs_reauth', 'revoked', 'error'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
@@ -191,7 +191,7 @@ export function connectionRegistry(deps: { store: Store; clock: Clock; providers
     return fromRow({ ...row, version: 0, failureCount: 0 });
   }
 
-  async function list(filter: ListFilter = {}): Promise<Connection[]> {
+  async function list(filter: ListFilter = {}, page?: Keyset): Promise<Connection[]> {
     let providerId: string | undefined;
     if (filter.provider !== undefined) providerId = (await providers.get(filter.provider)).id;
     if (filter.status !== undefined && !(CONNECTION_STATUSES as readonly string[]).includes(filter.status)) {
@@ -205,7 +205,7 @@ export function connectionRegistry(deps: { store: Store; clock: Clock; providers
       ...(filter.expiringWithin === undefined
         ? {}
         : { expiresBefore: new Date(clock.now().getTime() + filter.expiringWithin * 1000).toISOString() }),
-    });
+    }, page);
     return rows.map(fromRow);
   }
 

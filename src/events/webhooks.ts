@@ -4,7 +4,7 @@ import type { Keyring } from '../crypto/index.js';
 import { InvalidRequest, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkEndpointUrl } from '../providers/index.js';
-import type { Store, WebhookRow } from '../store/index.js';
+import type { Keyset, Store, WebhookRow } from '../store/index.js';
 import { EVENT_TYPES } from './types.js';
 
 export interface WebhookInput {
@@ -64,8 +64,8 @@ export function webhookRegistry(deps: { store: Store; keyring: Keyring; clock: C
     return row;
   }
 
-  async function list(): Promise<PublicWebhook[]> {
-    return (await store.webhooks.list()).map(toPublicWebhook);
+  async function list(page?: Keyset): Promise<PublicWebhook[]> {
+    return (await store.webhooks.list(page)).map(toPublicWebhook);
   }
 
   async function remove(id: string): Promise<void> {

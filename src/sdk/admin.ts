@@ -1,5 +1,7 @@
 import { HttpClient, type ClientOptions } from './http.js';
+import type { Page } from '../api/index.js';
 import { enc } from './paths.js';
+import { fetchPage, iteratePages, type PageOptions } from './pages.js';
 import type {
   ConnectionDeleted,
   RevocationView,
@@ -10,7 +12,11 @@ import type {
   ConnectionImport,
   ConnectionTokenView,
   ConnectionView,
+  AgentView,
+  AuditEventView,
+  AuditFilter,
   KeyRotation,
+  LeaseView,
   McpServerCreate,
   McpServerRemoved,
   McpServerView,
@@ -54,8 +60,16 @@ export class LatchkeyAdmin {
   readonly connections = {
     import: (body: ConnectionImport): Promise<ConnectionView> =>
       this.http.json('POST', '/v1/connections/import', { body }),
+    /** The first page (100) as an array; `page` and `iterate` reach the rest. */
     list: (filter: ConnectionFilter = {}): Promise<ConnectionView[]> =>
       this.http.json('GET', '/v1/connections', { query: { ...filter } }),
+    page: (filter: ConnectionFilter & PageOptions = {}): Promise<Page<ConnectionView>> => {
+      const { limit, cursor, ...rest } = filter;
+      return fetchPage(this.http, '/v1/connections', { ...rest }, { ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) });
+    },
+    /** Every matching connection: `for await (const c of admin.connections.iterate({ status: 'needs_reauth' }))`. */
+    iterate: (filter: ConnectionFilter = {}, options: PageOptions = {}): AsyncGenerator<ConnectionView, void, undefined> =>
+      iteratePages(this.http, '/v1/connections', { ...filter }, options),
     get: async (idOrName: string): Promise<ConnectionView> => this.http.json('GET', `/v1/connections/${enc(idOrName)}`),
     refresh: async (idOrName: string): Promise<ConnectionView> =>
       this.http.json('POST', `/v1/connections/${enc(idOrName)}/refresh`),
@@ -70,6 +84,8 @@ export class LatchkeyAdmin {
   readonly revocations = {
     list: (query: { status?: RevocationView['status'] } = {}): Promise<RevocationView[]> =>
       this.http.json('GET', `/v1/revocations${query.status === undefined ? '' : `?status=${enc(query.status)}`}`),
+    iterate: (query: { status?: RevocationView['status'] } = {}, options: PageOptions = {}): AsyncGenerator<RevocationView, void, undefined> =>
+      iteratePages(this.http, '/v1/revocations', { ...query }, options),
   };
 
   readonly webhooks = {
@@ -77,7 +93,10 @@ export class LatchkeyAdmin {
     create: (body: WebhookCreate): Promise<WebhookView & { secret: string }> =>
       this.http.json('POST', '/v1/webhooks', { body }),
     list: (): Promise<WebhookView[]> => this.http.json('GET', '/v1/webhooks'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<WebhookView, void, undefined> => iteratePages(this.http, '/v1/webhooks', {}, options),
     deliveries: async (id: string): Promise<WebhookDeliveryView[]> => this.http.json('GET', `/v1/webhooks/${enc(id)}/deliveries`),
+    iterateDeliveries: (id: string, options: PageOptions = {}): AsyncGenerator<WebhookDeliveryView, void, undefined> =>
+      iteratePages(this.http, `/v1/webhooks/${enc(id)}/deliveries`, {}, options),
     remove: async (id: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/webhooks/${enc(id)}`),
   };
 
@@ -95,10 +114,30 @@ export class LatchkeyAdmin {
     rotate: (): Promise<KeyRotation> => this.http.json('POST', '/v1/keys/rotate'),
   };
 
+  /** Agents, a page at a time (the other agent routes: see `http`). */
+  readonly agents = {
+    list: (): Promise<AgentView[]> => this.http.json('GET', '/v1/agents'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<AgentView, void, undefined> => iteratePages(this.http, '/v1/agents', {}, options),
+  };
+
+  /** Active leases, soonest to expire first. */
+  readonly leases = {
+    list: (): Promise<LeaseView[]> => this.http.json('GET', '/v1/leases'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<LeaseView, void, undefined> => iteratePages(this.http, '/v1/leases', {}, options),
+  };
+
+  /** The audit log, newest first. */
+  readonly audit = {
+    list: (filter: AuditFilter & { limit?: number } = {}): Promise<AuditEventView[]> => this.http.json('GET', '/v1/audit', { query: { ...filter } }),
+    iterate: (filter: AuditFilter = {}, options: PageOptions = {}): AsyncGenerator<AuditEventView, void, undefined> =>
+      iteratePages(this.http, '/v1/audit', { ...filter }, options),
+  };
+
   /** Upstream MCP servers behind Latchkey: adding one discovers it and registers Latchkey as its client. */
   readonly mcpServers = {
     create: (body: McpServerCreate): Promise<McpServerView> => this.http.json('POST', '/v1/mcp-servers', { body }),
     list: (): Promise<McpServerView[]> => this.http.json('GET', '/v1/mcp-servers'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<McpServerView, void, undefined> => iteratePages(this.http, '/v1/mcp-servers', {}, options),
     get: async (name: string): Promise<McpServerView> => this.http.json('GET', `/v1/mcp-servers/${enc(name)}`),
     /** `force` also deletes its connections, revoking each grant at the upstream's authorization server. */
     remove: async (name: string, options: { force?: boolean } = {}): Promise<McpServerRemoved> =>

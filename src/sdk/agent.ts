@@ -1,5 +1,6 @@
-import type { CapabilityView } from './types.js';
+import type { LeaseGranted, McpToolCall, McpToolResult, McpToolView, MeView } from './types.js';
 import { HttpClient, LatchkeyApiError, LatchkeyConnectionError } from './http.js';
+import { iteratePages, type PageOptions } from './pages.js';
 import { LatchkeyRequestError, capabilitySegment, connectionSegment, enc, proxyPathProblem, urlUnder } from './paths.js';
 
 /** The API's error codes (api.md, "Errors"); `LatchkeyApiError.code` is one of these. */
@@ -18,31 +19,11 @@ export type ApiErrorCode =
   | 'invalid_issuer'
   | 'internal_error';
 
-export interface Lease {
-  leaseId: string;
-  accessToken: string;
-  tokenType: string;
-  scopes: string[];
-  expiresAt: string;
-  tokenExpiresAt: string | null;
-}
+/** POST /v1/leases (schema: api/responses.ts). */
+export type Lease = LeaseGranted;
 
-export interface AgentIdentity {
-  id: string;
-  name: string;
-  environment: string;
-  keyId: string;
-  policy: unknown;
-  connections: Array<{
-    name: string;
-    provider: string;
-    status: string;
-    scopes: string[];
-    expiresAt: string | null;
-    /** The provider's capabilities this agent may invoke on the connection. */
-    capabilities?: CapabilityView[];
-  }>;
-}
+/** GET /v1/me: the agent, its policy and the connections it may use, each with the capabilities it may invoke. */
+export type AgentIdentity = MeView;
 
 export interface InvokeOptions {
   method?: string;
@@ -50,24 +31,6 @@ export interface InvokeOptions {
   query?: Record<string, string>;
   headers?: Record<string, string>;
   body?: unknown;
-}
-
-/** A tool of an upstream MCP server behind Latchkey, as the agent's policy lets it see it. */
-export interface McpToolView {
-  /** `server__tool` */
-  name: string;
-  server: string;
-  tool: string;
-  description: string;
-  inputSchema: Record<string, unknown>;
-}
-
-/** An MCP CallToolResult as the upstream answered it, with every token form masked by Latchkey. */
-export interface McpToolResult {
-  content: Array<{ type: string; text?: string; [key: string]: unknown }>;
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-  [key: string]: unknown;
 }
 
 /** The upstream API answered with an error status (the call itself went through Latchkey fine). */
@@ -170,9 +133,11 @@ export class Latchkey {
 
   /** The tools of upstream MCP servers behind Latchkey (the gateway), called with the connection's token injected server-side. */
   readonly mcpTools = {
+    /** The first page (100 tools); `iterate` walks them all. */
     list: (): Promise<McpToolView[]> => this.http.json('GET', '/v1/mcp-tools'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<McpToolView, void, undefined> => iteratePages(this.http, '/v1/mcp-tools', {}, options),
     /** Calls `tool` of `server`; `connection` picks one when the server has several for this agent. */
-    call: (server: string, tool: string, input: { arguments?: Record<string, unknown>; connection?: string } = {}): Promise<McpToolResult> =>
+    call: (server: string, tool: string, input: McpToolCall = {}): Promise<McpToolResult> =>
       this.http.json('POST', `/v1/mcp-tools/${enc(server, 'MCP server name')}/${enc(tool, 'tool name')}`, { body: input }),
   };
 }

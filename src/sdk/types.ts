@@ -1,251 +1,124 @@
-/** Response shapes of the REST API, as the SDK returns them. */
-export interface CapabilityView {
-  name: string;
-  description: string;
-  methods: string[];
-  pathPrefixes: string[];
-  hosts?: string[];
-}
+/**
+ * Request and response shapes of the REST API, derived from the schemas in
+ * src/api/ (the one contract, also served as /openapi.json): a field changed
+ * there changes here, so the SDK cannot drift from the server. json-schema-to-ts
+ * works on the schemas as they are written (plain `as const` JSON Schema), see
+ * docs/decisions.md.
+ */
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type {
+  agentCreated,
+  agentDetail,
+  agentKeyCreated,
+  agentView,
+  auditEventView,
+  auditListQuery,
+  auditPruned,
+  auditVerified,
+  authorizationStartView,
+  capabilitySchema,
+  clientCredentialsBody,
+  connectBody,
+  connectionDeleted,
+  connectionListQuery,
+  connectionTokenView,
+  connectionView,
+  createAgentBody,
+  createProviderBody,
+  deviceStartView,
+  importConnectionBody,
+  invokeBody,
+  keyRotation,
+  keyView,
+  leaseEnded,
+  leaseGranted,
+  leaseView,
+  createMcpServerBody,
+  mcpServerRemoved,
+  mcpServerView,
+  mcpToolCallBody,
+  mcpToolResult,
+  mcpToolView,
+  meView,
+  presetView,
+  providerClientView,
+  providerDeleted,
+  providerView,
+  revocationView,
+  updateProviderClientBody,
+  webhookCreateBody,
+  webhookCreated,
+  webhookDeliveryView,
+  webhookView,
+} from '../api/index.js';
 
-export interface PresetView {
-  name: string;
-  displayName: string;
-  issuer: string | null;
-  authorizationEndpoint: string;
-  tokenEndpoint: string;
-  scopes: string[];
-  apiBaseUrl: string;
-  allowedHosts: string[];
-  capabilities: CapabilityView[];
-}
+/** What a schema accepts or answers, as a TypeScript type. */
+export type Schema<S extends JSONSchema> = FromSchema<S>;
 
-export interface ProviderView {
-  id: string;
-  name: string;
-  displayName: string;
-  preset: string | null;
-  issuer: string | null;
-  authorizationEndpoint: string | null;
-  tokenEndpoint: string | null;
-  revocationEndpoint: string | null;
-  deviceAuthorizationEndpoint: string | null;
-  clientId: string | null;
-  hasClientSecret: boolean;
-  tokenEndpointAuthMethod: string;
-  scopes: string[];
-  pkce: boolean;
-  authorizeParams: Record<string, string>;
-  apiBaseUrl: string | null;
-  allowedHosts: string[];
-  capabilities: CapabilityView[];
-  /** The redirect URI to register with the provider. */
-  redirectUri: string;
-  /** `misconfigured` while the token endpoint refuses Latchkey's client (invalid_client, unauthorized_client). */
-  status: 'ok' | 'misconfigured';
-  statusReason: string | null;
-  statusSince: string | null;
-  /** When Latchkey next checks whether the provider accepts the client again. */
-  nextCheckAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+type PageParameters = 'limit' | 'cursor';
 
-export interface ProviderCreate {
-  name: string;
-  preset?: string;
-  issuer?: string;
-  displayName?: string;
-  authorizationEndpoint?: string;
-  tokenEndpoint?: string;
-  revocationEndpoint?: string;
-  deviceAuthorizationEndpoint?: string;
-  clientId?: string;
-  clientSecret?: string | null;
-  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'none';
-  scopes?: string[];
-  pkce?: boolean;
-  authorizeParams?: Record<string, string>;
-  apiBaseUrl?: string;
-  allowedHosts?: string[];
-  capabilities?: CapabilityView[];
-}
-
-export interface ConnectionView {
-  id: string;
-  name: string;
-  provider: string;
-  subject: string | null;
-  environment: string;
-  grantType: string;
-  status: string;
-  scopes: string[];
-  expiresAt: string | null;
-  refreshTokenExpiresAt: string | null;
-  lastRefreshedAt: string | null;
-  lastUsedAt: string | null;
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
-  metadata: Record<string, unknown>;
-  /** Where this connection's API calls go when not the provider's apiBaseUrl (Salesforce's instance_url). */
-  apiBaseUrl: string | null;
-  /** The OAuth client id the connection refreshes and revokes with. */
-  clientId: string | null;
-}
-
+export type CapabilityView = FromSchema<typeof capabilitySchema>;
+export type PresetView = FromSchema<typeof presetView>;
+export type ProviderView = FromSchema<typeof providerView>;
+export type ProviderCreate = FromSchema<typeof createProviderBody>;
 /** One of a provider's OAuth clients (GET /v1/providers/{name}/clients); never its secret. */
-export interface ProviderClientView {
-  /** `pcl_…`; null for the provider's default client. */
-  id: string | null;
-  default: boolean;
-  clientId: string | null;
-  hasClientSecret: boolean;
-  tokenEndpointAuthMethod: string;
-  connections: number;
-  createdAt: string;
-}
+export type ProviderClientView = FromSchema<typeof providerClientView>;
+export type ProviderClientUpdate = FromSchema<typeof updateProviderClientBody>;
+export type ProviderDeleted = FromSchema<typeof providerDeleted>;
 
-export interface ConnectionImport {
-  name?: string;
-  provider: string;
-  subject?: string;
-  environment?: string;
-  accessToken?: string;
-  refreshToken?: string;
-  idToken?: string;
-  expiresAt?: string;
-  scopes?: string[];
-  tokenType?: string;
-  /** The connection's own API base, e.g. the instance_url of a Salesforce token response. */
-  apiBaseUrl?: string;
-  /** The OAuth client the tokens were issued to: selected or added to the provider, never rewritten while in use. */
-  clientId?: string;
-  clientSecret?: string;
-}
-
-export interface ConnectionFilter {
-  provider?: string;
-  environment?: string;
-  status?: string;
-  subject?: string;
+export type ConnectionView = FromSchema<typeof connectionView>;
+export type ConnectionImport = FromSchema<typeof importConnectionBody>;
+export type ConnectionFilter = Omit<FromSchema<typeof connectionListQuery>, PageParameters | 'expiringWithin'> & {
   /** seconds, or a duration such as "1h" */
   expiringWithin?: number | string;
-}
-
-export interface KeyRotation {
-  newKeyId: string;
-  resealed: number;
-  retiredKeyIds: string[];
-}
+};
+/** GET /v1/connections/{id}/token */
+export type ConnectionTokenView = FromSchema<typeof connectionTokenView>;
+/** `DELETE /v1/connections/{id}`: `revocation` is set while the provider has not confirmed (a job keeps trying). */
+export type ConnectionDeleted = FromSchema<typeof connectionDeleted>;
+/** A durable revocation job (`GET /v1/revocations`): never the token. */
+export type RevocationView = FromSchema<typeof revocationView>;
 
 /** Body of POST /v1/connect/{provider} (and, without returnTo, of the device route). */
-export interface ConnectRequest {
-  name?: string;
-  subject?: string;
-  environment?: string;
-  scopes?: string[];
-  returnTo?: string;
-}
+export type ConnectRequest = FromSchema<typeof connectBody>;
+export type ClientCredentialsRequest = FromSchema<typeof clientCredentialsBody>;
+export type AuthorizationStartView = FromSchema<typeof authorizationStartView>;
+export type DeviceStartView = FromSchema<typeof deviceStartView>;
 
-export interface AuthorizationStartView {
-  connectionId: string;
-  authorizationUrl: string;
-  expiresAt: string;
-}
+export type KeyView = FromSchema<typeof keyView>;
+export type KeyRotation = FromSchema<typeof keyRotation>;
 
-export interface DeviceStartView {
-  connectionId: string;
-  userCode: string;
-  verificationUri: string;
-  verificationUriComplete: string | null;
-  expiresAt: string;
-  interval: number;
-}
+export type WebhookCreate = FromSchema<ReturnType<typeof webhookCreateBody<readonly string[]>>>;
+export type WebhookView = FromSchema<typeof webhookView>;
+export type WebhookCreated = FromSchema<typeof webhookCreated>;
+export type WebhookDeliveryView = FromSchema<typeof webhookDeliveryView>;
 
-/** GET /v1/connections/{id}/token */
-export interface ConnectionTokenView {
-  accessToken: string;
-  tokenType: string;
-  scopes: string[];
-  expiresAt: string | null;
-}
+export type AgentCreate = FromSchema<typeof createAgentBody>;
+export type AgentView = FromSchema<typeof agentView>;
+export type AgentDetail = FromSchema<typeof agentDetail>;
+export type AgentCreated = FromSchema<typeof agentCreated>;
+export type AgentKeyCreated = FromSchema<typeof agentKeyCreated>;
+/** An active lease (`GET /v1/leases`): never its token. */
+export type LeaseView = FromSchema<typeof leaseView>;
+export type LeaseGranted = FromSchema<typeof leaseGranted>;
+export type LeaseEnded = FromSchema<typeof leaseEnded>;
+/** GET /v1/me: the calling agent, its policy and the connections (with capabilities) it may use. */
+export type MeView = FromSchema<typeof meView>;
+export type InvokeRequest = FromSchema<typeof invokeBody>;
 
-export interface WebhookCreate {
-  url: string;
-  events: string[];
-  /** At least 16 characters; generated (and returned once) when left out. */
-  secret?: string;
-}
-
-export interface WebhookView {
-  id: string;
-  url: string;
-  events: string[];
-  createdAt: string;
-}
-
-/** A durable revocation job (`GET /v1/revocations`): never the token. */
-export interface RevocationView {
-  id: string;
-  connectionId: string;
-  connection: string;
-  provider: string | null;
-  tokenTypeHint: string;
-  status: 'pending' | 'revoked' | 'failed';
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-}
-
-/** `DELETE /v1/connections/{id}`: `revocation` is set while the provider has not confirmed (a job keeps trying). */
-export interface ConnectionDeleted {
-  deleted: boolean;
-  revokedAtProvider: boolean;
-  revocation?: Pick<RevocationView, 'id' | 'status' | 'attempts' | 'nextAttemptAt' | 'lastError'>;
-}
-
-export interface WebhookDeliveryView {
-  id: string;
-  eventId: string;
-  status: 'pending' | 'delivered';
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
+export type AuditFilter = Omit<FromSchema<typeof auditListQuery>, PageParameters>;
+export type AuditEventView = FromSchema<typeof auditEventView>;
+export type AuditPruned = FromSchema<typeof auditPruned>;
+export type AuditVerified = FromSchema<typeof auditVerified>;
 
 /** `POST /v1/mcp-servers` body. */
-export interface McpServerCreate {
-  name: string;
-  /** The MCP server's Streamable HTTP endpoint, e.g. https://mcp.linear.app/mcp */
-  url: string;
-  clientId?: string;
-  clientSecret?: string;
-}
-
+export type McpServerCreate = FromSchema<typeof createMcpServerBody>;
 /** An upstream MCP server; its connections belong to the provider of the same name. */
-export interface McpServerView {
-  id: string;
-  name: string;
-  url: string;
-  resource: string;
-  provider: string;
-  issuer: string;
-  registration: 'cimd' | 'dcr' | 'manual';
-  clientId: string | null;
-  scopes: string[];
-  resourceMetadataUrl: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface McpServerRemoved {
-  deleted: boolean;
-  removedConnections: number;
-  revokedAtProvider: number;
-}
+export type McpServerView = FromSchema<typeof mcpServerView>;
+export type McpServerRemoved = FromSchema<typeof mcpServerRemoved>;
+/** A tool of an upstream MCP server behind Latchkey, as the agent's policy lets it see it (`server__tool`). */
+export type McpToolView = FromSchema<typeof mcpToolView>;
+/** `POST /v1/mcp-tools/{server}/{tool}` body. */
+export type McpToolCall = FromSchema<typeof mcpToolCallBody>;
+/** An MCP CallToolResult as the upstream answered it, with every token form masked by Latchkey. */
+export type McpToolResult = FromSchema<typeof mcpToolResult>;

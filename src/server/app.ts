@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { API_VERSION } from '../api/index.js';
 import { NotFound } from '../errors.js';
 import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
@@ -21,6 +22,8 @@ import { PROXY_PREFIX, proxyHandler } from './proxy-handler.js';
 import { hostGuard, refuseCrossOrigin } from './host-check.js';
 import { frameworkError, guardInput } from './input.js';
 import { boundedServer, clientErrorHandler } from './timeouts.js';
+import { openApiCollector, securedBy } from './openapi.js';
+import { openApiRoute } from './routes/openapi.js';
 
 /** The HTTP server: each group of routes is a plugin with its own authentication hook. */
 export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
@@ -56,7 +59,12 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     requestIdHeader: false,
   });
+  // Answers are serialized with JSON.stringify, never compiled from the response schemas: fast-json-stringify
+  // would silently drop every field a schema does not declare. The schemas document the contract (OpenAPI)
+  // and test/openapi.test.ts checks real answers against them; they never shape an answer.
   app.setReplySerializer((payload) => JSON.stringify(payload));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const openapi = openApiCollector(app);
   guardInput(app);
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
@@ -64,10 +72,13 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   );
 
   await app.register(async (scope) => healthRoutes(scope, core));
+  // The public contract: no authentication, like /healthz.
+  await app.register(async (scope) => openApiRoute(scope, () => openapi.document({ version: API_VERSION, serverUrl: core.config.publicUrl })));
   // Not encapsulated, so its onResponse hook counts requests of every scope.
   await metricsRoutes(app, core, metrics);
 
   await app.register(async (admin) => {
+    admin.addHook('onRoute', securedBy(['adminToken', 'operatorKey', 'session']));
     admin.addHook('onRequest', async (request) => {
       refuseCrossOrigin(core, request);
       await requireAdmin(core, request);

@@ -1,4 +1,5 @@
 import type { Db } from './dialect.js';
+import { keysetPage, type Keyset } from './keyset.js';
 import type { Json } from './json.js';
 import { fromJson, toJson } from './json.js';
 import type { AgentsTable } from './schema.js';
@@ -31,8 +32,9 @@ export function agentStore(db: Db) {
       const r = await k.selectFrom('agents').selectAll().where('name', '=', name).executeTakeFirst();
       return r === undefined ? undefined : decode(r);
     },
-    async list(): Promise<AgentRow[]> {
-      return (await k.selectFrom('agents').selectAll().orderBy('name').execute()).map(decode);
+    /** By name; with `page`, one keyset page. */
+    async list(page?: Keyset): Promise<AgentRow[]> {
+      return (await keysetPage(k.selectFrom('agents').selectAll(), ['name'], page).execute()).map(decode);
     },
     async updatePolicy(id: string, policy: Json, updatedAt: string): Promise<void> {
       await k.updateTable('agents').set({ policy: toJson(policy), updatedAt }).where('id', '=', id).execute();

@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { containsText, isUnavailable, storableText, type Db } from './dialect.js';
 import type { AuditBlocksTable, AuditChainsTable, AuditEventsTable } from './schema.js';
 
@@ -15,7 +16,16 @@ export interface AuditFilter {
   connection?: string;
   action?: string;
   since?: string;
+  /** Only events after this one in newest-first order (a page's keyset). */
+  before?: AuditPosition;
   limit: number;
+}
+
+/** Where an event sits in the newest-first order of the audit list. */
+export interface AuditPosition {
+  at: string;
+  chainId: string;
+  seq: number;
 }
 
 function decodeEvent(r: AuditEventsTable): AuditEventRow {
@@ -94,9 +104,11 @@ export function auditStore(db: Db) {
      * Blocks newest first (by their last event), `limit` at a time from `offset`, optionally only
      * those reaching `since` and those whose search keys hold every one of `keys`.
      */
-    async recentBlocks(options: { since?: string; keys?: string[]; offset: number; limit: number }): Promise<AuditBlockRow[]> {
+    /** Blocks newest first by their latest event; `until`: only blocks with an event at or before that time. */
+    async recentBlocks(options: { since?: string; until?: string; keys?: string[]; offset: number; limit: number }): Promise<AuditBlockRow[]> {
       let q = k.selectFrom('auditBlocks').selectAll();
       if (options.since !== undefined) q = q.where('lastAt', '>=', options.since);
+      if (options.until !== undefined) q = q.where('firstAt', '<=', options.until);
       for (const key of options.keys ?? []) q = q.where(containsText(db, 'search_keys', key));
       const rows = await q.orderBy('lastAt', 'desc').orderBy('chainId').orderBy('block', 'desc').limit(options.limit).offset(options.offset).execute();
       return rows.map(decodeBlock);
@@ -178,7 +190,10 @@ export function auditStore(db: Db) {
       if (filter.connection !== undefined) q = q.where('connection', '=', filter.connection);
       if (filter.action !== undefined) q = q.where('action', '=', filter.action);
       if (filter.since !== undefined) q = q.where('at', '>=', filter.since);
-      const rows = await q.orderBy('at', 'desc').orderBy('chainId').orderBy('seq', 'desc').limit(filter.limit).execute();
+      const before = filter.before;
+      if (before !== undefined) q = q.where(sql<boolean>`(${sql.ref('at')}, ${sql.ref('chainId')}, ${sql.ref('seq')}) < (${before.at}, ${before.chainId}, ${before.seq})`);
+      // The order of the merged list (audit/log.ts, newestFirst), so `limit` cuts at the same place.
+      const rows = await q.orderBy('at', 'desc').orderBy('chainId', 'desc').orderBy('seq', 'desc').limit(filter.limit).execute();
       return rows.map(decodeEvent);
     },
 

@@ -1,4 +1,5 @@
 import type { Db } from './dialect.js';
+import { keysetPage, type Keyset } from './keyset.js';
 import type { Json } from './json.js';
 import { fromJson, toJson } from './json.js';
 import type { ConnectionsTable } from './schema.js';
@@ -183,7 +184,8 @@ export function connectionStore(db: Db) {
       const r = await k.selectFrom('connections').selectAll().where('name', '=', name).executeTakeFirst();
       return r === undefined ? undefined : decode(r);
     },
-    async list(filter: ConnectionFilter = {}): Promise<ConnectionRow[]> {
+    /** By name; with `page`, one keyset page of them (every filter is a condition an index of 0020 serves). */
+    async list(filter: ConnectionFilter = {}, page?: Keyset): Promise<ConnectionRow[]> {
       let q = k.selectFrom('connections').selectAll();
       if (filter.providerId !== undefined) q = q.where('providerId', '=', filter.providerId);
       if (filter.environment !== undefined) q = q.where('environment', '=', filter.environment);
@@ -192,7 +194,7 @@ export function connectionStore(db: Db) {
       if (filter.expiresBefore !== undefined) {
         q = q.where('expiresAt', 'is not', null).where('expiresAt', '<=', filter.expiresBefore);
       }
-      const rows = await q.orderBy('name').execute();
+      const rows = await keysetPage(q, ['name'], page).execute();
       return rows.map(decode);
     },
     /** Connection counts per status, for /metrics. */

@@ -1,4 +1,5 @@
 import type { Db } from './dialect.js';
+import { keysetPage, type Keyset } from './keyset.js';
 import type { EventOutboxTable, WebhookDeliveriesTable } from './schema.js';
 
 /** One event in the outbox; `payload` is the JSON body exactly as delivered. */
@@ -124,15 +125,9 @@ export function eventStore(db: Db) {
         .where('claimOwner', '=', owner)
         .execute();
     },
-    async listDeliveries(webhookId: string, limit = 100): Promise<DeliveryRow[]> {
-      const rows = await k
-        .selectFrom('webhookDeliveries')
-        .selectAll()
-        .where('webhookId', '=', webhookId)
-        .orderBy('createdAt', 'desc')
-        .orderBy('id')
-        .limit(limit)
-        .execute();
+    /** Newest first (ties by id, descending); one keyset page. */
+    async listDeliveries(webhookId: string, page: Keyset = { limit: 100 }): Promise<DeliveryRow[]> {
+      const rows = await keysetPage(k.selectFrom('webhookDeliveries').selectAll().where('webhookId', '=', webhookId), ['createdAt', 'id'], page, 'desc').execute();
       return rows.map((r) => ({ ...r, status: r.status as DeliveryRow['status'], attempts: Number(r.attempts) }));
     },
   };

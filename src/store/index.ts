@@ -19,6 +19,7 @@ import { mcpServerStore } from './mcp-servers.js';
 
 export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
+export type { Keyset } from './keyset.js';
 export type { ProviderRow, ProviderStore } from './providers.js';
 export type { ProviderClientRow, ProviderClientStore } from './provider-clients.js';
 export type { ClaimFence, ConnectionRow, NewConnectionRow, ConnectionStore, ConnectionFilter, ConnectionPatch, TokenWrite } from './connections.js';
@@ -30,7 +31,7 @@ export type { WebhookRow, WebhookStore } from './webhooks.js';
 export type { AgentRow, AgentStore } from './agents.js';
 export type { AgentKeyRow, AgentKeyStore } from './agent-keys.js';
 export type { LeaseRow, LeaseStore } from './leases.js';
-export type { AuditAnchor, AuditEventRow, AuditBlockRow, AuditChainHead, AuditChainRow, AuditFilter, AuditStore } from './audit.js';
+export type { AuditAnchor, AuditPosition, AuditEventRow, AuditBlockRow, AuditChainHead, AuditChainRow, AuditFilter, AuditStore } from './audit.js';
 export type { OAuthStateRow, OAuthStateStore } from './oauth-states.js';
 export type { DeviceAuthorizationRow, DeviceAuthorizationStore } from './device-authorizations.js';
 export type { ProviderStatusRow, ProviderStatusStore } from './provider-status.js';

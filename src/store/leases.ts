@@ -1,4 +1,5 @@
 import type { Db } from './dialect.js';
+import { keysetPage, type Keyset } from './keyset.js';
 import { fromJson, toJson } from './json.js';
 import type { LeasesTable } from './schema.js';
 
@@ -29,11 +30,11 @@ export function leaseStore(db: Db) {
       const r = await k.selectFrom('leases').selectAll().where('id', '=', id).executeTakeFirst();
       return r === undefined ? undefined : decode(r);
     },
-    /** Leases not ended and not yet expired at `now`. */
-    async listActive(now: string, filter: { agentId?: string } = {}): Promise<LeaseRow[]> {
+    /** Leases not ended and not yet expired at `now`, soonest to expire first (ties by id); with `page`, one keyset page. */
+    async listActive(now: string, filter: { agentId?: string } = {}, page?: Keyset): Promise<LeaseRow[]> {
       let q = k.selectFrom('leases').selectAll().where('endedAt', 'is', null).where('expiresAt', '>', now);
       if (filter.agentId !== undefined) q = q.where('agentId', '=', filter.agentId);
-      return (await q.orderBy('expiresAt').execute()).map(decode);
+      return (await keysetPage(q, ['expiresAt', 'id'], page).execute()).map(decode);
     },
     /** Ends a lease once; returns whether this call ended it. */
     async end(id: string, endedAt: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import type { Db } from './dialect.js';
+import { keysetPage, type Keyset } from './keyset.js';
 import type { RevocationsTable } from './schema.js';
 
 export type RevocationStatus = 'pending' | 'revoked' | 'failed';
@@ -28,10 +29,11 @@ export function revocationStore(db: Db) {
       const r = await k.selectFrom('revocations').selectAll().where('id', '=', id).executeTakeFirst();
       return r === undefined ? undefined : decode(r);
     },
-    async list(filter: { status?: string; limit?: number } = {}): Promise<RevocationRow[]> {
+    /** Newest first (ties by id, descending); one keyset page (the first 500 without `page`). */
+    async list(filter: { status?: string } = {}, page: Keyset = { limit: 500 }): Promise<RevocationRow[]> {
       let q = k.selectFrom('revocations').selectAll();
       if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-      const rows = await q.orderBy('createdAt', 'desc').orderBy('id').limit(filter.limit ?? 500).execute();
+      const rows = await keysetPage(q, ['createdAt', 'id'], page, 'desc').execute();
       return rows.map(decode);
     },
     /** Pending jobs whose time has come and that nobody is working on. */

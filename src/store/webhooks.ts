@@ -1,4 +1,5 @@
 import type { Db } from './dialect.js';
+import { keysetPage, type Keyset } from './keyset.js';
 import { fromJson, toJson } from './json.js';
 import type { WebhooksTable } from './schema.js';
 
@@ -26,8 +27,9 @@ export function webhookStore(db: Db) {
       const r = await k.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
       return r === undefined ? undefined : decode(r);
     },
-    async list(): Promise<WebhookRow[]> {
-      const rows = await k.selectFrom('webhooks').selectAll().orderBy('createdAt').orderBy('id').execute();
+    /** Oldest first (ties by id); with `page`, one keyset page. */
+    async list(page?: Keyset): Promise<WebhookRow[]> {
+      const rows = await keysetPage(k.selectFrom('webhooks').selectAll(), ['createdAt', 'id'], page).execute();
       return rows.map(decode);
     },
     /** Removes the webhook and its undelivered deliveries together. */

@@ -8,7 +8,7 @@ import { NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { ProviderRegistry } from '../providers/index.js';
-import type { RevocationRow, Store } from '../store/index.js';
+import type { Keyset, RevocationRow, Store } from '../store/index.js';
 import { classifyTokenEndpointError } from './classify.js';
 import { tokenRevocation } from './token-endpoint.js';
 import { openTokens } from './vault.js';
@@ -226,9 +226,9 @@ export class RevocationWorker {
   }
 
   /** Jobs, newest first (`GET /v1/revocations`). */
-  async list(filter: { status?: string } = {}): Promise<RevocationView[]> {
+  async list(filter: { status?: string } = {}, page?: Keyset): Promise<RevocationView[]> {
     const names = new Map((await this.#deps.providers.list()).map((p) => [p.id, p.name]));
-    return (await this.#deps.store.revocations.list(filter)).map((r) => toRevocationView(r, names.get(r.providerId) ?? null));
+    return (await this.#deps.store.revocations.list(filter, page)).map((r) => toRevocationView(r, names.get(r.providerId) ?? null));
   }
 
   /** One pass over due jobs; resolves with how many it attempted. */

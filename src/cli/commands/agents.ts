@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { adminClient, UsageError, type GlobalOptions } from '../context.js';
-import { printFields, printJson, printTable, printText, say } from '../output.js';
+import { iteratePages } from '../../sdk/index.js';
+import { printFields, printJson, printList, printText, say } from '../output.js';
 
 interface AgentView {
   id: string;
@@ -74,12 +75,15 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .command('list')
     .description('list agents')
     .action(async () => {
-      const list = await adminClient(globals()).http.json<AgentView[]>('GET', '/v1/agents');
-      if (globals().json) return printJson(list);
-      printTable(
-        ['name', 'id', 'env', 'rules', 'leases'],
-        list.map((a) => [a.name, a.id, a.environment, a.policy.rules.length, leaseSummary(a.policy.lease)]),
-      );
+      const client = adminClient(globals());
+      const list = iteratePages<AgentView>(client.http, '/v1/agents');
+      await printList(globals().json === true, list, ['name', 'id', 'env', 'rules', 'leases'], (a) => [
+        a.name,
+        a.id,
+        a.environment,
+        a.policy.rules.length,
+        leaseSummary(a.policy.lease),
+      ]);
     });
 
   agents

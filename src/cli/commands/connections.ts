@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ConnectionView } from '../../sdk/index.js';
 import { adminClient, type GlobalOptions } from '../context.js';
-import { printFields, printJson, printTable, say } from '../output.js';
+import { printFields, printJson, printList, say } from '../output.js';
 
 export function showConnection(c: ConnectionView): void {
   printFields([
@@ -43,18 +43,22 @@ export function connectionsCommand(program: Command, globals: () => GlobalOption
     .option('--subject <subject>', 'only this subject')
     .option('--expiring <duration>', 'only those whose token expires within this window (e.g. 1h)')
     .action(async (o: ListOptions) => {
-      const list = await adminClient(globals()).connections.list({
+      // Page by page as it prints: a million connections never sit in memory at once.
+      const list = adminClient(globals()).connections.iterate({
         provider: o.provider,
         status: o.status,
         environment: o.env,
         subject: o.subject,
         expiringWithin: o.expiring,
       });
-      if (globals().json) return printJson(list);
-      printTable(
-        ['name', 'provider', 'env', 'subject', 'status', 'expires at'],
-        list.map((c) => [c.name, c.provider, c.environment, c.subject, c.status, c.expiresAt]),
-      );
+      await printList(globals().json === true, list, ['name', 'provider', 'env', 'subject', 'status', 'expires at'], (c) => [
+        c.name,
+        c.provider,
+        c.environment,
+        c.subject,
+        c.status,
+        c.expiresAt,
+      ]);
     });
 
   connections

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError, type GlobalOptions } from '../context.js';
-import { printJson, printTable, printText } from '../output.js';
+import { printJson, printList, printText } from '../output.js';
 import { agentClient } from './agent-client.js';
 
 /** `latchkey mcp-tools list|call`: an agent's view of the upstream MCP servers' tools (LATCHKEY_AGENT_KEY). */
@@ -11,9 +11,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('list')
     .description('the tools of upstream MCP servers this agent may call, as server__tool')
     .action(async () => {
-      const list = await agentClient(globals()).mcpTools.list();
-      if (globals().json) return printJson(list);
-      printTable(['name', 'description'], list.map((t) => [t.name, t.description.split('\n', 1)[0]?.slice(0, 100)]));
+      const list = agentClient(globals()).mcpTools.iterate();
+      await printList(globals().json === true, list, ['name', 'description'], (t) => [t.name, t.description.split('\n', 1)[0]?.slice(0, 100)]);
     });
 
   tools

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RevocationView } from '../../sdk/index.js';
 import { UsageError, adminClient, type GlobalOptions } from '../context.js';
-import { printJson, printTable } from '../output.js';
+import { printList } from '../output.js';
 
 const STATUSES = ['pending', 'revoked', 'failed'];
 
@@ -16,11 +16,15 @@ export function revocationsCommand(program: Command, globals: () => GlobalOption
         throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
       }
       const query = options.status === undefined ? {} : { status: options.status as RevocationView['status'] };
-      const list = await adminClient(globals()).revocations.list(query);
-      if (globals().json) return printJson(list);
-      printTable(
-        ['id', 'connection', 'provider', 'status', 'attempts', 'next attempt', 'last error'],
-        list.map((r) => [r.id, r.connection, r.provider, r.status, String(r.attempts), r.nextAttemptAt, r.lastError]),
-      );
+      const list = adminClient(globals()).revocations.iterate(query);
+      await printList(globals().json === true, list, ['id', 'connection', 'provider', 'status', 'attempts', 'next attempt', 'last error'], (r) => [
+        r.id,
+        r.connection,
+        r.provider,
+        r.status,
+        String(r.attempts),
+        r.nextAttemptAt,
+        r.lastError,
+      ]);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { adminClient, type GlobalOptions } from '../context.js';
-import { printJson, printTable, say } from '../output.js';
+import { printJson, printList, say } from '../output.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -24,21 +24,22 @@ export function webhooksCommand(program: Command, globals: () => GlobalOptions):
     .command('list')
     .description('list webhooks (never their secrets)')
     .action(async () => {
-      const list = await adminClient(globals()).webhooks.list();
-      if (globals().json) return printJson(list);
-      printTable(['id', 'url', 'events', 'created'], list.map((w) => [w.id, w.url, w.events.join(','), w.createdAt]));
+      const list = adminClient(globals()).webhooks.iterate();
+      await printList(globals().json === true, list, ['id', 'url', 'events', 'created'], (w) => [w.id, w.url, w.events.join(','), w.createdAt]);
     });
 
   webhooks
     .command('deliveries <id>')
     .description('recent deliveries of one webhook, with attempts and the last error')
     .action(async (id: string) => {
-      const list = await adminClient(globals()).webhooks.deliveries(id);
-      if (globals().json) return printJson(list);
-      printTable(
-        ['delivery', 'status', 'attempts', 'next attempt', 'last error'],
-        list.map((d) => [d.id, d.status, d.attempts, d.nextAttemptAt, d.lastError]),
-      );
+      const list = adminClient(globals()).webhooks.iterateDeliveries(id);
+      await printList(globals().json === true, list, ['delivery', 'status', 'attempts', 'next attempt', 'last error'], (d) => [
+        d.id,
+        d.status,
+        d.attempts,
+        d.nextAttemptAt,
+        d.lastError,
+      ]);
     });
 
   webhooks

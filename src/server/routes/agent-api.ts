@@ -1,37 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../agents/index.js';
-import { CAPABILITY_NAME_PATTERN, CONNECTION_NAME_PATTERN } from '../../api/index.js';
 import { grantedCapabilities, mayUseConnection } from '../../agents/index.js';
-import { lineMap, lineString, mcpToolCallBody, mcpToolList, mcpToolParams, mcpToolResult, nameString, pathString } from '../../api/index.js';
+import { invokeBody, invokeParams, leaseBody, leaseEndQuery, leaseEnded, leaseGranted, mcpToolCallBody, mcpToolParams, mcpToolResult, mcpToolView, pageOf, pagedQuery, meView, upstreamAnswer } from '../../api/index.js';
 import type { ToolCallInput } from '../../gateway/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
 import { Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { authenticateAdminOrAgent, authenticateAgent } from '../auth.js';
 import { noStore } from '../no-store.js';
+import { listPage, type PageQuery } from '../paging.js';
+import { securedBy } from '../openapi.js';
 
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
-
-const invokeBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { method: { ...lineString, maxLength: 16 }, path: pathString, query: lineMap, headers: lineMap, body: {} },
-} as const;
-/** Names by the shared rules, so a "..", "." or "a/b" segment is a 400 before any lookup. */
-const invokeParams = {
-  type: 'object',
-  required: ['connection', 'capability'],
-  properties: {
-    connection: { type: 'string', pattern: CONNECTION_NAME_PATTERN },
-    capability: { type: 'string', pattern: CAPABILITY_NAME_PATTERN },
-  },
-} as const;
-const leaseBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['connection'],
-  properties: { connection: nameString, ttl: { anyOf: [{ type: 'integer', minimum: 1 }, { ...lineString, maxLength: 32 }] } },
-} as const;
 
 /** The agent a request authenticated as (set by the agent-auth hook). */
 function agentOf(request: FastifyRequest): AuthenticatedAgent {
@@ -54,18 +34,19 @@ function send(reply: FastifyReply, result: BrokeredResponse): FastifyReply {
 /** Agent-facing routes (api.md, "Agent-facing"), each scope with its own auth hook. */
 export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   await app.register(async (api) => {
+    api.addHook('onRoute', securedBy(['agentKey']));
     api.addHook('onRequest', agentAuth(core));
 
     api.post<{ Params: { connection: string; capability: string }; Body: InvokeInput | undefined }>(
       '/v1/invoke/:connection/:capability',
-      { schema: { params: invokeParams, body: invokeBody } },
+      { schema: { params: invokeParams, body: invokeBody, response: { default: upstreamAnswer } } },
       async (request, reply) => {
         const { connection, capability } = request.params;
         return send(reply, await core.broker.invoke(agentOf(request), connection, capability, request.body ?? {}));
       },
     );
 
-    api.get('/v1/me', async (request) => {
+    api.get('/v1/me', { schema: { response: { 200: meView } } }, async (request) => {
       const agent = agentOf(request);
       const usable = (await core.connections.list({ environment: agent.environment })).filter((c) =>
         mayUseConnection(agent.policy, c.name),
@@ -85,7 +66,22 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
       };
     });
 
-    api.get('/v1/mcp-tools', { schema: { response: { 200: mcpToolList } } }, async (request) => core.gateway.tools.list(agentOf(request)));
+    api.get<{ Querystring: PageQuery }>(
+      '/v1/mcp-tools',
+      { schema: { querystring: pagedQuery({}), response: { 200: pageOf(mcpToolView) } } },
+      async (request, reply) => {
+        // Computed from the upstreams (cached), not a table: paged by name over the whole list.
+        const tools = (await core.gateway.tools.list(agentOf(request))).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        return listPage(
+          request,
+          reply,
+          { list: 'mcp-tools', keyLength: 1 },
+          async (page) => tools.filter((t) => page.after === undefined || t.name > (page.after[0] as string)).slice(0, page.limit),
+          (t) => [t.name],
+          (rows) => rows,
+        );
+      },
+    );
 
     api.post<{ Params: { server: string; tool: string }; Body: ToolCallInput | undefined }>(
       '/v1/mcp-tools/:server/:tool',
@@ -99,20 +95,26 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
 
     api.post<{ Body: { connection: string; ttl?: string | number } }>(
       '/v1/leases',
-      { schema: { body: leaseBody } },
+      { schema: { body: leaseBody, response: { 201: leaseGranted } } },
       async (request, reply) => noStore(reply).code(201).send(await core.leases.create(agentOf(request), request.body)),
     );
   });
 
   // Ending a lease is open to the agent holding it and to the operator.
   await app.register(async (either) => {
+    either.addHook('onRoute', securedBy(['agentKey', 'adminToken', 'operatorKey', 'session']));
     either.addHook('onRequest', async (request) => {
       const by = await authenticateAdminOrAgent(core, request.raw);
       if (by !== 'admin') agents.set(request, by);
     });
     either.delete<{ Params: { id: string }; Querystring: { rotate?: string } }>(
       '/v1/leases/:id',
-      { schema: { querystring: { type: 'object', additionalProperties: false, properties: { rotate: { enum: ['true', 'false', '1', '0'] } } } } },
+      {
+        schema: {
+          querystring: leaseEndQuery,
+          response: { 200: leaseEnded },
+        },
+      },
       async (request) => {
         const by = agents.get(request) ?? 'admin';
         const rotate = request.query.rotate === 'true' || request.query.rotate === '1';

@@ -1,24 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import { lineString, nameString } from '../../api/index.js';
+import {
+  agentCreated,
+  agentDetail,
+  agentKeyCreated,
+  agentView,
+  deletedResponse,
+  leaseView,
+  agentKeyParams as keyParams,
+  agentParams as idParams,
+  createAgentBody,
+  updateAgentBody,
+  pagedQuery,
+  pageOf,
+} from '../../api/index.js';
 import type { Agent } from '../../agents/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { noStore } from '../no-store.js';
-
-const name = { ...lineString, maxLength: 200 } as const;
-const createAgentBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name'],
-  properties: { name: nameString, environment: nameString, policy: { type: 'object' } },
-} as const;
-const updateAgentBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['policy'],
-  properties: { policy: { type: 'object' } },
-} as const;
-const idParams = { type: 'object', required: ['id'], properties: { id: name } } as const;
-const keyParams = { type: 'object', required: ['id', 'keyId'], properties: { id: name, keyId: name } } as const;
+import { listPage, type PageQuery } from '../paging.js';
 
 function view(agent: Agent) {
   return { id: agent.id, name: agent.name, environment: agent.environment, policy: agent.policy, createdAt: agent.createdAt, updatedAt: agent.updatedAt };
@@ -28,7 +26,7 @@ function view(agent: Agent) {
 export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   app.post<{ Body: { name: string; environment?: string; policy?: unknown } }>(
     '/v1/agents',
-    { schema: { body: createAgentBody } },
+    { schema: { body: createAgentBody, response: { 201: agentCreated } } },
     async (request, reply) => {
       const { agent, key } = await core.agents.create(request.body);
       await core.audit.admin('agent.create', { detail: { agent: agent.name, agentId: agent.id, keyId: key.id } });
@@ -37,16 +35,18 @@ export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise
     },
   );
 
-  app.get('/v1/agents', async () => (await core.agents.list()).map(view));
+  app.get<{ Querystring: PageQuery }>('/v1/agents', { schema: { querystring: pagedQuery({}), response: { 200: pageOf(agentView) } } }, async (request, reply) =>
+    listPage(request, reply, { list: 'agents', keyLength: 1 }, (page) => core.agents.list(page), (a) => [a.name], (rows) => rows.map(view)),
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/agents/:id', { schema: { params: idParams } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/agents/:id', { schema: { params: idParams, response: { 200: agentDetail } } }, async (request) => {
     const agent = await core.agents.get(request.params.id);
     return { ...view(agent), keys: await core.agents.listKeys(agent.id) };
   });
 
   app.patch<{ Params: { id: string }; Body: { policy: unknown } }>(
     '/v1/agents/:id',
-    { schema: { params: idParams, body: updateAgentBody } },
+    { schema: { params: idParams, body: updateAgentBody, response: { 200: agentView } } },
     async (request) => {
       const agent = await core.agents.updatePolicy(request.params.id, request.body.policy);
       await core.audit.admin('agent.update', { detail: { agent: agent.name, agentId: agent.id } });
@@ -54,13 +54,13 @@ export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/v1/agents/:id', { schema: { params: idParams } }, async (request) => {
+  app.delete<{ Params: { id: string } }>('/v1/agents/:id', { schema: { params: idParams, response: { 200: deletedResponse } } }, async (request) => {
     const agent = await core.agents.remove(request.params.id);
     await core.audit.admin('agent.delete', { detail: { agent: agent.name, agentId: agent.id } });
     return { deleted: true };
   });
 
-  app.post<{ Params: { id: string } }>('/v1/agents/:id/keys', { schema: { params: idParams } }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/v1/agents/:id/keys', { schema: { params: idParams, response: { 201: agentKeyCreated } } }, async (request, reply) => {
     const agent = await core.agents.get(request.params.id);
     const key = await core.agents.addKey(agent.id);
     await core.audit.admin('agent.key_create', { detail: { agent: agent.name, agentId: agent.id, keyId: key.id } });
@@ -69,7 +69,7 @@ export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise
 
   app.delete<{ Params: { id: string; keyId: string } }>(
     '/v1/agents/:id/keys/:keyId',
-    { schema: { params: keyParams } },
+    { schema: { params: keyParams, response: { 200: deletedResponse } } },
     async (request) => {
       const agent = await core.agents.removeKey(request.params.id, request.params.keyId);
       await core.audit.admin('agent.key_delete', { detail: { agent: agent.name, agentId: agent.id, keyId: request.params.keyId } });
@@ -77,5 +77,14 @@ export async function agentRoutes(app: FastifyInstance, core: Latchkey): Promise
     },
   );
 
-  app.get('/v1/leases', async () => core.leases.listActive());
+  app.get<{ Querystring: PageQuery }>('/v1/leases', { schema: { querystring: pagedQuery({}), response: { 200: pageOf(leaseView) } } }, async (request, reply) =>
+    listPage(
+      request,
+      reply,
+      { list: 'leases', keyLength: 2 },
+      (page) => core.leases.listActive({}, page),
+      (l) => [l.expiresAt, l.id],
+      (rows) => rows,
+    ),
+  );
 }

@@ -1,23 +1,31 @@
 import type { FastifyInstance } from 'fastify';
-import { lineString } from '../../api/index.js';
-import type { AuditQuery } from '../../audit/index.js';
+import { auditEventView, auditListQuery, auditPruneBody, auditPruned, auditVerified, pageOf } from '../../api/index.js';
+import { auditPosition, type AuditPosition, type AuditQuery } from '../../audit/index.js';
+import { InvalidRequest } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-
-const str = { ...lineString, maxLength: 200 } as const;
-const auditQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { agent: str, connection: str, action: str, since: str, limit: { type: 'string', pattern: '^\\d{1,4}$' } },
-} as const;
+import { answerPage, readPage, takePage, type PageQuery } from '../paging.js';
 
 /** Admin routes for the audit log (api.md, "Audit"). */
 export async function auditRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
-  app.get<{ Querystring: Omit<AuditQuery, 'limit'> & { limit?: string } }>(
+  app.get<{ Querystring: Omit<AuditQuery, 'limit' | 'before'> & PageQuery }>(
     '/v1/audit',
-    { schema: { querystring: auditQuery } },
-    async (request) => {
-      const { limit, ...rest } = request.query;
-      return core.audit.list({ ...rest, ...(limit === undefined ? {} : { limit: Number(limit) }) });
+    { schema: { querystring: auditListQuery, response: { 200: pageOf(auditEventView) } } },
+    async (request, reply) => {
+      const { limit: _limit, cursor: _cursor, ...filter } = request.query;
+      // `limit` predates pagination: only `cursor` asks for the page object here.
+      const page = readPage('audit', request.query, 3, 'cursor');
+      let before: AuditPosition | undefined;
+      if (page.after !== undefined) {
+        const [at, chainId, seq] = page.after as [string, string, string];
+        if (!/^\d{1,15}$/.test(seq)) throw new InvalidRequest('cursor is not valid: pass the nextCursor of the previous page of the same list unchanged');
+        before = { at, chainId, seq: Number(seq) };
+      }
+      const events = await core.audit.list({ ...filter, limit: page.fetch.limit, ...(before === undefined ? {} : { before }) });
+      const { rows, nextCursor } = takePage('audit', page, events, (e) => {
+        const p = auditPosition(e);
+        return [p.at, p.chainId, String(p.seq)];
+      });
+      return answerPage(request, reply, page, rows, nextCursor);
     },
   );
 
@@ -25,13 +33,14 @@ export async function auditRoutes(app: FastifyInstance, core: Latchkey): Promise
     '/v1/audit/prune',
     {
       schema: {
-        body: { type: 'object', additionalProperties: false, required: ['before'], properties: { before: { type: 'string', minLength: 1, maxLength: 64 } } },
+        body: auditPruneBody,
+        response: { 200: auditPruned },
       },
     },
     async (request) => core.audit.prune(request.body.before),
   );
 
-  app.get('/v1/audit/verify', async () => {
+  app.get('/v1/audit/verify', { schema: { response: { 200: auditVerified } } }, async () => {
     // Events still waiting in the group-commit queue are part of what is verified.
     await core.audit.flush();
     return core.audit.verify();

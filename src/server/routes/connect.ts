@@ -1,30 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { lineString, nameString } from '../../api/index.js';
+import {
+  authorizationStartView,
+  clientCredentialsBody,
+  connectBody,
+  connectionView,
+  deviceBody,
+  deviceStartView,
+  providerParams,
+} from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import type { AuthorizationInput, ClientCredentialsInput, ConnectInput } from '../../oauth/index.js';
-
-const str = lineString;
-const scopes = { type: 'array', items: { ...lineString, maxLength: 512 }, maxItems: 200 } as const;
-const providerParams = {
-  type: 'object',
-  required: ['provider'],
-  properties: { provider: { ...lineString, maxLength: 200 } },
-} as const;
-const connectBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { name: nameString, subject: str, environment: nameString, scopes, returnTo: str },
-} as const;
-const deviceBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { name: nameString, subject: str, environment: nameString, scopes },
-} as const;
-const clientCredentialsBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { name: nameString, environment: nameString, scopes },
-} as const;
 
 type Params = { provider: string };
 
@@ -43,7 +28,7 @@ async function auditStart(core: Latchkey, connectionId: string, provider: string
 export async function connectRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   app.post<{ Params: Params; Body: AuthorizationInput }>(
     '/v1/connect/:provider',
-    { schema: { params: providerParams, body: connectBody }, preValidation: emptyBodyAsObject },
+    { schema: { params: providerParams, body: connectBody, response: { 201: authorizationStartView } }, preValidation: emptyBodyAsObject },
     async (request, reply) => {
       const started = await core.oauth.startAuthorization(request.params.provider, request.body);
       await auditStart(core, started.connectionId, request.params.provider, 'authorization_code');
@@ -53,7 +38,7 @@ export async function connectRoutes(app: FastifyInstance, core: Latchkey): Promi
 
   app.post<{ Params: Params; Body: ConnectInput }>(
     '/v1/connect/:provider/device',
-    { schema: { params: providerParams, body: deviceBody }, preValidation: emptyBodyAsObject },
+    { schema: { params: providerParams, body: deviceBody, response: { 201: deviceStartView } }, preValidation: emptyBodyAsObject },
     async (request, reply) => {
       const started = await core.oauth.startDeviceAuthorization(request.params.provider, request.body);
       await auditStart(core, started.connectionId, request.params.provider, 'device_code');
@@ -63,7 +48,7 @@ export async function connectRoutes(app: FastifyInstance, core: Latchkey): Promi
 
   app.post<{ Params: Params; Body: ClientCredentialsInput }>(
     '/v1/connect/:provider/client-credentials',
-    { schema: { params: providerParams, body: clientCredentialsBody }, preValidation: emptyBodyAsObject },
+    { schema: { params: providerParams, body: clientCredentialsBody, response: { 201: connectionView } }, preValidation: emptyBodyAsObject },
     async (request, reply) => {
       const connection = await core.oauth.connectClientCredentials(request.params.provider, request.body);
       await core.audit.admin('connection.create', {

@@ -1,5 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { createProviderBody, forceQuery, idParams, nameParams, updateProviderBody, updateProviderClientBody } from '../../api/index.js';
+import {
+  createProviderBody,
+  forceQuery,
+  idParams,
+  nameParams,
+  presetView,
+  providerClientView,
+  providerDeleted,
+  providerView,
+  updateProviderBody,
+  updateProviderClientBody,
+} from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { redirectUriOf } from '../../oauth/index.js';
 import {
@@ -34,7 +45,7 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
   });
   const viewOne = async (provider: Provider) => view(provider, await health.find(provider.id));
 
-  app.get('/v1/presets', async () =>
+  app.get('/v1/presets', { schema: { response: { 200: { type: 'array', items: presetView } } } }, async () =>
     PRESETS.map((p) => ({
       name: p.name,
       displayName: p.displayName,
@@ -52,25 +63,25 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
     })),
   );
 
-  app.post<{ Body: ProviderInput }>('/v1/providers', { schema: { body: createProviderBody } }, async (request, reply) => {
+  app.post<{ Body: ProviderInput }>('/v1/providers', { schema: { body: createProviderBody, response: { 201: providerView } } }, async (request, reply) => {
     const provider = await core.providers.create(request.body);
     request.log.info({ provider: provider.name }, 'provider created');
     await core.audit.admin('provider.create', { detail: { provider: provider.name, ...bindingDetail(provider) } });
     return reply.code(201).send(await viewOne(provider));
   });
 
-  app.get('/v1/providers', async () => {
+  app.get('/v1/providers', { schema: { response: { 200: { type: 'array', items: providerView } } } }, async () => {
     const faults = await health.list();
     return (await core.providers.list()).map((p) => view(p, faults.get(p.id)));
   });
 
-  app.get<{ Params: { name: string } }>('/v1/providers/:name', { schema: { params: nameParams } }, async (request) =>
+  app.get<{ Params: { name: string } }>('/v1/providers/:name', { schema: { params: nameParams, response: { 200: providerView } } }, async (request) =>
     viewOne(await core.providers.get(request.params.name)),
   );
 
   app.patch<{ Params: { name: string }; Body: ProviderInput }>(
     '/v1/providers/:name',
-    { schema: { params: nameParams, body: updateProviderBody } },
+    { schema: { params: nameParams, body: updateProviderBody, response: { 200: providerView } } },
     async (request) => {
       const provider = await core.providers.update(request.params.name, request.body);
       await core.audit.admin('provider.update', { detail: { provider: provider.name, ...bindingDetail(provider) } });
@@ -79,13 +90,15 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
   );
 
   // The provider's OAuth clients (never a secret): the default one and those imported grants were minted with.
-  app.get<{ Params: { name: string } }>('/v1/providers/:name/clients', { schema: { params: nameParams } }, async (request) =>
+  app.get<{ Params: { name: string } }>(
+    '/v1/providers/:name/clients',
+    { schema: { params: nameParams, response: { 200: { type: 'array', items: providerClientView } } } }, async (request) =>
     core.providers.listClients(request.params.name),
   );
 
   app.patch<{ Params: { name: string; id: string }; Body: ClientSecretInput }>(
     '/v1/providers/:name/clients/:id',
-    { schema: { params: clientParams, body: updateProviderClientBody } },
+    { schema: { params: clientParams, body: updateProviderClientBody, response: { 200: providerClientView } } },
     async (request) => {
       const client = await core.providers.updateClient(request.params.name, request.params.id, request.body);
       await core.audit.admin('provider.update', {
@@ -97,7 +110,7 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
 
   app.delete<{ Params: { name: string }; Querystring: { force?: string } }>(
     '/v1/providers/:name',
-    { schema: { params: nameParams, querystring: forceQuery } },
+    { schema: { params: nameParams, querystring: forceQuery, response: { 200: providerDeleted } } },
     async (request) => {
       const force = request.query.force === 'true' || request.query.force === '1';
       const result = await core.providers.remove(request.params.name, { force });

@@ -1,22 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { idParams, lineString } from '../../api/index.js';
+import { deletedResponse, idParams, pagedQuery, webhookCreateBody, pageOf, webhookCreated, webhookDeliveryView, webhookView } from '../../api/index.js';
 import { EVENT_TYPES, type WebhookInput } from '../../events/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { noStore } from '../no-store.js';
+import { listPage, type PageQuery } from '../paging.js';
 
-const webhookBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['url', 'events'],
-  properties: {
-    url: { ...lineString, maxLength: 2048 },
-    events: { type: 'array', minItems: 1, maxItems: 20, items: { enum: [...EVENT_TYPES, '*'] } },
-    secret: { type: 'string', minLength: 16, maxLength: 256 },
-  },
-} as const;
+const webhookBody = webhookCreateBody(EVENT_TYPES);
 
 export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
-  app.post<{ Body: WebhookInput }>('/v1/webhooks', { schema: { body: webhookBody } }, async (request, reply) => {
+  app.post<{ Body: WebhookInput }>('/v1/webhooks', { schema: { body: webhookBody, response: { 201: webhookCreated } } }, async (request, reply) => {
     const created = await core.events.webhooks.register(request.body);
     request.log.info({ webhook: created.id, events: created.events }, 'webhook registered');
     await core.audit.admin('webhook.create', { detail: { webhook: created.id } });
@@ -24,25 +16,46 @@ export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promi
     return noStore(reply).code(201).send(created);
   });
 
-  app.get('/v1/webhooks', async () => core.events.webhooks.list());
+  app.get<{ Querystring: PageQuery }>('/v1/webhooks', { schema: { querystring: pagedQuery({}), response: { 200: pageOf(webhookView) } } }, async (request, reply) =>
+    listPage(
+      request,
+      reply,
+      { list: 'webhooks', keyLength: 2 },
+      (page) => core.events.webhooks.list(page),
+      (w) => [w.createdAt, w.id],
+      (rows) => rows,
+    ),
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/webhooks/:id/deliveries', { schema: { params: idParams } }, async (request) => {
-    const webhook = await core.events.webhooks.get(request.params.id);
-    const deliveries = await core.store.events.listDeliveries(webhook.id);
-    return deliveries.map((d) => ({
-      id: d.id,
-      eventId: d.eventId,
-      status: d.status,
-      attempts: d.attempts,
-      nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
-      lastStatus: d.lastStatus,
-      lastError: d.lastError,
-      createdAt: d.createdAt,
-      deliveredAt: d.deliveredAt,
-    }));
-  });
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
+    '/v1/webhooks/:id/deliveries',
+    { schema: { params: idParams, querystring: pagedQuery({}), response: { 200: pageOf(webhookDeliveryView) } } },
+    async (request, reply) => {
+      const webhook = await core.events.webhooks.get(request.params.id);
+      return listPage(
+        request,
+        reply,
+        // The webhook's id in the list name: a cursor of one webhook's deliveries is refused for another's.
+        { list: `deliveries:${webhook.id}`, keyLength: 2 },
+        (page) => core.store.events.listDeliveries(webhook.id, page),
+        (d) => [d.createdAt, d.id],
+        (deliveries) =>
+          deliveries.map((d) => ({
+            id: d.id,
+            eventId: d.eventId,
+            status: d.status,
+            attempts: d.attempts,
+            nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
+            lastStatus: d.lastStatus,
+            lastError: d.lastError,
+            createdAt: d.createdAt,
+            deliveredAt: d.deliveredAt,
+          })),
+      );
+    },
+  );
 
-  app.delete<{ Params: { id: string } }>('/v1/webhooks/:id', { schema: { params: idParams } }, async (request) => {
+  app.delete<{ Params: { id: string } }>('/v1/webhooks/:id', { schema: { params: idParams, response: { 200: deletedResponse } } }, async (request) => {
     await core.events.webhooks.remove(request.params.id);
     await core.audit.admin('webhook.delete', { detail: { webhook: request.params.id } });
     return { deleted: true };

@@ -12,6 +12,7 @@ import * as providerClients from './0010_provider_clients.js';
 import * as browserBinding from './0013_browser_binding.js';
 import * as providerIntegrity from './0014_provider_integrity.js';
 import * as mcpServers from './0019_mcp_servers.js';
+import * as listIndexes from './0020_list_indexes.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0013_browser_binding': browserBinding,
   '0014_provider_integrity': providerIntegrity,
   '0019_mcp_servers': mcpServers,
+  '0020_list_indexes': listIndexes,
 };
