@@ -175,6 +175,19 @@ for (const backend of BACKENDS) {
       assert.equal(upstream.acceptedTokens.at(-1), tokens.accessToken, 'the calls went with the refreshed token');
     });
 
+    test('a token the upstream refuses (revoked out of band) is replaced once and the call sent once more', async () => {
+      clock.advance(10 * 60_000);
+      const before = (await storedTokens(lk, connectionId)).accessToken ?? '';
+      assert.equal(await as.destroyToken('AccessToken', before), true);
+      as.resetCounts();
+      const agent = new Latchkey({ url: lk.url, agentKey });
+      assert.equal(textOf(await agent.mcpTools.call('tracker', 'echo', { arguments: { text: 'again' } })), 'echo: again');
+      assert.equal(as.counts().refresh_token, 1);
+      const after = await storedTokens(lk, connectionId);
+      assert.notEqual(after.accessToken, before);
+      secrets.push(after.accessToken ?? '', after.refreshToken ?? '');
+    });
+
     test('the stdio MCP server (`latchkey mcp`) offers the namespaced tools and calls them', async () => {
       const session = await startMcp({ url: lk.url, agentKey, home: lk.config.dataDir });
       try {

@@ -190,7 +190,8 @@ function upstreamFailure(err: unknown, secrets: string[]): LatchkeyError {
   if (err instanceof LatchkeyError) return err;
   const said = err instanceof McpError ? `error ${err.code}: ${err.message}` : err instanceof Error ? err.message : 'no answer';
   const masked = secrets.length === 0 ? said : redactorFor(secrets).maskText(said);
-  return new UpstreamError(`the upstream MCP server failed: ${masked.slice(0, 500)}`, { cause: undefined });
+  // No `cause`: the original error holds the unmasked text.
+  return new UpstreamError(`the upstream MCP server failed: ${masked.slice(0, 500)}`);
 }
 
 /**
