@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { isAllowed, mayCallTool, parsePolicy } from '../src/agents/index.js';
 import { registerClient } from '../src/gateway/registration.js';
+import { redactJson } from '../src/gateway/index.js';
 import type { DiscoveredMetadata } from '../src/providers/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
@@ -176,5 +177,26 @@ describe('policy rules for MCP servers', () => {
     assert.throws(() => parsePolicy({ rules: [{ mcpServers: ['linear'], tools: ['x'], methods: ['GET'] }] }), /unknown field "methods"/);
     assert.throws(() => parsePolicy({ rules: [{ mcpServers: [], tools: ['x'] }] }), /non-empty/);
     assert.throws(() => parsePolicy({ rules: [{ mcpServers: ['Linear Server'], tools: ['x'] }] }), /MCP server names/);
+  });
+});
+
+describe('tool result redaction', () => {
+  test('every form of a token is masked in strings and keys, other text kept intact', () => {
+    const token = 'ya29.a0AfH6SMBx-Very_Secret/Token+Value';
+    const result = {
+      content: [
+        { type: 'text', text: `héllo ✓ ${token} "quoted"\n` },
+        { type: 'text', text: Buffer.from(`Bearer ${token}`).toString('base64') },
+        { type: 'text', text: encodeURIComponent(token) },
+      ],
+      structuredContent: { [token]: { deep: [token] } },
+    };
+    const { value, redacted } = redactJson(result, [token]);
+    assert.equal(redacted, true);
+    const text = JSON.stringify(value);
+    for (const form of [token, encodeURIComponent(token), Buffer.from(token).toString('base64').slice(4, -4)]) assert.ok(!text.includes(form), form);
+    assert.match(value.content[0]?.text ?? '', /^héllo ✓ \[REDACTED\]\** "quoted"\n$/);
+    const clean = { content: [{ type: 'text', text: 'nothing here' }] };
+    assert.deepEqual(redactJson(clean, [token]), { value: clean, redacted: false });
   });
 });

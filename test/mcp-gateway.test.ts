@@ -122,6 +122,15 @@ for (const backend of BACKENDS) {
       assert.equal(echo?.server, 'tracker');
       assert.deepEqual(Object.keys((echo?.inputSchema as { properties: object }).properties), ['text']);
 
+      // A list route like the others: pages by name, with the next-page cursor.
+      const first = await fetch(`${lk.url}/v1/mcp-tools?limit=3`, { headers: { authorization: `Bearer ${agentKey}` } });
+      const page = (await first.json()) as { items: Array<{ name: string }>; nextCursor: string | null };
+      assert.deepEqual(page.items.map((t) => t.name), ['tracker__announce', 'tracker__echo', 'tracker__leak']);
+      assert.equal(first.headers.get('latchkey-next-cursor'), page.nextCursor);
+      const walked: string[] = [];
+      for await (const t of agent.mcpTools.iterate({ limit: 1 })) walked.push(t.name);
+      assert.deepEqual(walked, tools.map((t) => t.name).sort());
+
       const result = await agent.mcpTools.call('tracker', 'echo', { arguments: { text: 'hello' } });
       assert.equal(textOf(result), 'echo: hello');
       const who = await agent.mcpTools.call('tracker', 'whoami');
@@ -140,6 +149,14 @@ for (const backend of BACKENDS) {
       assert.equal(typeof echoEvent?.detail.durationMs, 'number');
       assert.equal(echoEvent?.detail.text, undefined, 'argument values are not audited');
       assert.ok(!JSON.stringify(events).includes('hello'), 'argument values are not audited');
+
+      const env = { LATCHKEY_URL: lk.url, LATCHKEY_AGENT_KEY: agentKey };
+      const listed = await runCli(['mcp-tools', 'list'], env);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(listed.stdout, /tracker__echo/);
+      const called = await runCli(['mcp-tools', 'call', 'tracker__echo', '--arguments', '{"text":"from the cli"}'], env);
+      assert.equal(called.code, 0, called.stderr);
+      assert.equal(called.stdout.trim(), 'echo: from the cli');
     });
 
     test('after the upstream token expires, 50 concurrent tool calls cause exactly one refresh', async () => {
@@ -156,6 +173,19 @@ for (const backend of BACKENDS) {
       // The refresh asked for the same resource: the new token is still bound to the MCP server.
       assert.equal((await as.findToken('AccessToken', tokens.accessToken ?? ''))?.audience, upstream.url);
       assert.equal(upstream.acceptedTokens.at(-1), tokens.accessToken, 'the calls went with the refreshed token');
+    });
+
+    test('a token the upstream refuses (revoked out of band) is replaced once and the call sent once more', async () => {
+      clock.advance(10 * 60_000);
+      const before = (await storedTokens(lk, connectionId)).accessToken ?? '';
+      assert.equal(await as.destroyToken('AccessToken', before), true);
+      as.resetCounts();
+      const agent = new Latchkey({ url: lk.url, agentKey });
+      assert.equal(textOf(await agent.mcpTools.call('tracker', 'echo', { arguments: { text: 'again' } })), 'echo: again');
+      assert.equal(as.counts().refresh_token, 1);
+      const after = await storedTokens(lk, connectionId);
+      assert.notEqual(after.accessToken, before);
+      secrets.push(after.accessToken ?? '', after.refreshToken ?? '');
     });
 
     test('the stdio MCP server (`latchkey mcp`) offers the namespaced tools and calls them', async () => {

@@ -8,6 +8,8 @@ import { fixtureTokens, startFakeApi, type FakeApi } from './helpers/broker-setu
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { runCli } from './helpers/latchkey-process.js';
 import { raw, signIn } from './helpers/operators.js';
+import { openLink, visit } from './helpers/oauth-flows.js';
+import { UPSTREAM_SCOPE, startUpstreamMcp, type UpstreamMcp } from './helpers/upstream-mcp.js';
 
 interface Operation {
   responses: Record<string, { content?: { 'application/json'?: { schema: object } } }>;
@@ -41,6 +43,8 @@ describe('OpenAPI 3.1 document at /openapi.json, checked against the real server
   let as: AuthorizationServer;
   let api: FakeApi;
   let lk: InProcess;
+  let mcpAs: AuthorizationServer;
+  let upstream: UpstreamMcp;
   let doc: OpenApiDocument;
   const seen: Seen[] = [];
 
@@ -175,6 +179,20 @@ describe('OpenAPI 3.1 document at /openapi.json, checked against the real server
     await ok('DELETE', `/v1/webhooks/${hook.id}`, 200);
     await ok('DELETE', '/v1/agents/bot', 200);
     await ok('DELETE', '/v1/providers/fixture?force=true', 200);
+    // An upstream MCP server behind Latchkey (the gateway), connected and called by an agent.
+    mcpAs = await startAuthorizationServer({ dynamicRegistration: true, resourceIndicators: { resources: ['http://127.0.0.1:'], scope: UPSTREAM_SCOPE } });
+    upstream = await startUpstreamMcp(mcpAs);
+    await ok('POST', '/v1/mcp-servers', 201, { name: 'tracker', url: upstream.url });
+    await ok('GET', '/v1/mcp-servers', 200);
+    await ok('GET', '/v1/mcp-servers?limit=1', 200);
+    await ok('GET', '/v1/mcp-servers/tracker', 200);
+    const consent = await ok<{ authorizationUrl: string }>('POST', '/v1/connect/tracker', 201, { name: 'tracker-main' });
+    assert.equal((await visit(await mcpAs.approve(await openLink(consent.authorizationUrl)))).status, 200);
+    const mcpAgent = await ok<{ apiKey: string }>('POST', '/v1/agents', 201, { name: 'mcp-bot', policy: { rules: [{ mcpServers: ['tracker'], tools: ['echo'] }] } });
+    await ok('GET', '/v1/mcp-tools', 200, undefined, mcpAgent.apiKey);
+    await ok('GET', '/v1/mcp-tools?limit=1', 200, undefined, mcpAgent.apiKey);
+    await ok('POST', '/v1/mcp-tools/tracker/echo', 200, { arguments: { text: 'hi' } }, mcpAgent.apiKey);
+    await ok('DELETE', '/v1/mcp-servers/tracker?force=true', 200);
     // Errors are documented too (the `default` answer).
     await call('GET', '/v1/connections/nope');
     await call('GET', '/v1/connections?limit=0');
@@ -184,6 +202,8 @@ describe('OpenAPI 3.1 document at /openapi.json, checked against the real server
 
   after(async () => {
     await lk?.close();
+    await upstream?.close();
+    await mcpAs?.close();
     await api?.close();
     await as?.close();
   });

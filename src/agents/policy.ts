@@ -149,9 +149,14 @@ export function mayCallTool(policy: Policy, server: string, tool: string, connec
   );
 }
 
-/** Whether some rule names this MCP server at all (the servers whose tools an agent is shown). */
-export function mayUseMcpServer(policy: Policy, server: string): boolean {
-  return policy.rules.some((r) => isMcpRule(r) && matchesAny(r.mcpServers, server, 'name'));
+/** Whether some rule names this MCP server at all (through this connection, when given): the servers whose tools an agent is shown. */
+export function mayUseMcpServer(policy: Policy, server: string, connection?: string): boolean {
+  return policy.rules.some(
+    (r) =>
+      isMcpRule(r) &&
+      matchesAny(r.mcpServers, server, 'name') &&
+      (connection === undefined || r.connections === undefined || matchesAny(r.connections, connection, 'name')),
+  );
 }
 
 /** Whether any rule names this connection: what `GET /v1/me` lists and what a lease needs. */

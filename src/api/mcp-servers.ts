@@ -57,8 +57,6 @@ export const mcpServerView = {
   },
 } as const;
 
-export const mcpServerList = { type: 'array', items: mcpServerView } as const;
-
 export const mcpServerRemoved = {
   type: 'object',
   additionalProperties: false,
@@ -82,8 +80,6 @@ export const mcpToolView = {
     inputSchema: { type: 'object', additionalProperties: true },
   },
 } as const;
-
-export const mcpToolList = { type: 'array', items: mcpToolView } as const;
 
 export const mcpToolParams = {
   type: 'object',
@@ -109,7 +105,10 @@ export const mcpToolResult = {
   additionalProperties: true,
   required: ['content'],
   properties: {
-    content: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    content: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: true, required: ['type'], properties: { type: { type: 'string' }, text: { type: 'string' } } },
+    },
     structuredContent: { type: 'object', additionalProperties: true },
     isError: { type: 'boolean' },
   },

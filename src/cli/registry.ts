@@ -32,6 +32,7 @@ export const COMMANDS: CommandEntry[] = [
   { names: ['mcp-consent'], load: async () => (await import('./commands/mcp-consent.js')).register },
   { names: ['mcp-servers'], load: async () => (await import('./commands/mcp-servers.js')).register },
   { names: ['me'], load: async () => (await import('./commands/me.js')).register },
+  { names: ['mcp-tools'], load: async () => (await import('./commands/mcp-tools.js')).register },
   { names: ['oauth'], load: async () => (await import('./commands/oauth.js')).oauthCommand },
   { names: ['openapi'], load: async () => (await import('./commands/openapi.js')).register },
   { names: ['operators'], load: async () => (await import('./commands/operators.js')).register },

@@ -5,7 +5,7 @@ import { newId } from '../ids.js';
 import type { OutboundFetch } from '../net/index.js';
 import { redirectUriOf } from '../oauth/index.js';
 import { checkEndpointUrl, discover, type Provider, type ProviderRegistry } from '../providers/index.js';
-import { isUniqueViolation, type McpServerRow, type Store } from '../store/index.js';
+import { isUniqueViolation, type Keyset, type McpServerRow, type Store } from '../store/index.js';
 import type { ConnectionDeletion } from '../tokens/index.js';
 import { guardedFetch } from './fetch.js';
 import { discoverProtectedResource, registerClient } from './registration.js';
@@ -157,8 +157,8 @@ export function mcpServerRegistry(deps: ServerDeps) {
     return view(found, await providers.getById(found.providerId).catch(() => undefined));
   }
 
-  async function list(): Promise<McpServerView[]> {
-    const rows = await store.mcpServers.list();
+  async function list(page?: Keyset): Promise<McpServerView[]> {
+    const rows = await store.mcpServers.list(page);
     return Promise.all(rows.map(async (r) => view(r, await providers.getById(r.providerId).catch(() => undefined))));
   }
 

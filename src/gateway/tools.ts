@@ -45,7 +45,7 @@ export function gatewayTools(deps: ToolDeps) {
   /** Pick the connection a call goes through: the one asked for, or the only usable one. */
   async function connectionFor(agent: AuthenticatedAgent, server: McpServerRow, tool: string | undefined, requested: string | undefined): Promise<Connection> {
     const allowedFor = (c: Connection): boolean =>
-      tool === undefined ? mayUseMcpServer(agent.policy, server.name) : mayCallTool(agent.policy, server.name, tool, c.name);
+      tool === undefined ? mayUseMcpServer(agent.policy, server.name, c.name) : mayCallTool(agent.policy, server.name, tool, c.name);
     if (requested !== undefined) {
       const found = await deps.connections.find(requested);
       if (found === undefined || found.environment !== agent.environment || found.providerId !== server.providerId) {
@@ -190,19 +190,37 @@ function upstreamFailure(err: unknown, secrets: string[]): LatchkeyError {
   if (err instanceof LatchkeyError) return err;
   const said = err instanceof McpError ? `error ${err.code}: ${err.message}` : err instanceof Error ? err.message : 'no answer';
   const masked = secrets.length === 0 ? said : redactorFor(secrets).maskText(said);
-  return new UpstreamError(`the upstream MCP server failed: ${masked.slice(0, 500)}`, { cause: undefined });
+  // No `cause`: the original error holds the unmasked text.
+  return new UpstreamError(`the upstream MCP server failed: ${masked.slice(0, 500)}`);
 }
 
-/** A JSON value with every form of the secrets masked, and whether there was one. */
+/**
+ * A JSON value with every form of the secrets masked in each string (and key),
+ * and whether there was one. Strings are masked one by one, as UTF-8, so the
+ * marker never cuts a JSON escape or a multi-byte character in half.
+ */
 export function redactJson<T>(value: T, secrets: readonly string[]): { value: T; redacted: boolean } {
   if (secrets.length === 0) return { value, redacted: false };
-  const bytes = Buffer.from(JSON.stringify(value), 'utf8');
-  const masked = redactorFor(secrets).mask(bytes);
-  if (masked === bytes) return { value, redacted: false };
-  try {
-    return { value: JSON.parse(masked.toString('utf8')) as T, redacted: true };
-  } catch {
-    // A mask that cut a JSON escape in half: nothing of the original is safe to show.
-    return { value: { content: [{ type: 'text', text: '[REDACTED]' }], isError: true } as T, redacted: true };
-  }
+  const redactor = redactorFor(secrets);
+  let redacted = false;
+  const text = (s: string): string => {
+    const bytes = Buffer.from(s, 'utf8');
+    const masked = redactor.mask(bytes);
+    if (masked === bytes) return s;
+    redacted = true;
+    return masked.toString('utf8');
+  };
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (typeof v !== 'object' || v === null) return v;
+    // Deeper than any JSON Latchkey accepts: nothing under it is shown.
+    if (depth > 64) {
+      redacted = true;
+      return null;
+    }
+    if (Array.isArray(v)) return v.map((item) => walk(item, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([k, item]) => [text(k), walk(item, depth + 1)]));
+  };
+  const out = walk(value, 0) as T;
+  return { value: redacted ? out : value, redacted };
 }

@@ -168,6 +168,7 @@ export class LatchkeyAdmin {
   readonly mcpServers = {
     create: (body: McpServerCreate): Promise<McpServerView> => this.http.json('POST', '/v1/mcp-servers', { body }),
     list: (): Promise<McpServerView[]> => this.http.json('GET', '/v1/mcp-servers'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<McpServerView, void, undefined> => iteratePages(this.http, '/v1/mcp-servers', {}, options),
     get: async (name: string): Promise<McpServerView> => this.http.json('GET', `/v1/mcp-servers/${enc(name)}`),
     /** `force` also deletes its connections, revoking each grant at the upstream's authorization server. */
     remove: async (name: string, options: { force?: boolean } = {}): Promise<McpServerRemoved> =>

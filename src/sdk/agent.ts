@@ -1,5 +1,6 @@
-import type { ConnectLinkCreate, ConnectLinkCreated, LeaseGranted, MeView, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
+import type { ConnectLinkCreate, ConnectLinkCreated, LeaseGranted, McpToolCall, McpToolResult, McpToolView, MeView, ProposalCreate, ProposalListQuery, ProposalView } from './types.js';
 import { HttpClient, LatchkeyApiError, LatchkeyConnectionError } from './http.js';
+import { iteratePages, type PageOptions } from './pages.js';
 import { LatchkeyRequestError, capabilitySegment, connectionSegment, enc, proxyPathProblem, urlUnder } from './paths.js';
 
 /** The API's error codes (api.md, "Errors"); `LatchkeyApiError.code` is one of these. */
@@ -30,24 +31,6 @@ export interface InvokeOptions {
   query?: Record<string, string>;
   headers?: Record<string, string>;
   body?: unknown;
-}
-
-/** A tool of an upstream MCP server behind Latchkey, as the agent's policy lets it see it. */
-export interface McpToolView {
-  /** `server__tool` */
-  name: string;
-  server: string;
-  tool: string;
-  description: string;
-  inputSchema: Record<string, unknown>;
-}
-
-/** An MCP CallToolResult as the upstream answered it, with every token form masked by Latchkey. */
-export interface McpToolResult {
-  content: Array<{ type: string; text?: string; [key: string]: unknown }>;
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-  [key: string]: unknown;
 }
 
 /** The upstream API answered with an error status (the call itself went through Latchkey fine). */
@@ -161,9 +144,11 @@ export class Latchkey {
 
   /** The tools of upstream MCP servers behind Latchkey (the gateway), called with the connection's token injected server-side. */
   readonly mcpTools = {
+    /** The first page (100 tools); `iterate` walks them all. */
     list: (): Promise<McpToolView[]> => this.http.json('GET', '/v1/mcp-tools'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<McpToolView, void, undefined> => iteratePages(this.http, '/v1/mcp-tools', {}, options),
     /** Calls `tool` of `server`; `connection` picks one when the server has several for this agent. */
-    call: (server: string, tool: string, input: { arguments?: Record<string, unknown>; connection?: string } = {}): Promise<McpToolResult> =>
+    call: (server: string, tool: string, input: McpToolCall = {}): Promise<McpToolResult> =>
       this.http.json('POST', `/v1/mcp-tools/${enc(server, 'MCP server name')}/${enc(tool, 'tool name')}`, { body: input }),
   };
 

@@ -4,4 +4,4 @@ export { fetchPage, iteratePages, type PageOptions } from './pages.js';
 export type { Page } from '../api/index.js';
 export { LatchkeyRequestError, proxyPathProblem } from './paths.js';
 export type * from './types.js';
-export { Latchkey, UpstreamHttpError, isApiError, type ApiErrorCode, type Lease, type AgentIdentity, type InvokeOptions, type McpToolView, type McpToolResult } from './agent.js';
+export { Latchkey, UpstreamHttpError, isApiError, type ApiErrorCode, type Lease, type AgentIdentity, type InvokeOptions } from './agent.js';

@@ -33,6 +33,12 @@ import type {
   leaseEnded,
   leaseGranted,
   leaseView,
+  createMcpServerBody,
+  mcpServerRemoved,
+  mcpServerView,
+  mcpToolCallBody,
+  mcpToolResult,
+  mcpToolView,
   meView,
   presetView,
   providerClientView,
@@ -166,30 +172,7 @@ export interface ProposalListQuery {
   status?: ProposalStatus;
 }
 
-/** `POST /v1/mcp-servers` body. */
-export interface McpServerCreate {
-  name: string;
-  /** The MCP server's Streamable HTTP endpoint, e.g. https://mcp.linear.app/mcp */
-  url: string;
-  clientId?: string;
-  clientSecret?: string;
-}
 
-/** An upstream MCP server; its connections belong to the provider of the same name. */
-export interface McpServerView {
-  id: string;
-  name: string;
-  url: string;
-  resource: string;
-  provider: string;
-  issuer: string;
-  registration: 'cimd' | 'dcr' | 'manual';
-  clientId: string | null;
-  scopes: string[];
-  resourceMetadataUrl: string;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export type OperatorRole = 'viewer' | 'operator' | 'admin';
 
@@ -202,11 +185,6 @@ export interface OperatorView {
   updatedAt: string;
 }
 
-export interface McpServerRemoved {
-  deleted: boolean;
-  removedConnections: number;
-  revokedAtProvider: number;
-}
 /** A data key of the keyring (never its material). */
 export interface DataKeyView {
   id: string;
@@ -313,3 +291,14 @@ export interface McpConsentResult {
   decision: 'approved' | 'denied';
   agent: { id: string; name: string } | null;
 }
+/** `POST /v1/mcp-servers` body. */
+export type McpServerCreate = FromSchema<typeof createMcpServerBody>;
+/** An upstream MCP server; its connections belong to the provider of the same name. */
+export type McpServerView = FromSchema<typeof mcpServerView>;
+export type McpServerRemoved = FromSchema<typeof mcpServerRemoved>;
+/** A tool of an upstream MCP server behind Latchkey, as the agent's policy lets it see it (`server__tool`). */
+export type McpToolView = FromSchema<typeof mcpToolView>;
+/** `POST /v1/mcp-tools/{server}/{tool}` body. */
+export type McpToolCall = FromSchema<typeof mcpToolCallBody>;
+/** An MCP CallToolResult as the upstream answered it, with every token form masked by Latchkey. */
+export type McpToolResult = FromSchema<typeof mcpToolResult>;

@@ -1,4 +1,5 @@
 import type { Db } from './dialect.js';
+import { keysetPage, type Keyset } from './keyset.js';
 import type { McpServersTable } from './schema.js';
 
 export type McpServerRow = McpServersTable;
@@ -16,8 +17,9 @@ export function mcpServerStore(db: Db) {
     async findByProvider(providerId: string): Promise<McpServerRow | undefined> {
       return k.selectFrom('mcpServers').selectAll().where('providerId', '=', providerId).executeTakeFirst();
     },
-    async list(): Promise<McpServerRow[]> {
-      return k.selectFrom('mcpServers').selectAll().orderBy('name').execute();
+    /** By name; a page of them when `page` is given. */
+    async list(page?: Keyset): Promise<McpServerRow[]> {
+      return keysetPage(k.selectFrom('mcpServers').selectAll(), ['name'], page).execute();
     },
     async remove(id: string): Promise<boolean> {
       const result = await k.deleteFrom('mcpServers').where('id', '=', id).executeTakeFirst();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { McpServerCreate } from '../../sdk/index.js';
 import { UsageError, adminClient, type GlobalOptions } from '../context.js';
-import { printFields, printJson, printTable, say } from '../output.js';
+import { printFields, printJson, printList, say } from '../output.js';
 
 /** `latchkey mcp-servers add|list|show|remove`: upstream MCP servers behind Latchkey, one API call each. */
 export function register(program: Command, globals: () => GlobalOptions): void {
@@ -35,9 +35,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('list')
     .description('list upstream MCP servers')
     .action(async () => {
-      const list = await adminClient(globals()).mcpServers.list();
-      if (globals().json) return printJson(list);
-      printTable(['name', 'url', 'registration', 'issuer'], list.map((s) => [s.name, s.url, s.registration, s.issuer]));
+      const list = adminClient(globals()).mcpServers.iterate();
+      await printList(globals().json === true, list, ['name', 'url', 'registration', 'issuer'], (s) => [s.name, s.url, s.registration, s.issuer]);
     });
 
   servers

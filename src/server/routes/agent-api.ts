@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedAgent } from '../../agents/index.js';
 import { grantedCapabilities, mayUseConnection } from '../../agents/index.js';
-import { mcpToolCallBody, mcpToolList, mcpToolParams, mcpToolResult } from '../../api/index.js';
+import { invokeBody, invokeParams, leaseBody, leaseEndQuery, leaseEnded, leaseGranted, mcpToolCallBody, mcpToolParams, mcpToolResult, mcpToolView, pageOf, pagedQuery, meView, upstreamAnswer } from '../../api/index.js';
 import type { ToolCallInput } from '../../gateway/index.js';
-import { invokeBody, invokeParams, leaseBody, leaseEndQuery, leaseEnded, leaseGranted, meView, upstreamAnswer } from '../../api/index.js';
 import type { BrokeredResponse, InvokeInput } from '../../broker/index.js';
 import { Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { actingAs } from '../../audit/index.js';
 import { actorOf, authenticateAdminOrAgent, authenticateAgent, principalOf } from '../auth.js';
 import { noStore } from '../no-store.js';
+import { listPage, type PageQuery } from '../paging.js';
 import { securedBy } from '../openapi.js';
 
 const agents = new WeakMap<FastifyRequest, AuthenticatedAgent>();
@@ -67,7 +67,22 @@ export async function agentApiRoutes(app: FastifyInstance, core: Latchkey): Prom
       };
     });
 
-    api.get('/v1/mcp-tools', { schema: { response: { 200: mcpToolList } } }, async (request) => core.gateway.tools.list(agentOf(request)));
+    api.get<{ Querystring: PageQuery }>(
+      '/v1/mcp-tools',
+      { schema: { querystring: pagedQuery({}), response: { 200: pageOf(mcpToolView) } } },
+      async (request, reply) => {
+        // Computed from the upstreams (cached), not a table: paged by name over the whole list.
+        const tools = (await core.gateway.tools.list(agentOf(request))).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        return listPage(
+          request,
+          reply,
+          { list: 'mcp-tools', keyLength: 1 },
+          async (page) => tools.filter((t) => page.after === undefined || t.name > (page.after[0] as string)).slice(0, page.limit),
+          (t) => [t.name],
+          (rows) => rows,
+        );
+      },
+    );
 
     api.post<{ Params: { server: string; tool: string }; Body: ToolCallInput | undefined }>(
       '/v1/mcp-tools/:server/:tool',

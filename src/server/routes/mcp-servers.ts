@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import {
   clientMetadataDocument,
   createMcpServerBody,
-  mcpServerList,
   mcpServerParams,
+  pageOf,
+  pagedQuery,
   mcpServerRemoved,
   mcpServerView,
   removeMcpServerQuery,
@@ -11,6 +12,7 @@ import {
 import { CLIENT_METADATA_PATH, clientMetadataUrl, type McpServerInput } from '../../gateway/index.js';
 import { NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
+import { listPage, type PageQuery } from '../paging.js';
 
 /** Upstream MCP servers (admin role): adding one discovers it, registers Latchkey there and makes its provider. */
 export async function mcpServerRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
@@ -27,7 +29,12 @@ export async function mcpServerRoutes(app: FastifyInstance, core: Latchkey): Pro
     },
   );
 
-  app.get('/v1/mcp-servers', { schema: { response: { 200: mcpServerList } }, config: { role: 'viewer' } }, async () => core.gateway.servers.list());
+  app.get<{ Querystring: PageQuery }>(
+    '/v1/mcp-servers',
+    { schema: { querystring: pagedQuery({}), response: { 200: pageOf(mcpServerView) } }, config: { role: 'viewer' } },
+    async (request, reply) =>
+      listPage(request, reply, { list: 'mcp-servers', keyLength: 1 }, (page) => core.gateway.servers.list(page), (s) => [s.name], (rows) => rows),
+  );
 
   app.get<{ Params: { name: string } }>(
     '/v1/mcp-servers/:name',
@@ -53,7 +60,8 @@ export async function mcpServerRoutes(app: FastifyInstance, core: Latchkey): Pro
  * URL be a client_id).
  */
 export async function clientMetadataRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
-  app.get(CLIENT_METADATA_PATH, { schema: { response: { 200: clientMetadataDocument } } }, async (_request, reply) => {
+  // Not part of the REST API (an OAuth document for authorization servers), so not in /openapi.json.
+  app.get(CLIENT_METADATA_PATH, { schema: { response: { 200: clientMetadataDocument } }, config: { openapi: { hide: true } } }, async (_request, reply) => {
     const clientId = clientMetadataUrl(core.config.publicUrl);
     if (clientId === undefined) throw new NotFound('Latchkey publishes a client metadata document only when its public URL is https');
     return reply.header('cache-control', 'public, max-age=300').send({
