@@ -6,6 +6,7 @@ import { REFERENCE_FILE, renderApiReference, type OpenApi } from '../scripts/api
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
 import { fixtureTokens, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
+import { TestOAuthProvider, authorizeWithOperator, connectExpectingAuth } from './helpers/mcp-remote.js';
 import { runCli } from './helpers/latchkey-process.js';
 import { raw, signIn } from './helpers/operators.js';
 import { openLink, visit } from './helpers/oauth-flows.js';
@@ -141,6 +142,25 @@ describe('OpenAPI 3.1 document at /openapi.json, checked against the real server
     const lease = await ok<{ leaseId: string }>('POST', '/v1/leases', 201, { connection: 'main', ttl: '10m' }, agent.apiKey);
     await ok('GET', '/v1/leases', 200);
     await ok('DELETE', `/v1/leases/${lease.leaseId}`, 200, undefined, agent.apiKey);
+    await ok('GET', '/v1/status', 200);
+    // Connect links: a link for an account owner, listed, then withdrawn.
+    const link = await ok<{ id: string }>('POST', '/v1/connect-links', 201, { provider: 'fixture', subject: 'dora', name: 'dora-link' });
+    await ok('GET', '/v1/connect-links', 200);
+    await ok('DELETE', `/v1/connect-links/${link.id}`, 200);
+    // Remote MCP: the discovery documents, then a host's authorization that an operator decides (here: denies).
+    for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/mcp-oauth']) {
+      await ok('GET', path, 200);
+    }
+    const hostRedirect = 'http://127.0.0.1:9/callback';
+    const host = new TestOAuthProvider(hostRedirect, {
+      client_name: 'openapi-test-host',
+      redirect_uris: [hostRedirect],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    });
+    await connectExpectingAuth(`${lk.url}/mcp`, host);
+    await authorizeWithOperator(host, (method, path, body) => call(method, path, body), { deny: true });
     // Access proposals: an agent asks, an operator decides.
     const proposal = await ok<{ id: string }>('POST', '/v1/proposals', 201, { connection: 'main', methods: ['GET'], paths: ['/api/**'], reason: 'read more' }, agent.apiKey);
     await ok('POST', '/v1/proposals', 200, { connection: 'main', methods: ['GET'], paths: ['/api/**'], reason: 'again' }, agent.apiKey);

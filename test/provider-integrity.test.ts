@@ -258,9 +258,8 @@ for (const backend of BACKENDS) {
       const k = store.db.kysely;
       await sql`alter table providers drop column integrity`.execute(k);
       await sql`alter table provider_clients drop column integrity`.execute(k);
-      // Kysely applies migrations in order only: the later ones are replayed too, so their tables go as well.
-      for (const table of ['proposals', 'mcp_servers', 'operator_keys', 'operator_sign_in_links', 'operator_sessions', 'operators']) await sql`drop table if exists ${sql.table(table)}`.execute(k);
-      await sql`delete from kysely_migration where name >= '0014_provider_integrity'`.execute(k);
+      // Migrations may run out of order (store/migrate.ts), so only 0014 is replayed; the later ones stay applied.
+      await sql`delete from kysely_migration where name = '0014_provider_integrity'`.execute(k);
       await store.close();
 
       lk = await startInProcess(options);
