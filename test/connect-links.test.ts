@@ -243,6 +243,8 @@ for (const backend of BACKENDS) {
 
       const audit = await auditEvents(server, '?connection=fixture-frank');
       assert.ok(audit.some((e) => e.action === 'connection.reauthorize' && e.detail.link === link.id));
+      const events = await server.core.store.events.listEvents({ type: 'connection.reauthorized', connectionId: before.id });
+      assert.equal(events.length, 1);
     });
 
     test('a reconnect consented by a different account is refused; the connection and its tokens are unchanged', async () => {
