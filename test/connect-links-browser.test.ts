@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -9,6 +12,18 @@ import { launchChromium } from './helpers/browser.js';
 import type { CreatedLink } from './helpers/connect-link.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { FIXTURE_SCOPES, assertNoSecrets, getConnection, storedTokens } from './helpers/oauth-flows.js';
+
+/** Where browser tests leave screenshots for CI to keep (not committed). */
+const SCREENSHOTS = resolve(import.meta.dirname, '..', 'artifacts', 'screenshots');
+
+/** axe-core, when installed (the console brings it as a dev dependency). */
+function axeSource(): string | undefined {
+  try {
+    return readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The end user's side of a connect link in real Chromium: each person is a
@@ -213,5 +228,35 @@ describe('connect links in real Chromium', () => {
     assert.equal(await page.locator('#subject').textContent(), `<b>${evil}</b>`);
     assert.equal(await page.locator('img, script, b').count(), 0);
     assert.deepEqual(problems.filter((p) => p.startsWith('dialog')), []);
+  });
+
+  test('every page: screenshots, and no serious or critical axe violations', async () => {
+    const axe = axeSource();
+    const check = async (page: Page, name: string): Promise<void> => {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, `connect-link-${name}.png`), fullPage: true });
+      if (axe === undefined) return;
+      // Through the DevTools protocol: the pages' CSP (rightly) refuses an inline script.
+      await page.evaluate(axe);
+      const serious = await page.evaluate<Array<{ id: string; impact: string | null }>>(
+        `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact })))`,
+      );
+      assert.deepEqual(serious.filter((v) => v.impact === 'serious' || v.impact === 'critical'), [], `${name}: axe violations`);
+    };
+    const link = await makeLink({ provider: 'fixture', subject: 'erin@example.com', name: 'br-erin', scopes: FIXTURE_SCOPES });
+    const { context, page } = await person();
+    await page.goto(link.url);
+    await check(page, 'page');
+    await continueAndConsent(context, page);
+    await check(page, 'connected');
+    await page.goto(link.url);
+    await check(page, 'used');
+    const denied = await makeLink({ provider: 'fixture', subject: 'erin@example.com', name: 'br-erin-2', scopes: FIXTURE_SCOPES });
+    const other = await person();
+    await other.page.goto(denied.url);
+    await other.page.locator('#continue').click();
+    await other.page.waitForURL((url) => url.origin === new URL(as.issuer).origin);
+    await other.page.goto(`${server.url}/oauth/callback?state=unknown&code=x`);
+    await check(other.page, 'failed');
   });
 });

@@ -89,7 +89,7 @@ for (const backend of BACKENDS) {
       assert.match(page.body, /alice@example\.com/);
       assert.match(page.body, /fixture-alice/);
       assert.match(page.body, /<code>api:read<\/code>/);
-      assert.match(page.body, /the Latchkey administrator/);
+      assert.match(page.body, /The Latchkey administrator/);
       assert.match(page.body, /<form method="post"><button type="submit" id="continue">/);
       assert.ok(!page.body.includes(link.url.split('/').at(-1) ?? ''), 'the token is not written into the page');
       assert.doesNotMatch(page.body, /<script/);
@@ -243,6 +243,8 @@ for (const backend of BACKENDS) {
 
       const audit = await auditEvents(server, '?connection=fixture-frank');
       assert.ok(audit.some((e) => e.action === 'connection.reauthorize' && e.detail.link === link.id));
+      const events = await server.core.store.events.listEvents({ type: 'connection.reauthorized', connectionId: before.id });
+      assert.equal(events.length, 1);
     });
 
     test('a reconnect consented by a different account is refused; the connection and its tokens are unchanged', async () => {
@@ -335,7 +337,7 @@ for (const backend of BACKENDS) {
       assert.equal(res.status, 201);
       const link = (await res.json()) as CreatedLink;
       secrets.push(link.url.split('/').at(-1) ?? '');
-      assert.match((await openConnectPage(link.url)).body, /the operator <strong id="asked-by">olive<\/strong>/);
+      assert.match((await openConnectPage(link.url)).body, /The operator <strong id="asked-by">olive<\/strong>/);
       const created = await auditEvents(server, '?action=connect_link.create');
       assert.ok(created.some((e) => e.actor.type === 'operator' && e.actor.name === 'olive' && e.detail.link === link.id));
 
@@ -360,7 +362,7 @@ for (const backend of BACKENDS) {
       assert.equal(ok.status, 201);
       const link = (await ok.json()) as CreatedLink;
       secrets.push(link.url.split('/').at(-1) ?? '');
-      assert.match((await openConnectPage(link.url)).body, /the agent <strong id="asked-by">mail-bot<\/strong>/);
+      assert.match((await openConnectPage(link.url)).body, /The agent <strong id="asked-by">mail-bot<\/strong>/);
 
       for (const body of [{ provider: 'fixture', subject: 'ivy', name: 'other' }, { provider: 'fixture', subject: 'ivy' }, { connection: 'fixture-alice' }]) {
         const res = await asAgent(body);

@@ -15,6 +15,8 @@ import { sha256Hex } from './state.js';
 export const LINK_DEFAULT_TTL_SECONDS = 7 * 86_400;
 export const LINK_MAX_TTL_SECONDS = 30 * 86_400;
 export const LINK_MIN_TTL_SECONDS = 60;
+/** How long an expired link stays listed (so an operator can still see it was never used) before it is forgotten. */
+export const LINK_KEEP_EXPIRED_SECONDS = 30 * 86_400;
 
 export interface ConnectLinkInput {
   provider?: string;
@@ -186,6 +188,7 @@ export function connectLinkService(deps: OAuthDeps) {
       expiresAt: new Date(now.getTime() + seconds * 1000).toISOString(),
       usedAt: null,
     };
+    await deps.store.connectLinks.removeExpiredBefore(new Date(now.getTime() - LINK_KEEP_EXPIRED_SECONDS * 1000).toISOString());
     await deps.store.connectLinks.insert(row);
     deps.logger.info({ link: row.id, provider: provider.name, reconnect: connection !== undefined }, 'connect link created');
     return { id: row.id, url: `${publicBase()}/connect/${token}`, expiresAt: row.expiresAt, view: await view(row, now) };

@@ -69,6 +69,11 @@ export function connectLinkStore(db: Db) {
     async release(id: string): Promise<void> {
       await k.updateTable('connectLinks').set({ usedAt: null }).where('id', '=', id).execute();
     },
+    /** Forgets links that expired before `before` (used or not); returns how many. */
+    async removeExpiredBefore(before: string): Promise<number> {
+      const result = await k.deleteFrom('connectLinks').where('expiresAt', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async remove(id: string): Promise<boolean> {
       const result = await k.deleteFrom('connectLinks').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;

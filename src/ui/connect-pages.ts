@@ -3,9 +3,14 @@ import { escapeHtml, page } from './page.js';
 
 function askedBy(requestedBy: ConnectLinkPage['requestedBy']): string {
   const name = escapeHtml(requestedBy.name ?? 'unknown');
-  if (requestedBy.type === 'operator') return `the operator <strong id="asked-by">${name}</strong>`;
-  if (requestedBy.type === 'agent') return `the agent <strong id="asked-by">${name}</strong>`;
-  return `<strong id="asked-by">the Latchkey administrator</strong>`;
+  if (requestedBy.type === 'operator') return `The operator <strong id="asked-by">${name}</strong>`;
+  if (requestedBy.type === 'agent') return `The agent <strong id="asked-by">${name}</strong>`;
+  return `<strong id="asked-by">The Latchkey administrator</strong>`;
+}
+
+/** `2026-12-07 09:02 UTC`: readable, and the same for every reader (the page runs no script to localise it). */
+function readableTime(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /**
@@ -25,7 +30,7 @@ export function connectPage(view: ConnectLinkPage): string {
     view.subject === null ? '' : `<dt>Account</dt><dd id="subject">${escapeHtml(view.subject)}</dd>`,
     view.connectionName === null ? '' : `<dt>Connection</dt><dd><code id="connection">${escapeHtml(view.connectionName)}</code></dd>`,
     `<dt>Access</dt>${scopes}`,
-    `<dt>Link expires</dt><dd><time id="expires" datetime="${escapeHtml(view.expiresAt)}">${escapeHtml(view.expiresAt)}</time></dd>`,
+    `<dt>Link expires</dt><dd><time id="expires" datetime="${escapeHtml(view.expiresAt)}">${escapeHtml(readableTime(view.expiresAt))}</time></dd>`,
   ].join('');
   const purpose = view.reconnect
     ? `${askedBy(view.requestedBy)} asked you to reconnect your ${provider} account: Latchkey’s access to it stopped working.`

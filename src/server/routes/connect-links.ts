@@ -20,9 +20,9 @@ function agentMay(agent: AuthenticatedAgent): (target: LinkTarget) => void {
   };
 }
 
-function auditDetail(created: CreatedConnectLink): Record<string, string | null> {
+function auditDetail(created: CreatedConnectLink): Record<string, string | boolean | null> {
   const v = created.view;
-  return { link: v.id, provider: v.provider, reconnect: v.connection === null ? null : 'true', subject: v.subject, expiresAt: v.expiresAt };
+  return { link: v.id, provider: v.provider, reconnect: v.connection !== null, subject: v.subject, expiresAt: v.expiresAt };
 }
 
 /**
