@@ -92,6 +92,19 @@ for (const backend of BACKENDS) {
         assert.equal(res.status, 201, JSON.stringify(res.body));
         if (i === 0) webhookId = (res.body as { id: string }).id;
       }
+      for (let i = 0; i < 7; i++) {
+        const res = await lk.admin('POST', '/v1/connect-links', { provider: 'p', subject: `owner-${i}`, name: `linked-${i}` });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+      }
+      // Proposals of one agent, each asking for a different path (the same request twice is one proposal).
+      for (let i = 0; i < 8; i++) {
+        const res = await fetch(`${lk.url}/v1/proposals`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${leaser.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ connection: 'conn-001', methods: ['GET'], paths: [`/p${i}/**`], reason: `asking ${i}` }),
+        });
+        assert.equal(res.status, 201, await res.text());
+      }
       // Deliveries: every event goes to each webhook; the port answers nobody, so they stay listed.
       for (let i = 0; i < 9; i++) await lk.core.events.emit('connection.revoked', { id: `conn_x${i}`, name: `gone-${i}`, status: 'revoked' });
       const now = new Date().toISOString();
@@ -130,6 +143,8 @@ for (const backend of BACKENDS) {
       { path: '/v1/leases', min: 7 },
       { path: '/v1/webhooks', min: 6 },
       { path: '/v1/revocations', min: 8 },
+      { path: '/v1/connect-links', min: 7 },
+      { path: '/v1/proposals', min: 8 },
       { path: '/v1/audit?cursor=', min: 20 },
     ];
 

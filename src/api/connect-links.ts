@@ -1,3 +1,4 @@
+import { pagedQuery, pageOf } from './paging.js';
 import { lineString, nameString } from './schemas.js';
 
 const scopes = { type: 'array', items: { ...lineString, maxLength: 512 }, maxItems: 200 } as const;
@@ -53,7 +54,8 @@ export const connectLinkSchema = {
   },
 } as const;
 
-export const connectLinkList = { type: 'array', items: connectLinkSchema } as const;
+export const connectLinkList = pageOf(connectLinkSchema);
+export const connectLinkListQuery = pagedQuery({});
 
 export const connectLinkParams = {
   type: 'object',

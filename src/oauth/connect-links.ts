@@ -5,7 +5,7 @@ import { Conflict, InvalidRequest, InvalidState, NotFound } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { newId } from '../ids.js';
 import type { Provider } from '../providers/index.js';
-import type { ConnectLinkRow } from '../store/index.js';
+import type { ConnectLinkRow, Keyset } from '../store/index.js';
 import { beginAuthorization } from './authorization.js';
 import type { OAuthDeps } from './deps.js';
 import { openAuthorizationStart, type BrowserStart } from './start.js';
@@ -194,9 +194,9 @@ export function connectLinkService(deps: OAuthDeps) {
     return { id: row.id, url: `${publicBase()}/connect/${token}`, expiresAt: row.expiresAt, view: await view(row, now) };
   }
 
-  async function list(): Promise<ConnectLinkView[]> {
+  async function list(page?: Keyset): Promise<ConnectLinkView[]> {
     const now = deps.clock.now();
-    return Promise.all((await deps.store.connectLinks.list()).map((row) => view(row, now)));
+    return Promise.all((await deps.store.connectLinks.list(page)).map((row) => view(row, now)));
   }
 
   async function remove(id: string): Promise<ConnectLinkView> {

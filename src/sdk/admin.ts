@@ -208,6 +208,7 @@ export class LatchkeyAdmin {
   readonly connectLinks = {
     create: (body: ConnectLinkCreate): Promise<ConnectLinkCreated> => this.http.json('POST', '/v1/connect-links', { body }),
     list: (): Promise<ConnectLinkView[]> => this.http.json('GET', '/v1/connect-links'),
+    iterate: (options: PageOptions = {}): AsyncGenerator<ConnectLinkView, void, undefined> => iteratePages(this.http, '/v1/connect-links', {}, options),
     remove: async (id: string): Promise<ConnectLinkView> => this.http.json('DELETE', `/v1/connect-links/${enc(id)}`),
   };
 

@@ -1,5 +1,6 @@
 import type { Db } from './dialect.js';
 import { fromJson, toJson } from './json.js';
+import { keysetPage, type Keyset } from './keyset.js';
 
 /** A connect link; only the hash of its token is stored. */
 export interface ConnectLinkRow {
@@ -45,8 +46,8 @@ export function connectLinkStore(db: Db) {
       return row === undefined ? undefined : fromStored(row);
     },
     /** Newest first. */
-    async list(): Promise<ConnectLinkRow[]> {
-      const rows = await k.selectFrom('connectLinks').selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc').execute();
+    async list(page?: Keyset): Promise<ConnectLinkRow[]> {
+      const rows = await keysetPage(k.selectFrom('connectLinks').selectAll(), ['createdAt', 'id'], page, 'desc').execute();
       return rows.map(fromStored);
     },
     /**

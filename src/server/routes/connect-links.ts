@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { agentActorOf, mayUseConnection, type AuthenticatedAgent } from '../../agents/index.js';
-import { connectLinkList, connectLinkParams, connectLinkSchema, createConnectLinkBody, createdConnectLink } from '../../api/index.js';
+import { connectLinkList, connectLinkListQuery, connectLinkParams, connectLinkSchema, createConnectLinkBody, createdConnectLink } from '../../api/index.js';
 import { actingAs, type Actor } from '../../audit/index.js';
 import { Forbidden } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import type { ConnectLinkInput, CreatedConnectLink, LinkTarget } from '../../oauth/index.js';
 import { actorOf, authenticateAdminOrAgent, principalOf, rememberPrincipal } from '../auth.js';
+import { listPage, type PageQuery } from '../paging.js';
 import { requireRole, requiredRole } from '../roles.js';
 import { refuseCrossOrigin } from '../host-check.js';
 import { noStore } from '../no-store.js';
@@ -57,7 +58,12 @@ async function createAudited(core: Latchkey, input: ConnectLinkInput, actor: Act
 
 /** Admin-scope routes: listing and removing links (registered inside the admin plugin). */
 export async function connectLinkAdminRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
-  app.get('/v1/connect-links', { schema: { response: { 200: connectLinkList } } }, async () => core.oauth.connectLinks.list());
+  app.get<{ Querystring: PageQuery }>(
+    '/v1/connect-links',
+    { schema: { querystring: connectLinkListQuery, response: { 200: connectLinkList } } },
+    async (request, reply) =>
+      listPage(request, reply, { list: 'connect-links', keyLength: 2 }, (page) => core.oauth.connectLinks.list(page), (l) => [l.createdAt, l.id], (rows) => rows),
+  );
 
   app.delete<{ Params: { id: string } }>(
     '/v1/connect-links/:id',
