@@ -39,6 +39,7 @@ const ROUTE_COMMANDS: Record<string, string> = {
   'GET /v1/webhooks': 'webhooks list',
   'DELETE /v1/webhooks/:id': 'webhooks remove',
   'GET /v1/webhooks/:id/deliveries': 'webhooks deliveries',
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/retry': 'webhooks retry',
   'POST /v1/agents': 'agents create',
   'GET /v1/agents': 'agents list',
   'GET /v1/agents/:id': 'agents show',

@@ -5,9 +5,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UrlElicitationRequiredError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
 import { createAgent } from './helpers/broker-setup.js';
-import { continueToProvider } from './helpers/connect-link.js';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './helpers/browser.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { FIXTURE_SCOPES, newBrowser, visit } from './helpers/oauth-flows.js';
+import { FIXTURE_SCOPES } from './helpers/oauth-flows.js';
 
 function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
@@ -17,6 +18,7 @@ describe('remote MCP: a call that needs an account a person must connect', () =>
   let as: AuthorizationServer;
   let lk: InProcess;
   let key = '';
+  let browser: Browser;
 
   const connect = async (elicitation: boolean): Promise<Client> => {
     const client = new Client({ name: 'elicit-host', version: '1.0.0' }, { capabilities: elicitation ? { elicitation: { url: {} } } : {} });
@@ -25,16 +27,25 @@ describe('remote MCP: a call that needs an account a person must connect', () =>
   };
   const callMe = (client: Client) => client.callTool({ name: 'call_api', arguments: { connection: 'fixture', method: 'GET', path: '/api/me' } });
 
-  /** The person in the host: opens the link, continues, consents at the provider, lands on the callback page. */
+  /** The person in the host, in a real browser: opens the link, presses Continue, signs in and consents at the provider's pages. */
   async function follow(url: string): Promise<void> {
-    const jar = newBrowser();
-    const providerUrl = await continueToProvider(url, jar);
-    const page = await visit(await as.approve(providerUrl), jar);
-    assert.equal(page.status, 200, page.body);
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.getByRole('button', { name: /continue/i }).click();
+      await page.locator('#provider-sign-in').click();
+      await page.locator('#provider-allow').click();
+      await page.waitForURL((u) => u.pathname.startsWith('/oauth/callback'));
+      assert.match(await page.locator('body').innerText(), /connected/i);
+    } finally {
+      await context.close();
+    }
   }
 
   before(async () => {
     as = await startAuthorizationServer();
+    browser = await launchChromium();
     lk = await startInProcess();
     as.setRedirectUris([`${lk.url}/oauth/callback`]);
     const provider = await lk.admin('POST', '/v1/providers', {
@@ -50,6 +61,7 @@ describe('remote MCP: a call that needs an account a person must connect', () =>
   });
 
   after(async () => {
+    await browser?.close();
     await lk?.close();
     await as?.close();
   });

@@ -196,6 +196,11 @@ describe('OpenAPI 3.1 document at /openapi.json, checked against the real server
     await ok('POST', '/v1/audit/prune', 200, { before: '2000-01-01T00:00:00Z' });
     await ok('DELETE', '/v1/connections/tenant-conn', 200);
     await ok('GET', '/v1/revocations', 200);
+    // The events above left deliveries to the (closed) receiver: one is sent again now.
+    const deliveries = await ok<Array<{ id: string; status: string }>>('GET', `/v1/webhooks/${hook.id}/deliveries`, 200);
+    const pending = deliveries.find((d) => d.status === 'pending');
+    assert.ok(pending, `a pending delivery: ${JSON.stringify(deliveries)}`);
+    await ok('POST', `/v1/webhooks/${hook.id}/deliveries/${pending.id}/retry`, 200);
     await ok('DELETE', `/v1/webhooks/${hook.id}`, 200);
     await ok('DELETE', '/v1/agents/bot', 200);
     await ok('DELETE', '/v1/providers/fixture?force=true', 200);

@@ -51,6 +51,7 @@ export const updateAgentBody = {
 } as const;
 
 export const agentParams = { type: 'object', required: ['id'], properties: { id: shortLine } } as const;
+export const deliveryParams = { type: 'object', required: ['id', 'deliveryId'], properties: { id: shortLine, deliveryId: shortLine } } as const;
 export const agentKeyParams = { type: 'object', required: ['id', 'keyId'], properties: { id: shortLine, keyId: shortLine } } as const;
 
 export const invokeBody = {

@@ -132,6 +132,9 @@ export class LatchkeyAdmin {
     deliveries: async (id: string): Promise<WebhookDeliveryView[]> => this.http.json('GET', `/v1/webhooks/${enc(id)}/deliveries`),
     iterateDeliveries: (id: string, options: PageOptions = {}): AsyncGenerator<WebhookDeliveryView, void, undefined> =>
       iteratePages(this.http, `/v1/webhooks/${enc(id)}/deliveries`, {}, options),
+    /** Makes a pending delivery due now (its attempts are kept); 409 when it was delivered already. */
+    retry: async (webhookId: string, deliveryId: string): Promise<WebhookDeliveryView> =>
+      this.http.json('POST', `/v1/webhooks/${enc(webhookId)}/deliveries/${enc(deliveryId)}/retry`),
     remove: async (id: string): Promise<{ deleted: boolean }> => this.http.json('DELETE', `/v1/webhooks/${enc(id)}`),
   };
 

@@ -125,6 +125,24 @@ export function eventStore(db: Db) {
         .where('claimOwner', '=', owner)
         .execute();
     },
+    async findDelivery(id: string): Promise<DeliveryRow | undefined> {
+      const r = await k.selectFrom('webhookDeliveries').selectAll().where('id', '=', id).executeTakeFirst();
+      return r === undefined ? undefined : { ...r, status: r.status as DeliveryRow['status'], attempts: Number(r.attempts) };
+    },
+    /**
+     * Makes a pending delivery due at `now` (attempts kept). Conditional on
+     * `pending`, so a delivery acknowledged meanwhile stays delivered; a
+     * claim in flight is left alone (its sender reschedules or delivers it).
+     */
+    async retryNow(id: string, now: string): Promise<boolean> {
+      const result = await k
+        .updateTable('webhookDeliveries')
+        .set({ nextAttemptAt: now })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     /** Newest first (ties by id, descending); one keyset page. */
     async listDeliveries(webhookId: string, page: Keyset = { limit: 100 }): Promise<DeliveryRow[]> {
       const rows = await keysetPage(k.selectFrom('webhookDeliveries').selectAll().where('webhookId', '=', webhookId), ['createdAt', 'id'], page, 'desc').execute();

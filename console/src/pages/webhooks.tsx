@@ -19,12 +19,13 @@ const EVENTS = [
   '*',
 ];
 
-function Deliveries({ webhook, onClose }: { webhook: WebhookView; onClose: () => void }): JSX.Element {
+function Deliveries({ webhook, canRetry, onClose }: { webhook: WebhookView; canRetry: boolean; onClose: () => void }): JSX.Element {
   const deliveries = useLoad(() => client.webhooks.deliveries(webhook.id), [webhook.id]);
+  const retry = useAction();
   return (
     <Dialog title="Deliveries" onClose={onClose}>
       <p>{webhook.url}</p>
-      <ErrorText error={deliveries.error} />
+      <ErrorText error={deliveries.error ?? retry.error} />
       <table>
         <thead>
           <tr>
@@ -33,6 +34,7 @@ function Deliveries({ webhook, onClose }: { webhook: WebhookView; onClose: () =>
             <th scope="col">Attempts</th>
             <th scope="col">Last answer</th>
             <th scope="col">Next attempt</th>
+            {canRetry ? <th scope="col">Actions</th> : null}
           </tr>
         </thead>
         <tbody>
@@ -45,11 +47,31 @@ function Deliveries({ webhook, onClose }: { webhook: WebhookView; onClose: () =>
               <td>{d.attempts}</td>
               <td>{d.lastStatus ?? d.lastError ?? '—'}</td>
               <td>{when(d.nextAttemptAt)}</td>
+              {canRetry ? (
+                <td class="row-actions">
+                  {d.status === 'delivered' ? null : (
+                    <button
+                      type="button"
+                      class="secondary"
+                      aria-label={`Retry now: delivery of event ${d.eventId}`}
+                      disabled={retry.busy}
+                      onClick={() =>
+                        void retry.run(async () => {
+                          await client.webhooks.retry(webhook.id, d.id);
+                          deliveries.reload();
+                        })
+                      }
+                    >
+                      Retry now
+                    </button>
+                  )}
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>
       </table>
-      <p class="hint">Pending deliveries are retried with backoff until the receiver acknowledges them.</p>
+      <p class="hint">Pending deliveries are retried with backoff until the receiver acknowledges them{canRetry ? '; “Retry now” sends one at once' : ''}.</p>
     </Dialog>
   );
 }
@@ -142,7 +164,7 @@ export function Webhooks(): JSX.Element {
           </button>
         </form>
       ) : null}
-      {showing === undefined ? null : <Deliveries webhook={showing} onClose={() => setShowing(undefined)} />}
+      {showing === undefined ? null : <Deliveries webhook={showing} canRetry={isAdmin} onClose={() => setShowing(undefined)} />}
       {secret === undefined ? null : (
         <SecretDialog
           title="Webhook signing secret"

@@ -6,7 +6,7 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** `latchkey webhooks add|list|deliveries|remove`: one API call each. */
+/** `latchkey webhooks add|list|deliveries|retry|remove`: one API call each. */
 export function webhooksCommand(program: Command, globals: () => GlobalOptions): void {
   const webhooks = program.command('webhooks').description('webhook subscriptions for connection events');
 
@@ -40,6 +40,15 @@ export function webhooksCommand(program: Command, globals: () => GlobalOptions):
         d.nextAttemptAt,
         d.lastError,
       ]);
+    });
+
+  webhooks
+    .command('retry <webhook-id> <delivery-id>')
+    .description('send a pending delivery again now instead of waiting for its next attempt')
+    .action(async (webhookId: string, deliveryId: string) => {
+      const delivery = await adminClient(globals()).webhooks.retry(webhookId, deliveryId);
+      if (globals().json) return printJson(delivery);
+      say`delivery ${delivery.id} is due now (attempts so far: ${delivery.attempts})\n`;
     });
 
   webhooks

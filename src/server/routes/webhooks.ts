@@ -1,11 +1,28 @@
 import type { FastifyInstance } from 'fastify';
-import { deletedResponse, idParams, pagedQuery, webhookCreateBody, pageOf, webhookCreated, webhookDeliveryView, webhookView } from '../../api/index.js';
+import { deletedResponse, deliveryParams, idParams, pagedQuery, webhookCreateBody, pageOf, webhookCreated, webhookDeliveryView, webhookView } from '../../api/index.js';
 import { EVENT_TYPES, type WebhookInput } from '../../events/index.js';
+import { Conflict, NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
+import type { DeliveryRow } from '../../store/index.js';
 import { noStore } from '../no-store.js';
 import { listPage, type PageQuery } from '../paging.js';
 
 const webhookBody = webhookCreateBody(EVENT_TYPES);
+
+/** The API view of a delivery (the deliveries list and the retry answer). */
+function deliveryView(d: DeliveryRow) {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    status: d.status,
+    attempts: d.attempts,
+    nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
+    lastStatus: d.lastStatus,
+    lastError: d.lastError,
+    createdAt: d.createdAt,
+    deliveredAt: d.deliveredAt,
+  };
+}
 
 export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
   app.post<{ Body: WebhookInput }>('/v1/webhooks', { schema: { body: webhookBody, response: { 201: webhookCreated } } }, async (request, reply) => {
@@ -39,19 +56,32 @@ export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promi
         { list: `deliveries:${webhook.id}`, keyLength: 2 },
         (page) => core.store.events.listDeliveries(webhook.id, page),
         (d) => [d.createdAt, d.id],
-        (deliveries) =>
-          deliveries.map((d) => ({
-            id: d.id,
-            eventId: d.eventId,
-            status: d.status,
-            attempts: d.attempts,
-            nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
-            lastStatus: d.lastStatus,
-            lastError: d.lastError,
-            createdAt: d.createdAt,
-            deliveredAt: d.deliveredAt,
-          })),
+        (deliveries) => deliveries.map(deliveryView),
       );
+    },
+  );
+
+  app.post<{ Params: { id: string; deliveryId: string } }>(
+    '/v1/webhooks/:id/deliveries/:deliveryId/retry',
+    { schema: { params: deliveryParams, response: { 200: webhookDeliveryView } } },
+    async (request) => {
+      const webhook = await core.events.webhooks.get(request.params.id);
+      const { deliveryId } = request.params;
+      const missing = (): NotFound => new NotFound(`webhook "${webhook.id}" has no delivery "${deliveryId}"`);
+      const found = await core.store.events.findDelivery(deliveryId);
+      // Another webhook's delivery is as unknown here as one that does not exist.
+      if (found === undefined || found.webhookId !== webhook.id) throw missing();
+      if (found.status === 'delivered') throw new Conflict(`delivery "${deliveryId}" was delivered already; there is nothing to retry`);
+      if (!(await core.store.events.retryNow(deliveryId, core.clock.now().toISOString()))) {
+        // Acknowledged (or pruned with its webhook) between the read and the update.
+        const now = await core.store.events.findDelivery(deliveryId);
+        if (now === undefined) throw missing();
+        throw new Conflict(`delivery "${deliveryId}" was delivered already; there is nothing to retry`);
+      }
+      const updated = (await core.store.events.findDelivery(deliveryId)) ?? found;
+      await core.audit.admin('webhook.delivery_retry', { detail: { webhook: webhook.id, delivery: deliveryId, attempts: updated.attempts } });
+      core.events.delivery.nudge();
+      return deliveryView(updated);
     },
   );
 
