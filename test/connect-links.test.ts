@@ -373,6 +373,18 @@ for (const backend of BACKENDS) {
       assert.ok(created.some((e) => e.actor.type === 'agent' && e.outcome === 'denied' && e.connection === 'other'));
       // Agents cannot list or remove links.
       assert.equal((await fetch(`${server.url}/v1/connect-links`, { headers: { authorization: `Bearer ${agent.apiKey}` } })).status, 401);
+
+      // A working connection its policy names: an agent cannot have its account swapped, by a reconnect link
+      // or by a "new" link under the same name; a broken one it may ask a person to repair.
+      const imported = await server.admin('POST', '/v1/connections/import', { name: 'mail-work', provider: 'fixture', accessToken: 'at-mail-work' });
+      assert.equal(imported.status, 201, JSON.stringify(imported.body));
+      assert.equal((await asAgent({ connection: 'mail-work' })).status, 403, 'no reconnect link for an active connection');
+      assert.equal((await asAgent({ provider: 'fixture', subject: 'eve', name: 'mail-work' })).status, 409, 'a new link never takes an existing name');
+      await server.core.connections.setStatus((imported.body as { id: string }).id, 'needs_reauth', 'refused');
+      const repair = await asAgent({ connection: 'mail-work' });
+      const repairText = await repair.text();
+      assert.equal(repair.status, 201, repairText);
+      secrets.push((JSON.parse(repairText) as CreatedLink).url.split('/').at(-1) ?? '');
     });
   });
 }

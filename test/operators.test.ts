@@ -241,8 +241,19 @@ describe('operators, roles and console sessions', () => {
     const narrow = viewerKey.body.apiKey as string;
     assert.equal((await raw(server.url, 'POST', '/v1/agents', { authorization: `Bearer ${narrow}` }, { name: 'nope' })).status, 403);
     assert.equal((await raw(server.url, 'GET', '/v1/agents', { authorization: `Bearer ${narrow}` })).status, 200);
-    assert.equal((await olga.call('POST', '/v1/operators/olga/keys', { role: 'admin' })).status, 400, 'no key above its operator');
+    assert.equal((await olga.call('POST', '/v1/operators/olga/keys', { role: 'admin' })).status, 403, 'no key above its operator');
     assert.equal((await olga.call('POST', '/v1/operators/alice/keys', {})).status, 403, 'not another operator’s keys');
+    // An admin's narrower key cannot mint a wider one, nor remove its owner's wider keys.
+    const aliceWide = await server.admin('POST', '/v1/operators/alice/keys', {});
+    assert.equal(aliceWide.status, 201, JSON.stringify(aliceWide.body));
+    const aliceNarrow = await server.admin('POST', '/v1/operators/alice/keys', { role: 'operator' });
+    assert.equal(aliceNarrow.status, 201, JSON.stringify(aliceNarrow.body));
+    const narrowAuth = { authorization: `Bearer ${(aliceNarrow.body as { apiKey: string }).apiKey}` };
+    assert.equal((await raw(server.url, 'POST', '/v1/operators/alice/keys', narrowAuth, { role: 'admin' })).status, 403, 'no key above the caller');
+    const defaulted = await raw(server.url, 'POST', '/v1/operators/alice/keys', narrowAuth, {});
+    assert.equal(defaulted.status, 201, defaulted.text);
+    assert.equal((defaulted.body as { role: string }).role, 'operator', 'a default key has the caller’s role at most');
+    assert.equal((await raw(server.url, 'DELETE', `/v1/operators/alice/keys/${(aliceWide.body as { id: string }).id}`, narrowAuth)).status, 403);
 
     assert.equal((await server.admin('DELETE', `/v1/operators/olga/keys/${key.id}`)).status, 200);
     const revoked = await asKey('GET', '/v1/agents');

@@ -37,6 +37,7 @@ export interface ToolDeps extends UpstreamDeps {
 /** The separator of namespaced tool names; server names may not contain it. */
 export const TOOL_SEPARATOR = '__';
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const MAX_TOOL_PAGES = 20;
 const MAX_TOOLS = 1000;
 
 export function gatewayTools(deps: ToolDeps) {
@@ -77,11 +78,13 @@ export function gatewayTools(deps: ToolDeps) {
       async (client) => {
         const tools: Tool[] = [];
         let cursor: string | undefined;
-        do {
+        // A hostile upstream can answer empty pages with a next cursor forever: the pages are counted too.
+        for (let pages = 0; pages < MAX_TOOL_PAGES; pages += 1) {
           const page = await client.listTools(cursor === undefined ? {} : { cursor });
-          tools.push(...page.tools);
+          tools.push(...page.tools.slice(0, MAX_TOOLS - tools.length));
           cursor = page.nextCursor;
-        } while (cursor !== undefined && tools.length < MAX_TOOLS);
+          if (cursor === undefined || tools.length >= MAX_TOOLS) break;
+        }
         return tools.filter((t) => TOOL_NAME.test(t.name)).slice(0, MAX_TOOLS);
       },
       { onToolListChanged: () => cache.delete(server.id) },

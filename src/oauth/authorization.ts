@@ -44,6 +44,8 @@ export async function startAuthorization(
 export interface BeginOptions {
   connection?: Connection;
   connectLinkId?: string;
+  /** Reuse an existing connection of that name only while it is an unfinished `pending` one of the same environment (connect links). */
+  pendingOnly?: boolean;
 }
 
 /** `startAuthorization`, also handing back the start page's one-time token (undefined for an unbound provider). */
@@ -61,7 +63,7 @@ export async function beginAuthorization(
   const scopes = input.scopes ?? provider.scopes;
   // The URL is built before anything is written, so a bad provider leaves no connection.
   const config = await clientConfiguration(deps, provider, { withSecret: false });
-  const connection = options.connection ?? (await pendingConnection(deps, provider, input, 'authorization_code'));
+  const connection = options.connection ?? (await pendingConnection(deps, provider, input, 'authorization_code', options.pendingOnly === true));
 
   const state = oidc.randomState();
   const secrets: StateSecrets = {};

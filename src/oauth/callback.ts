@@ -103,6 +103,8 @@ export async function handleCallback(
       throw await flowTokenEndpointError(deps, provider, err, 'exchanging the authorization code', 'authorization_code');
     }
     const link = row.connectLinkId === null ? undefined : await deps.store.connectLinks.findById(row.connectLinkId);
+    // A flow started from a link that was withdrawn meanwhile stops here, before it could skip the link's checks.
+    if (row.connectLinkId !== null && link === undefined) throw new InvalidState('the connect link this consent started from was withdrawn');
     const reconnect = link?.connectionId === connection.id;
     if (reconnect) await assertSameAccount(deps, connection, response);
     const granted = grantedTokens(response, row.scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);
@@ -173,7 +175,8 @@ async function assertSameAccount(
 ): Promise<void> {
   const before = subjectOf((await deps.openTokens(connection.id, connection.sealedTokens)).idToken);
   const after = response.claims()?.sub;
-  if (before !== undefined && after !== undefined && before !== after) {
+  // A grant that named its account must be replaced by one naming the same account: a missing `sub` is not a match.
+  if (before !== undefined && before !== after) {
     throw new Conflict(
       `a different account consented than the one connection "${connection.name}" belongs to; nothing was changed (sign in at the provider as the original account)`,
     );

@@ -77,6 +77,8 @@ export interface LinkTarget {
   /** The connection name the link will connect or reconnect, or null when the server will generate one. */
   name: string | null;
   environment: string;
+  /** The status of the connection a reconnect link repairs; undefined for a new connection. */
+  status?: string;
 }
 
 function statusOf(row: ConnectLinkRow, now: Date): ConnectLinkStatus {
@@ -153,7 +155,10 @@ export function connectLinkService(deps: OAuthDeps) {
     assertLinkable(provider);
     if (input.name !== undefined) {
       const existing = await deps.connections.find(input.name);
-      if (existing !== undefined && (existing.providerId !== provider.id || existing.status === 'active')) {
+      // Only an unfinished attempt of the same provider and environment may be picked up again (checked again when the link is used).
+      const sameAttempt =
+        existing !== undefined && existing.providerId === provider.id && existing.status === 'pending' && existing.environment === (input.environment ?? 'default');
+      if (existing !== undefined && !sameAttempt) {
         throw new Conflict(`connection "${input.name}" already exists; make a link with {"connection": "${input.name}"} to reconnect it`);
       }
     }
@@ -170,7 +175,7 @@ export function connectLinkService(deps: OAuthDeps) {
     allow(
       connection === undefined
         ? { name: input.name ?? null, environment: input.environment ?? 'default' }
-        : { name: connection.name, environment: connection.environment },
+        : { name: connection.name, environment: connection.environment, status: connection.status },
     );
     const token = oidc.randomState();
     const now = deps.clock.now();
@@ -260,7 +265,7 @@ export function connectLinkService(deps: OAuthDeps) {
           ...(row.environment === null ? {} : { environment: row.environment }),
           ...(scopes === undefined ? {} : { scopes }),
         },
-        { ...(connection === undefined ? {} : { connection }), connectLinkId: row.id },
+        { ...(connection === undefined ? { pendingOnly: true } : { connection }), connectLinkId: row.id },
       );
       if (startToken === undefined) throw new InvalidRequest('this provider cannot bind its consent to a browser');
       const browser = await openAuthorizationStart(deps, startToken);

@@ -1,6 +1,7 @@
 import type { Connection, GrantType } from '../connections/index.js';
 import type { Provider } from '../providers/index.js';
 import type { ConnectInput, OAuthDeps } from './deps.js';
+import { Conflict } from '../errors.js';
 
 /** Statuses from which a connection may be authorized again under its name. */
 const RECONNECTABLE = new Set(['pending', 'error', 'needs_reauth', 'revoked']);
@@ -15,9 +16,17 @@ export async function pendingConnection(
   provider: Provider,
   input: ConnectInput,
   grantType: GrantType,
+  pendingOnly = false,
 ): Promise<Connection> {
   if (input.name !== undefined) {
     const existing = await deps.connections.find(input.name);
+    if (pendingOnly && existing !== undefined) {
+      // A link for a new connection never takes over one that holds (or held) a grant, nor one of another environment:
+      // only an unfinished attempt under the same name is picked up again. Reconnecting is a reconnect link's job.
+      const sameAttempt = existing.providerId === provider.id && existing.status === 'pending' && existing.environment === (input.environment ?? 'default');
+      if (!sameAttempt) throw new Conflict(`connection "${input.name}" already exists; a reconnect link ({"connection": "${input.name}"}) repairs it`);
+      return existing;
+    }
     if (existing !== undefined && existing.providerId === provider.id && RECONNECTABLE.has(existing.status)) {
       if (existing.status !== 'error') return existing;
       await deps.connections.setStatus(existing.id, 'pending', null);

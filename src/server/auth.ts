@@ -178,12 +178,14 @@ export async function authenticateMcpCaller(
   request: AuthRequest,
   verifyToken: (credential: string) => Promise<AuthenticatedAgent | undefined>,
 ): Promise<AuthenticatedAgent> {
-  const source = await refuseIfLimited(core, request);
   const credential = credentialFromHeader(request.headers.authorization);
   // No credential at all is how every MCP client starts (discovery), not a failed guess.
   if (credential === undefined) throw new Unauthorized('a bearer token is required');
+  // An issued token is checked before the failure limit: hosts share addresses, and an expired 256-bit token is
+  // no guess, so it must not lock out the valid tokens of everyone behind that address. Only agent keys count.
   const agent = await verifyToken(credential);
   if (agent !== undefined) return agent;
+  const source = await refuseIfLimited(core, request);
   return checkAgentKey(core, request, source);
 }
 

@@ -46,8 +46,15 @@ export function mcpOauthStore(db: Db) {
       );
     },
     /** Marks a code or token used; only the first caller wins, so a code is good for one exchange across replicas. */
-    async consume(model: string, idHash: string, at: string): Promise<void> {
-      await k.updateTable('mcpOauth').set({ consumedAt: at }).where('model', '=', model).where('idHash', '=', idHash).where('consumedAt', 'is', null).execute();
+    async consume(model: string, idHash: string, at: string): Promise<boolean> {
+      const result = await k
+        .updateTable('mcpOauth')
+        .set({ consumedAt: at })
+        .where('model', '=', model)
+        .where('idHash', '=', idHash)
+        .where('consumedAt', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
     async destroy(model: string, idHash: string): Promise<void> {
       await k.deleteFrom('mcpOauth').where('model', '=', model).where('idHash', '=', idHash).execute();

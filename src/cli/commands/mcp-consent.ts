@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { McpConsentDecision } from '../../sdk/index.js';
 import { UsageError, adminClient, type GlobalOptions } from '../context.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printTable, say } from '../output.js';
 
 /**
  * `latchkey mcp-consent show UID | approve UID --agent A | --new-agent NAME | deny UID`:
@@ -33,7 +33,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const body: McpConsentDecision = options.agent !== undefined ? { agent: options.agent } : { newAgent: { name: options.newAgent as string } };
       const result = await adminClient(globals()).mcpConsent.decide(uid, body);
       if (globals().json) return printJson(result);
-      process.stdout.write(`approved: the client acts as agent ${result.agent?.name ?? ''}\nthe browser continues at ${result.redirectTo}\n`);
+      say`approved: the client acts as agent ${result.agent?.name ?? ''}\nthe browser continues at ${result.redirectTo}\n`;
     });
   consent
     .command('deny')

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../../clock.js';
 import type { McpOauthStore } from '../../store/index.js';
 
@@ -69,7 +69,15 @@ export function storeAdapter(model: string, deps: AdapterDeps): Adapter {
       return row === undefined ? undefined : (JSON.parse(row.payload) as AdapterPayload);
     },
     async consume(id) {
-      await store.consume(model, idHash(id), now());
+      // oidc-provider checked `consumed` on an earlier read; two concurrent redemptions of one code or refresh
+      // token both pass that check, so the conditional update decides: the loser is refused and the grant ended,
+      // as a reused rotated refresh token would be.
+      if (!(await store.consume(model, idHash(id), now()))) {
+        const row = await store.find(model, idHash(id), now());
+        const grantId = row === undefined ? undefined : (JSON.parse(row.payload) as { grantId?: unknown }).grantId;
+        if (typeof grantId === 'string') await store.revokeByGrant(idHash(grantId));
+        throw new errors.InvalidGrant('grant request is invalid');
+      }
     },
     async destroy(id) {
       await store.destroy(model, idHash(id));

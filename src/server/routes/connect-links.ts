@@ -11,12 +11,16 @@ import { requireRole, requiredRole } from '../roles.js';
 import { refuseCrossOrigin } from '../host-check.js';
 import { noStore } from '../no-store.js';
 
-/** An agent may ask for a link only for a connection name its policy names, in its own environment. */
+/** An agent may ask for a link only for a connection name its policy names, in its own environment, and reconnect only a broken one. */
 function agentMay(agent: AuthenticatedAgent): (target: LinkTarget) => void {
   return (target) => {
     if (target.name === null) throw new Forbidden('an agent must name the connection its link is for (name, or connection to reconnect)');
     if (target.environment !== agent.environment || !mayUseConnection(agent.policy, target.name)) {
       throw new Forbidden(`this agent's policy does not name connection "${target.name}"; an operator can make this link`);
+    }
+    // An agent may ask a person to repair a broken connection, never to swap the account behind a working (or revoked) one.
+    if (target.status !== undefined && target.status !== 'needs_reauth' && target.status !== 'error') {
+      throw new Forbidden(`connection "${target.name}" is ${target.status}: only an operator can make a reconnect link for it`);
     }
   };
 }

@@ -14,7 +14,7 @@ import {
 } from '../../api/index.js';
 import { Forbidden } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import type { Operator } from '../../operators/index.js';
+import { isRole, lowerRole, roleAtLeast, type Operator, type Role } from '../../operators/index.js';
 import { principalOf, roleOfPrincipal } from '../auth.js';
 import { noStore } from '../no-store.js';
 
@@ -98,7 +98,13 @@ export async function operatorRoutes(app: FastifyInstance, core: Latchkey): Prom
     { config: { role: 'operator' }, schema: { params: operatorNameParams, body: createOperatorKeyBody, response: { 201: operatorKeyCreated } } },
     async (request, reply) => {
       const owner = await keyOwnerOrAdmin(core, request);
-      const { operator, key } = await core.operators.createKey(owner.id, request.body?.role);
+      // A key never outranks the credential that made it: an admin's operator-role key cannot mint an admin key.
+      const cap = roleOfPrincipal(principalOf(request));
+      const requested = request.body?.role;
+      if (requested !== undefined && isRole(requested) && !roleAtLeast(cap, requested)) {
+        throw new Forbidden(`this credential has the role ${cap}; it cannot make a key with the role ${requested}`);
+      }
+      const { operator, key } = await core.operators.createKey(owner.id, requested ?? lowerRole(owner.role as Role, cap));
       await core.audit.admin('operator.key_create', { detail: { operator: operator.name, operatorId: operator.id, keyId: key.id, role: key.role } });
       return noStore(reply).code(201).send({ ...key, operator: operator.name });
     },
@@ -115,6 +121,12 @@ export async function operatorRoutes(app: FastifyInstance, core: Latchkey): Prom
     { config: { role: 'operator' }, schema: { params: operatorKeyParams, response: { 200: deletedView } } },
     async (request) => {
       const owner = await keyOwnerOrAdmin(core, request);
+      // Nor can a narrower credential remove its owner's wider keys.
+      const cap = roleOfPrincipal(principalOf(request));
+      const target = (await core.operators.listKeys(owner.id)).keys.find((k) => k.id === request.params.keyId);
+      if (target !== undefined && isRole(target.role) && !roleAtLeast(cap, target.role)) {
+        throw new Forbidden(`this credential has the role ${cap}; it cannot remove a key with the role ${target.role}`);
+      }
       const operator = await core.operators.removeKey(owner.id, request.params.keyId);
       await core.audit.admin('operator.key_delete', { detail: { operator: operator.name, operatorId: operator.id, keyId: request.params.keyId } });
       return { deleted: true };

@@ -54,11 +54,13 @@ export async function sessionRoutes(app: FastifyInstance, core: Latchkey): Promi
       const operator = byLink ? await core.operators.consumeSignInLink(signInToken) : await core.operators.checkPassword(name as string, password as string);
       if (operator === undefined) {
         authFailureLimit(core).fail(source);
+        // The typed name is recorded only when it names an operator: a password typed into the name field stays out of the log.
+        const known = name !== undefined && (await core.operators.get(name).then(() => true, () => false));
         await core.audit.record({
           actor: ANONYMOUS_ACTOR,
           action: 'operator.sign_in',
           outcome: 'denied',
-          detail: { method, source, ...(name === undefined ? {} : { operator: name }) },
+          detail: { method, source, ...(known ? { operator: name } : {}) },
         });
         throw new Unauthorized(byLink ? 'the sign-in link is unknown, used or expired: ask an admin for a new one' : 'wrong operator name or password');
       }
