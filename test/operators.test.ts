@@ -269,8 +269,12 @@ describe('operators, roles and console sessions', () => {
     assert.equal((await tmp.call('POST', '/v1/agents', { name: 'tmp-bot-2' })).status, 403);
     const weak = await server.admin('PATCH', '/v1/operators/tmp', { password: 'short' });
     assert.equal(weak.status, 400);
+    const earlierLink = await server.admin('POST', '/v1/operators/tmp/sign-in-links');
+    assert.equal(earlierLink.status, 201);
+    const earlierToken = new URL((earlierLink.body as { url: string }).url).hash.replace('#token=', '');
     assert.equal((await server.admin('PATCH', '/v1/operators/tmp', { password: 'tmp-password-0002' })).status, 200);
     assert.equal((await tmp.call('GET', '/v1/agents')).status, 401);
+    assert.equal((await raw(server.url, 'POST', '/v1/sessions', { origin }, { signInToken: earlierToken })).status, 401, 'a sign-in link from before the password change no longer works');
     const again = await signIn(server.url, { name: 'tmp', password: 'tmp-password-0002' });
     assert.equal((await server.admin('DELETE', '/v1/operators/tmp')).status, 200);
     assert.equal((await again.call('GET', '/v1/agents')).status, 401);

@@ -97,6 +97,8 @@ export function operatorRegistry(deps: { store: Store; clock: Clock; settings: O
     await store.operators.update(current.id, { ...(role === undefined ? {} : { role }), ...(passwordHash === undefined ? {} : { passwordHash }), updatedAt });
     // A new password ends every session: whoever knew the old one is signed out.
     const sessionsEnded = passwordHash === undefined ? 0 : await store.operatorSessions.removeForOperator(current.id);
+    // So are the sign-in links made before it (whoever knew the old password may have asked for one).
+    if (passwordHash !== undefined) await store.operatorSignInLinks.removeUnusedForOperator(current.id);
     return { operator: view({ ...current, ...(role === undefined ? {} : { role }), ...(passwordHash === undefined ? {} : { passwordHash }), updatedAt }), sessionsEnded };
   }
 

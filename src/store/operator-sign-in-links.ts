@@ -30,6 +30,11 @@ export function operatorSignInLinkStore(db: Db) {
       const row = await k.selectFrom('operatorSignInLinks').select('operatorId').where('tokenHash', '=', tokenHash).executeTakeFirst();
       return row?.operatorId;
     },
+    /** Drops the operator's unused links (after a password change, a link made before it must not sign in). */
+    async removeUnusedForOperator(operatorId: string): Promise<number> {
+      const r = await k.deleteFrom('operatorSignInLinks').where('operatorId', '=', operatorId).where('usedAt', 'is', null).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
     async pruneExpired(now: string): Promise<number> {
       const r = await k.deleteFrom('operatorSignInLinks').where('expiresAt', '<=', now).executeTakeFirst();
       return Number(r.numDeletedRows);
