@@ -41,10 +41,11 @@ describe('remote MCP consent in the console (Chromium)', () => {
     assert.equal(await page.locator('[data-testid=redirect-uri]').textContent(), redirect);
     assert.match((await page.locator('main').textContent()) ?? '', /dynamic client registration/);
     await page.locator('#agent').selectOption('browser-bot');
+    // Checked before Allow: afterwards the page is navigating to the host's redirect URI.
+    assert.equal(await page.evaluate('window.__pwned'), undefined);
     const arrived = page.waitForRequest((r) => r.url().startsWith(redirect));
     await page.getByRole('button', { name: 'Allow' }).click();
     const back = new URL((await arrived).url());
-    assert.equal(await page.evaluate('window.__pwned'), undefined);
     const code = back.searchParams.get('code');
     assert.ok(code, back.href);
     await transport.finishAuth(code);
