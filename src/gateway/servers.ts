@@ -7,7 +7,7 @@ import { redirectUriOf } from '../oauth/index.js';
 import { checkEndpointUrl, discover, type Provider, type ProviderRegistry } from '../providers/index.js';
 import { isUniqueViolation, type Keyset, type McpServerRow, type Store } from '../store/index.js';
 import type { ConnectionDeletion } from '../tokens/index.js';
-import { guardedFetch } from './fetch.js';
+import { MAX_DISCOVERY_RESPONSE_BYTES, guardedFetch } from './fetch.js';
 import { discoverProtectedResource, registerClient } from './registration.js';
 
 /** An upstream MCP server as the API shows it (never a secret). */
@@ -59,7 +59,7 @@ export function clientMetadataUrl(publicUrl: string): string | undefined {
 
 export function mcpServerRegistry(deps: ServerDeps) {
   const { store, providers } = deps;
-  const fetchFn = guardedFetch(deps.fetch, DISCOVERY_TIMEOUT_MS);
+  const fetchFn = guardedFetch(deps.fetch, { timeoutMs: DISCOVERY_TIMEOUT_MS, maxResponseBytes: MAX_DISCOVERY_RESPONSE_BYTES });
 
   function view(row: McpServerRow, provider: Provider | undefined): McpServerView {
     return {

@@ -6,13 +6,15 @@ import type { Connection } from '../connections/index.js';
 import { TargetNotAllowed } from '../errors.js';
 import type { OutboundFetch } from '../net/index.js';
 import type { AccessGrant, TokenService } from '../tokens/index.js';
-import { guardedFetch } from './fetch.js';
+import { MAX_UPSTREAM_MCP_RESPONSE_BYTES, guardedFetch } from './fetch.js';
 
 export interface UpstreamDeps {
   tokens: TokenService;
   fetch: OutboundFetch;
   /** Bound on each HTTP exchange with the upstream (a tool call included). */
   timeoutMs: number;
+  /** Bound on each answer's body; default MAX_UPSTREAM_MCP_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
 
 /** What a session did with tokens: every one it sent, so none of their forms reaches the caller. */
@@ -41,7 +43,23 @@ export async function withUpstream<T>(
     return g;
   };
   const origin = new URL(serverUrl).origin;
-  const base = guardedFetch(deps.fetch, deps.timeoutMs);
+  // An answer past the size limit fails the whole session at once: inside an event stream the SDK
+  // would only report it and leave the request waiting for its own timeout.
+  let overflowed: (error: Error) => void = () => undefined;
+  const overflow = new Promise<never>((_, reject) => {
+    overflowed = reject;
+  });
+  overflow.catch(() => undefined);
+  const unlessOverflowed = <V>(step: Promise<V>): Promise<V> => {
+    // The losing step still settles (rejected by close() below): it must not become an unhandled rejection.
+    step.catch(() => undefined);
+    return Promise.race([step, overflow]);
+  };
+  const base = guardedFetch(deps.fetch, {
+    timeoutMs: deps.timeoutMs,
+    maxResponseBytes: deps.maxResponseBytes ?? MAX_UPSTREAM_MCP_RESPONSE_BYTES,
+    onOverflow: (error) => overflowed(error),
+  });
   let grant = remember(await deps.tokens.getValidToken(connection));
 
   const withToken: FetchLike = async (url, init) => {
@@ -68,8 +86,8 @@ export async function withUpstream<T>(
   });
   const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withToken, reconnectionOptions: NO_RECONNECT });
   try {
-    await client.connect(transport);
-    const value = await work(client);
+    await unlessOverflowed(client.connect(transport));
+    const value = await unlessOverflowed(work(client));
     return { value, secrets };
   } finally {
     // A stateful server frees the session now rather than at its own timeout.

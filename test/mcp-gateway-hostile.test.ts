@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
+import { startInProcess, type InProcess } from './helpers/in-process.js';
+import { fixtureTokens, until } from './helpers/token-lifecycle.js';
+
+const MiB = 1024 * 1024;
+
+interface JsonRpcRequest {
+  jsonrpc: '2.0';
+  id?: number | string;
+  method: string;
+  params?: { name?: string; protocolVersion?: string };
+}
+
+/**
+ * A hostile upstream MCP server, spoken by hand so it can break the rules: its
+ * tool list is an endless run of empty pages, and its tools answer with bodies
+ * far larger than any tool result (declared, chunked, or an event stream that
+ * never ends).
+ */
+async function startHostileMcp(issuer: string): Promise<{ url: string; listRequests: () => number; closedStreams: () => number; server: Server }> {
+  let listRequests = 0;
+  let closedStreams = 0;
+  let base = '';
+  const json = (res: ServerResponse, body: unknown): void => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+  const huge = (id: JsonRpcRequest['id']): string =>
+    JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'x'.repeat(17 * MiB) }] } });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', base).pathname;
+    if (path === '/.well-known/oauth-protected-resource/mcp') {
+      json(res, { resource: `${base}/mcp`, authorization_servers: [issuer] });
+      return;
+    }
+    if (path !== '/mcp' || req.method !== 'POST') {
+      req.resume();
+      res.writeHead(405).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JsonRpcRequest;
+    if (message.id === undefined) {
+      res.writeHead(202).end();
+      return;
+    }
+    const { id } = message;
+    if (message.method === 'initialize') {
+      json(res, { jsonrpc: '2.0', id, result: { protocolVersion: message.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'hostile', version: '1.0.0' } } });
+      return;
+    }
+    if (message.method === 'tools/list') {
+      listRequests += 1;
+      json(res, { jsonrpc: '2.0', id, result: { tools: [], nextCursor: `page-${listRequests}` } });
+      return;
+    }
+    const tool = message.params?.name;
+    if (tool === 'declared') {
+      const body = huge(id);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      return;
+    }
+    if (tool === 'chunked') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const body = huge(id);
+      for (let at = 0; at < body.length && !res.destroyed; at += MiB) res.write(body.slice(at, at + MiB));
+      res.end();
+      return;
+    }
+    if (tool === 'endless') {
+      // SSE comment lines are valid and carry nothing: the stream never ends and never answers.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.on('close', () => {
+        closedStreams += 1;
+      });
+      const line = `: ${'y'.repeat(64 * 1024)}\n`;
+      const pump = (): void => {
+        while (!res.destroyed && res.write(line));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+      return;
+    }
+    json(res, { jsonrpc: '2.0', id, error: { code: -32601, message: 'no such method' } });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: `${base}/mcp`, listRequests: () => listRequests, closedStreams: () => closedStreams, server };
+}
+
+describe('a hostile upstream MCP server cannot hang or flood the gateway', () => {
+  let as: AuthorizationServer;
+  let hostile: Awaited<ReturnType<typeof startHostileMcp>>;
+  let lk: InProcess;
+  let agentKey = '';
+
+  before(async () => {
+    as = await startAuthorizationServer();
+    hostile = await startHostileMcp(as.issuer);
+    lk = await startInProcess();
+    const added = await lk.admin('POST', '/v1/mcp-servers', {
+      name: 'hostile',
+      url: hostile.url,
+      clientId: as.confidentialClient.clientId,
+      clientSecret: as.confidentialClient.clientSecret,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const issued = await fixtureTokens(as);
+    const imported = await lk.admin('POST', '/v1/connections/import', {
+      name: 'hostile-main',
+      provider: 'hostile',
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    assert.equal(imported.status, 201, JSON.stringify(imported.body));
+    const agent = await lk.admin('POST', '/v1/agents', { name: 'hostile-bot', policy: { rules: [{ mcpServers: ['hostile'], tools: ['*'] }] } });
+    assert.equal(agent.status, 201, JSON.stringify(agent.body));
+    agentKey = (agent.body as { apiKey: string }).apiKey;
+  });
+
+  after(async () => {
+    await lk?.close();
+    hostile?.server.closeAllConnections();
+    hostile?.server.close();
+    await as?.close();
+  });
+
+  const asAgent = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: { error?: string; message?: string } & Record<string, unknown> }> => {
+    const res = await fetch(`${lk.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${agentKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as { error?: string; message?: string } & Record<string, unknown> };
+  };
+
+  test('an endless run of empty tool pages is read to a bound, not forever', async () => {
+    const listed = await asAgent('GET', '/v1/mcp-tools');
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.deepEqual(listed.body, []);
+    assert.equal(hostile.listRequests(), 20, 'the gateway stopped after 20 pages');
+  });
+
+  for (const [tool, how] of [
+    ['declared', 'a 17 MiB answer it declares in Content-Length'],
+    ['chunked', 'a 17 MiB answer sent in chunks'],
+    ['endless', 'an event stream that never ends'],
+  ] as const) {
+    test(`${how} fails the call with a 502 at 16 MiB`, async () => {
+      const called = await asAgent('POST', `/v1/mcp-tools/hostile/${tool}`, { arguments: {} });
+      assert.equal(called.status, 502, JSON.stringify(called.body).slice(0, 500));
+      assert.equal(called.body.error, 'upstream_error');
+      assert.match(called.body.message ?? '', /larger than 16 MiB/);
+    });
+  }
+
+  test('the endless stream was closed, and every failure is audited', async () => {
+    await until(() => hostile.closedStreams() >= 1 || undefined, 5_000);
+    const audit = await lk.admin('GET', '/v1/audit?action=mcp.tool_call&limit=100');
+    const events = audit.body as Array<{ outcome: string; detail: { tool: string; error?: string } }>;
+    for (const tool of ['declared', 'chunked', 'endless']) {
+      const event = events.find((e) => e.detail.tool === tool);
+      assert.equal(event?.outcome, 'failure', tool);
+      assert.equal(event?.detail.error, 'upstream_error', tool);
+    }
+  });
+});
