@@ -36,6 +36,7 @@ import { openApiCollector, securedBy } from './openapi.js';
 import { openApiRoute } from './routes/openapi.js';
 import { MCP_OAUTH_PREFIX, MCP_PATH, mcpAuthorizationServer } from './mcp/authorization-server.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
+import { asRequester } from './mcp/cimd.js';
 import { mcpMetadataRoutes } from './routes/mcp-metadata.js';
 import { mcpConsentRoutes } from './routes/mcp-consent.js';
 
@@ -92,7 +93,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
               }
               registrations.fail(source);
             }
-            mcpAs.handle(req, res);
+            asRequester(sourceOf(req, core.config.trustProxy), () => mcpAs.handle(req, res));
           }
           else fastifyHandler(req, res);
         },

@@ -1,8 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../../clock.js';
 import { isLoopbackOrigin } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import type { OutboundFetch } from '../../net/index.js';
+import { AuthFailureLimit } from '../auth-limit.js';
 
 /** Documents are small; a larger answer is not a client's metadata. */
 const MAX_BYTES = 16 * 1024;
@@ -10,6 +12,18 @@ const MAX_ENTRIES = 200;
 const MIN_TTL_S = 60;
 const MAX_TTL_S = 3600;
 const FETCH_TIMEOUT_MS = 5000;
+/** Documents one address may make Latchkey fetch in an hour (cache misses only): no fetch amplifier for anyone who can reach /mcp-oauth. */
+export const MCP_METADATA_FETCHES_PER_HOUR = 30;
+/** A refused document is not fetched again for this long, however often it is named. */
+const REFUSED_TTL_S = MIN_TTL_S;
+
+/** The address of the request the authorization server is answering (set around each /mcp-oauth request). */
+const requester = new AsyncLocalStorage<string>();
+
+/** Runs an /mcp-oauth request's handling as coming from `source`, so document fetches are counted against it. */
+export function asRequester<T>(source: string, handle: () => T): T {
+  return requester.run(source, handle);
+}
 
 export interface MetadataDocuments {
   /** The client's metadata for a client_id that is a metadata document URL; undefined for any other id or a bad document. */
@@ -27,6 +41,8 @@ export interface MetadataDocuments {
 export function metadataDocuments(deps: { fetch: OutboundFetch; clock: Clock; logger: Logger; allowHttpLoopback: boolean }): MetadataDocuments {
   const cache = new Map<string, { payload: AdapterPayload; until: number }>();
   const pending = new Map<string, Promise<AdapterPayload | undefined>>();
+  const refused = new Map<string, number>();
+  const fetches = new AuthFailureLimit(deps.clock, { limit: MCP_METADATA_FETCHES_PER_HOUR, windowSeconds: 3600 });
 
   function isDocumentUrl(clientId: string): boolean {
     if (clientId.length > 2048 || /[\s\\]/.test(clientId)) return false;
@@ -43,6 +59,9 @@ export function metadataDocuments(deps: { fetch: OutboundFetch; clock: Clock; lo
   }
 
   function refuse(clientId: string, reason: string): undefined {
+    refused.delete(clientId);
+    refused.set(clientId, deps.clock.now().getTime() + REFUSED_TTL_S * 1000);
+    if (refused.size > MAX_ENTRIES) refused.delete(refused.keys().next().value as string);
     deps.logger.warn({ clientId: clientId.slice(0, 300), reason }, 'an MCP client metadata document was refused');
     return undefined;
   }
@@ -81,9 +100,19 @@ export function metadataDocuments(deps: { fetch: OutboundFetch; clock: Clock; lo
       const hit = cache.get(clientId);
       if (hit !== undefined && hit.until > deps.clock.now().getTime()) return hit.payload;
       cache.delete(clientId);
+      const now = deps.clock.now().getTime();
+      if ((refused.get(clientId) ?? 0) > now) return undefined;
       // One fetch per document at a time, however many requests name it.
       let request = pending.get(clientId);
       if (request === undefined) {
+        const source = requester.getStore();
+        if (source !== undefined) {
+          if (fetches.blockedFor(source) > 0) {
+            deps.logger.warn({ clientId: clientId.slice(0, 300) }, 'an MCP client metadata document was not fetched: this address asked for too many');
+            return undefined;
+          }
+          fetches.fail(source);
+        }
         request = fetchDocument(clientId).finally(() => pending.delete(clientId));
         pending.set(clientId, request);
       }
