@@ -1,7 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../../clock.js';
 import type { McpOauthStore } from '../../store/index.js';
+import { loadOidcProvider } from './oidc.js';
 
 /** SHA-256 (hex) of an id: the only form in which a code, token, uid or grant id reaches the database. */
 export function idHash(id: string): string {
@@ -76,7 +77,7 @@ export function storeAdapter(model: string, deps: AdapterDeps): Adapter {
         const row = await store.find(model, idHash(id), now());
         const grantId = row === undefined ? undefined : (JSON.parse(row.payload) as { grantId?: unknown }).grantId;
         if (typeof grantId === 'string') await store.revokeByGrant(idHash(grantId));
-        throw new errors.InvalidGrant('grant request is invalid');
+        throw new (await loadOidcProvider()).errors.InvalidGrant('grant request is invalid');
       }
     },
     async destroy(id) {

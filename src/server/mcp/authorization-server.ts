@@ -1,10 +1,11 @@
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { errors, interactionPolicy } from 'oidc-provider';
+import type Provider from 'oidc-provider';
 import { NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { clientSecretFor, storeAdapter } from './adapter.js';
 import { metadataDocuments, type MetadataDocuments } from './cimd.js';
+import { loadOidcProvider, oidcProvider } from './oidc.js';
 
 /** Where oidc-provider's endpoints are mounted; also the issuer's path. */
 export const MCP_OAUTH_PREFIX = '/mcp-oauth';
@@ -23,6 +24,8 @@ export interface McpTokenHolder {
 }
 
 export interface McpAuthorizationServer {
+  /** Loads oidc-provider (once); `provider()` may be called after it resolved. */
+  ready(): Promise<void>;
   /** The oidc-provider instance for the current public URL (built on first use: a port-0 server learns its URL late). */
   provider(): Provider;
   /** Serves a request under /mcp-oauth/ (the prefix still on req.url). */
@@ -48,6 +51,7 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
     const issuer = mcpIssuer(core.config.publicUrl);
     if (built?.issuer === issuer) return built;
     const resource = mcpResource(core.config.publicUrl);
+    const { default: ProviderClass, errors, interactionPolicy } = oidcProvider();
     const policy = interactionPolicy.base();
     // Every authorization asks an operator which agent the client acts as: an AS session left
     // in the browser by an earlier consent must not let another client in without one.
@@ -56,7 +60,7 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
         ctx.oidc.result?.login === undefined ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
       ),
     );
-    const provider = new Provider(issuer, {
+    const provider = new ProviderClass(issuer, {
       adapter: (model: string) =>
         storeAdapter(model, {
           store: core.store.mcpOauth,
@@ -162,12 +166,25 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
   }
 
   return {
+    ready: async () => {
+      await loadOidcProvider();
+    },
     provider: () => build().provider,
-    handle: (req, res) => build().handler(req, res),
+    handle: (req, res) => {
+      loadOidcProvider().then(
+        () => build().handler(req, res),
+        (err: unknown) => {
+          core.logger.error({ err }, 'the MCP authorization server could not be loaded');
+          req.resume();
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"internal_error","message":"internal error"}');
+        },
+      );
+    },
     documents,
     async verifyAccessToken(token) {
-      const provider = build().provider;
       if (token.length > 512) return undefined;
+      await loadOidcProvider();
+      const provider = build().provider;
       const found = await provider.AccessToken.find(token);
       // Expiry is checked twice: the adapter stores it on Latchkey's clock (which tests move), oidc-provider on its own.
       if (found === undefined || found.isExpired) return undefined;

@@ -20,6 +20,7 @@ function scopesOf(params: Record<string, unknown>): string[] {
  */
 export async function mcpConsentRoutes(app: FastifyInstance, core: Latchkey, as: McpAuthorizationServer): Promise<void> {
   async function pending(uid: string) {
+    await as.ready();
     const provider = as.provider();
     const interaction = await provider.Interaction.find(uid);
     if (interaction === undefined) throw new NotFound('no MCP authorization is waiting under this id (it may have expired or been decided)');

@@ -12,7 +12,8 @@ export async function mcpMetadataRoutes(app: FastifyInstance, core: Latchkey, as
     bearer_methods_supported: ['header'],
     resource_name: 'Latchkey',
   });
-  const serverMetadata = () => {
+  const serverMetadata = async () => {
+    await as.ready();
     const provider = as.provider();
     const url = (name: string): string => provider.urlFor(name);
     return {
