@@ -21,7 +21,11 @@ interface JsonRpcRequest {
  * far larger than any tool result (declared, chunked, or an event stream that
  * never ends).
  */
-async function startHostileMcp(issuer: string): Promise<{ url: string; listRequests: () => number; closedStreams: () => number; server: Server }> {
+async function startHostileMcp(
+  issuer: string,
+  /** The tools/list result for a bearer token; by default an endless run of empty pages. */
+  listFor?: (token: string) => unknown,
+): Promise<{ url: string; listRequests: () => number; closedStreams: () => number; server: Server }> {
   let listRequests = 0;
   let closedStreams = 0;
   let base = '';
@@ -56,7 +60,8 @@ async function startHostileMcp(issuer: string): Promise<{ url: string; listReque
     }
     if (message.method === 'tools/list') {
       listRequests += 1;
-      json(res, { jsonrpc: '2.0', id, result: { tools: [], nextCursor: `page-${listRequests}` } });
+      const token = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      json(res, { jsonrpc: '2.0', id, result: listFor?.(token) ?? { tools: [], nextCursor: `page-${listRequests}` } });
       return;
     }
     const tool = message.params?.name;
@@ -163,6 +168,51 @@ describe('a hostile upstream MCP server cannot hang or flood the gateway', () =>
       assert.match(called.body.message ?? '', /larger than 16 MiB/);
     });
   }
+
+  test('a tool list is kept per connection: one account\'s tools are not shown to an agent of another', async () => {
+    const accountOf = new Map<string, string>();
+    const perAccount = await startHostileMcp(as.issuer, (token) => ({
+      tools: [{ name: `only_${accountOf.get(token) ?? 'unknown'}`, description: 'per account', inputSchema: { type: 'object' } }],
+    }));
+    try {
+      const added = await lk.admin('POST', '/v1/mcp-servers', {
+        name: 'accounts',
+        url: perAccount.url,
+        clientId: as.confidentialClient.clientId,
+        clientSecret: as.confidentialClient.clientSecret,
+      });
+      assert.equal(added.status, 201, JSON.stringify(added.body));
+      const keys: Record<string, string> = {};
+      for (const account of ['a', 'b']) {
+        const issued = await fixtureTokens(as);
+        accountOf.set(issued.accessToken, account);
+        const imported = await lk.admin('POST', '/v1/connections/import', {
+          name: `accounts-${account}`,
+          provider: 'accounts',
+          accessToken: issued.accessToken,
+          refreshToken: issued.refreshToken,
+          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        });
+        assert.equal(imported.status, 201, JSON.stringify(imported.body));
+        const rules = [{ mcpServers: ['accounts'], connections: [`accounts-${account}`], tools: ['*'] }];
+        const agent = await lk.admin('POST', '/v1/agents', { name: `accounts-bot-${account}`, policy: { rules } });
+        assert.equal(agent.status, 201, JSON.stringify(agent.body));
+        keys[account] = (agent.body as { apiKey: string }).apiKey;
+      }
+      const names = async (key: string | undefined): Promise<string[]> => {
+        const res = await fetch(`${lk.url}/v1/mcp-tools`, { headers: { authorization: `Bearer ${key ?? ''}` } });
+        assert.equal(res.status, 200);
+        return ((await res.json()) as Array<{ name: string }>).map((t) => t.name).filter((n) => n.startsWith('accounts__'));
+      };
+      assert.deepEqual(await names(keys.a), ['accounts__only_a']);
+      assert.deepEqual(await names(keys.b), ['accounts__only_b'], 'agent b is not shown the list cached for account a');
+      assert.deepEqual(await names(keys.a), ['accounts__only_a']);
+      assert.equal(perAccount.listRequests(), 2, 'each account\'s list was cached after its first listing');
+    } finally {
+      perAccount.server.closeAllConnections();
+      perAccount.server.close();
+    }
+  });
 
   test('the endless stream was closed, and every failure is audited', async () => {
     await until(() => hostile.closedStreams() >= 1 || undefined, 5_000);

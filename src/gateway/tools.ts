@@ -41,7 +41,9 @@ const MAX_TOOL_PAGES = 20;
 const MAX_TOOLS = 1000;
 
 export function gatewayTools(deps: ToolDeps) {
-  const cache = new Map<string, { at: number; tools: Tool[] }>();
+  // Server id → connection id → list. Per connection: what a server lists can depend on the account (its
+  // scopes, its plan), and one account's tool names and descriptions are not another agent's to see.
+  const cache = new Map<string, Map<string, { at: number; tools: Tool[] }>>();
 
   /** Pick the connection a call goes through: the one asked for, or the only usable one. */
   async function connectionFor(agent: AuthenticatedAgent, server: McpServerRow, tool: string | undefined, requested: string | undefined): Promise<Connection> {
@@ -68,7 +70,7 @@ export function gatewayTools(deps: ToolDeps) {
   }
 
   async function upstreamTools(server: McpServerRow, connection: Connection): Promise<Tool[]> {
-    const cached = cache.get(server.id);
+    const cached = cache.get(server.id)?.get(connection.id);
     const now = deps.clock.now().getTime();
     if (cached !== undefined && now - cached.at < deps.toolListTtlMs) return cached.tools;
     const outcome = await withUpstream(
@@ -91,7 +93,9 @@ export function gatewayTools(deps: ToolDeps) {
     );
     // Descriptions and schemas are the upstream's text: a reflected token is masked like any tool result.
     const tools = redactJson(outcome.value, outcome.secrets).value;
-    cache.set(server.id, { at: now, tools });
+    let lists = cache.get(server.id);
+    if (lists === undefined) cache.set(server.id, (lists = new Map()));
+    lists.set(connection.id, { at: now, tools });
     return tools;
   }
 
