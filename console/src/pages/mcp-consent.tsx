@@ -92,6 +92,11 @@ export function McpConsent({ uid }: { uid: string }): JSX.Element {
         <dd>{when(view.expiresAt)}</dd>
       </dl>
       <p>The client will act as one agent: it can do exactly what that agent's policy allows, and everything it does is audited as that agent.</p>
+      <p class="panel" role="note" data-testid="started-here">
+        <strong>Allow only an authorization you started yourself, in this browser, just now.</strong> The MCP host whose browser
+        started it is the one that gets access: a link to this page sent by someone else would let their host act as the agent
+        you pick.
+      </p>
       <fieldset>
         <legend>Act as</legend>
         <label class="inline">
