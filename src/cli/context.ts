@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CommanderError } from 'commander';
+import { CommanderError, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../duration.js';
 import { readAdminToken } from '../config/admin-token.js';
 import { lightFetch } from './http-fetch.js';
 import { LatchkeyAdmin, LatchkeyApiError, LatchkeyConnectionError, LatchkeyRequestError } from '../sdk/index.js';
@@ -37,6 +38,31 @@ export function serverUrl(options: GlobalOptions): string {
     throw new UsageError(`${source} must be the server's base URL only (no credentials, query or fragment)`);
   }
   return value;
+}
+
+/**
+ * The parser of a duration flag (--ttl, --lease-ttl, --expires): commander
+ * runs it before the action, so a malformed value is a usage error (exit 2)
+ * and nothing is sent. The server still decides the allowed range.
+ */
+export function durationArg(value: string): string {
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds <= 0) {
+    throw new InvalidArgumentError(`"${value}" is not a duration: give a positive number of seconds (e.g. 900) or a number with s, m, h or d (e.g. 15m, 1h, 2d)`);
+  }
+  return value.trim();
+}
+
+/**
+ * A JSON flag's value (--data), parsed where the action starts: a usage error
+ * names the flag and what is wrong, never the value (it may hold a secret).
+ */
+export function jsonFlag(flag: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new UsageError(`${flag} is not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
 }
 
 /** The server's data directory as the CLI sees it (LATCHKEY_DATA_DIR, default ~/.latchkey). */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { enc } from '../../sdk/paths.js';
-import { adminClient, UsageError, type GlobalOptions } from '../context.js';
+import { adminClient, durationArg, UsageError, type GlobalOptions } from '../context.js';
 import { iteratePages } from '../../sdk/index.js';
 import { printFields, printJson, printList, printTable, printText, say } from '../output.js';
 
@@ -41,12 +41,19 @@ interface CreateOptions {
   env?: string;
 }
 
+/** The --policy file as a JSON object; anything else is a usage error here, before a request is made. */
 function readPolicy(file: string): Record<string, unknown> {
+  let policy: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    policy = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new UsageError(`--policy ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    const reason = err instanceof SyntaxError ? `not JSON (${err.message})` : ((err as NodeJS.ErrnoException).code ?? 'cannot be read');
+    throw new UsageError(`--policy ${file}: ${reason}`);
   }
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
+    throw new UsageError(`--policy ${file}: must be a JSON object {"rules":[...],"lease":{...}}`);
+  }
+  return policy as Record<string, unknown>;
 }
 
 const agentPath = (name: string): string => `/v1/agents/${enc(name)}`;
@@ -59,7 +66,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .description('create an agent; its API key is printed once')
     .option('--policy <file>', 'policy JSON file {"rules":[...],"lease":{...}}')
     .option('--allow <conn[:methods]>', 'allow a connection (glob), optionally only some methods (repeatable)', collect)
-    .option('--lease-ttl <duration>', 'allow leases up to this long (e.g. 15m)')
+    .option('--lease-ttl <duration>', 'allow leases up to this long (e.g. 15m)', durationArg)
     .option('--lease-rotate', 'allow leases, and ending them with rotate=true (revokes the token, refreshes the connection)')
     .option('--env <environment>', 'environment whose connections the agent sees (default "default")')
     .action(async (name: string, o: CreateOptions) => {
@@ -114,7 +121,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .description("replace an agent's policy (its keys keep working)")
     .option('--policy <file>', 'policy JSON file {"rules":[...],"lease":{...}}')
     .option('--allow <conn[:methods]>', 'allow a connection (glob), optionally only some methods (repeatable)', collect)
-    .option('--lease-ttl <duration>', 'allow leases up to this long (e.g. 15m)')
+    .option('--lease-ttl <duration>', 'allow leases up to this long (e.g. 15m)', durationArg)
     .option('--lease-rotate', 'allow leases, and ending them with rotate=true')
     .action(async (name: string, o: Omit<CreateOptions, 'env'>) => {
       if (o.policy !== undefined && o.allow !== undefined) throw new UsageError('give either --policy or --allow, not both');

@@ -49,9 +49,9 @@ export function auditCommand(program: Command, globals: () => GlobalOptions): vo
     .option('--limit <n>', 'at most this many events', '100')
     .option('--follow', 'keep printing new events')
     .action(async (o: { agent?: string; connection?: string; action?: string; limit: string; follow?: boolean }) => {
-      const client = adminClient(globals());
       const limit = Number(o.limit);
       if (!/^\d{1,9}$/.test(o.limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
+      const client = adminClient(globals());
       const filter = { agent: o.agent, connection: o.connection, action: o.action };
       if (!o.follow) {
         // Page by page (at most 1,000 an answer) until --limit events are printed.

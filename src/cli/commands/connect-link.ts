@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ConnectLinkCreate } from '../../sdk/index.js';
-import { UsageError, adminClient, type GlobalOptions } from '../context.js';
+import { UsageError, adminClient, durationArg, type GlobalOptions } from '../context.js';
 import { printJson, printTable, say } from '../output.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -49,7 +49,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--name <name>', 'the connection name (default: generated)')
     .option('--env <environment>', 'environment of the new connection')
     .option('--scope <scope>', 'scope to request, repeatable (default: the provider’s)', collect, [])
-    .option('--expires <duration>', 'how long the link stays valid, 60s to 30d (default 7d)')
+    .option('--expires <duration>', 'how long the link stays valid, 60s to 30d (default 7d)', durationArg)
     .option('--connection <name>', 'reconnect this existing connection in place')
     .action(async (provider: string | undefined, options: LinkOptions) => {
       const created = await adminClient(globals()).connectLinks.create(linkBody(provider, options));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError, type GlobalOptions } from '../context.js';
+import { UsageError, jsonFlag, type GlobalOptions } from '../context.js';
 import { printText, sayError } from '../output.js';
 import { agentClient } from './agent-client.js';
 
@@ -34,17 +34,19 @@ export function invokeCommand(program: Command, globals: () => GlobalOptions): v
     .option('--param <k=v>', 'query parameter (repeatable)', collect)
     .option('--data <json>', 'request body (JSON)')
     .action(async (target: string, method: string | undefined, path: string | undefined, o: { param?: string[]; data?: string }) => {
-      const client = agentClient(globals());
+      // Every flag is checked before the agent key is read or anything is sent: bad usage exits 2.
       const query = params(o.param ?? []);
+      const data = o.data === undefined ? undefined : jsonFlag('--data', o.data);
+      if (method === undefined && target.indexOf('/') <= 0) throw new UsageError('give CONNECTION/CAPABILITY, or CONNECTION METHOD PATH');
+      if (method !== undefined && path === undefined) throw new UsageError('give the PATH after the METHOD');
+      const client = agentClient(globals());
       let response: Response;
-      if (method === undefined) {
+      if (method === undefined || path === undefined) {
         const slash = target.indexOf('/');
-        if (slash <= 0) throw new UsageError('give CONNECTION/CAPABILITY, or CONNECTION METHOD PATH');
         response = await client.http.raw('POST', `/v1/invoke/${encodeURIComponent(target.slice(0, slash))}/${encodeURIComponent(target.slice(slash + 1))}`, {
-          body: { query, ...(o.data === undefined ? {} : { body: JSON.parse(o.data) as unknown }) },
+          body: { query, ...(data === undefined ? {} : { body: data }) },
         });
       } else {
-        if (path === undefined) throw new UsageError('give the PATH after the METHOD');
         const search = new URLSearchParams(query).toString();
         response = await client.fetch(target, search === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${search}`, {
           method: method.toUpperCase(),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type GlobalOptions } from '../context.js';
+import { durationArg, type GlobalOptions } from '../context.js';
 import { printJson, say, sayError } from '../output.js';
 import { agentClient } from './agent-client.js';
 
@@ -7,7 +7,7 @@ export function leaseCommand(program: Command, globals: () => GlobalOptions): vo
   program
     .command('lease <connection>')
     .description('lease a raw access token for a bounded time (agent key in LATCHKEY_AGENT_KEY)')
-    .option('--ttl <duration>', 'how long (e.g. 15m); never longer than the policy or the token allows')
+    .option('--ttl <duration>', 'how long (e.g. 15m); never longer than the policy or the token allows', durationArg)
     .action(async (connection: string, o: { ttl?: string }) => {
       const lease = await agentClient(globals()).lease(connection, o.ttl === undefined ? {} : { ttl: o.ttl });
       if (globals().json) return printJson(lease);

@@ -6,8 +6,8 @@ import { printFields, printJson, printList, say } from '../output.js';
 
 /** `latchkey mcp-servers add|list|show|remove`: upstream MCP servers behind Latchkey, one API call each. */
 export function register(program: Command, globals: () => GlobalOptions): void {
-  // `--url` is also the global option naming Latchkey's server, which commander reads wherever it stands;
-  // every occurrence is kept in order, so `add NAME --url URL` means the MCP server (see mcpUrlOf).
+  // `--url` is also the global option naming Latchkey's server, which commander reads wherever it stands:
+  // every occurrence is kept, so that `add` can take the one it is given as the MCP server's (see mcpUrlOf).
   const urls: string[] = [];
   program.on('option:url', (value: string) => urls.push(value));
   const servers = program.command('mcp-servers').description('upstream MCP servers brokered through Latchkey (connect one with `latchkey connect NAME`)');
@@ -16,17 +16,18 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('add <name>')
     .description('discover an MCP server (RFC 9728), register Latchkey as its OAuth client and make its provider')
     .argument('[url]', 'the same as --url')
-    .option('--url <url>', "the MCP server's Streamable HTTP endpoint, e.g. https://mcp.example.com/mcp (Latchkey's own URL: LATCHKEY_URL, or --url before the command)")
+    .option('--url <url>', "the MCP server's Streamable HTTP endpoint, e.g. https://mcp.example.com/mcp (here Latchkey's own URL comes only from LATCHKEY_URL)")
     .option('--client-id <id>', 'a client registered by hand at its authorization server (else CIMD or dynamic registration)')
     .option('--client-secret-stdin', 'read that client\'s secret from standard input')
     .action(async (name: string, positional: string | undefined, o: { clientId?: string; clientSecretStdin?: boolean }) => {
       if (o.clientSecretStdin && o.clientId === undefined) throw new UsageError('--client-secret-stdin needs --client-id');
-      const { url, server } = mcpUrlOf(positional, urls);
+      const url = mcpUrlOf(positional, urls);
       const body: McpServerCreate = { name, url };
       if (o.clientId !== undefined) body.clientId = o.clientId;
       const secret = o.clientSecretStdin ? readFileSync(0, 'utf8').trim() : '';
       if (secret !== '') body.clientSecret = secret;
-      const created = await adminClient({ ...globals(), url: server }).mcpServers.create(body);
+      // Never the --url given here: the admin token goes to LATCHKEY_URL (or the default) only.
+      const created = await adminClient({}).mcpServers.create(body);
       if (globals().json) return printJson(created);
       say`MCP server ${created.name} added (client ${created.registration}); connect it with: latchkey connect ${created.provider}\n`;
     });
@@ -72,13 +73,18 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 }
 
 /**
- * The MCP server's URL and Latchkey's: a positional URL is the MCP server's
- * and any --url Latchkey's; else the last --url is the MCP server's and an
- * earlier one Latchkey's (`latchkey --url LK mcp-servers add N --url MCP`).
+ * The MCP server's URL: the one URL given, as --url or after NAME. Two URLs
+ * are refused rather than told apart by their order: the wrong guess would
+ * send the admin token (and a client secret) to the MCP server.
  */
-function mcpUrlOf(positional: string | undefined, urls: string[]): { url: string; server: string | undefined } {
-  if (positional !== undefined) return { url: positional, server: urls[urls.length - 1] };
-  const url = urls[urls.length - 1];
+function mcpUrlOf(positional: string | undefined, urls: string[]): string {
+  const given = positional === undefined ? urls : [...urls, positional];
+  const [url] = given;
   if (url === undefined) throw new UsageError("give the MCP server's URL: latchkey mcp-servers add NAME --url URL");
-  return { url, server: urls.length > 1 ? urls[0] : undefined };
+  if (given.length > 1) {
+    throw new UsageError(
+      `mcp-servers add takes one URL, the MCP server's, and was given ${given.length}: give Latchkey's own URL as LATCHKEY_URL, not --url (so the admin token cannot go to the MCP server)`,
+    );
+  }
+  return url;
 }

@@ -36,8 +36,9 @@ export function register(program: Command, globals: () => GlobalOptions): void {
         arguments: args as Record<string, unknown>,
         ...(o.connection === undefined ? {} : { connection: o.connection }),
       });
-      if (globals().json) return printJson(result);
-      printText(result.content.map((c) => (c.type === 'text' ? (c.text ?? '') : `(${c.type} content)`)).join('\n'));
+      if (globals().json) printJson(result);
+      else printText(result.content.map((c) => (c.type === 'text' ? (c.text ?? '') : `(${c.type} content)`)).join('\n'));
+      // The tool failed: exit 1 either way, so a script's `if` agrees with what a person sees (the result is still printed).
       if (result.isError === true) process.exitCode = 1;
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ProposalApproval, ProposalCreate, ProposalStatus, ProposalView } from '../../sdk/index.js';
-import { adminClient, UsageError, type GlobalOptions } from '../context.js';
+import { adminClient, durationArg, UsageError, type GlobalOptions } from '../context.js';
 import { printFields, printJson, printTable, printText, say } from '../output.js';
 import { agentClient } from './agent-client.js';
 
@@ -106,7 +106,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--methods <methods>', 'only these methods (comma-separated or repeated)', list)
     .option('--paths <paths>', 'only these paths, each under a path asked for (comma-separated or repeated)', list)
     .option('--capabilities <names>', 'only these capabilities (comma-separated or repeated)', list)
-    .option('--lease-ttl <duration>', 'grant leases up to this long (no longer than asked)')
+    .option('--lease-ttl <duration>', 'grant leases up to this long (no longer than asked)', durationArg)
     .option('--lease-rotate', 'grant rotate=true on leases (only if asked)')
     .option('--no-lease', 'grant the rule without the lease asked for')
     .action(async (id: string, o: ApproveOptions) => {
@@ -145,7 +145,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--methods <methods>', 'methods (comma-separated or repeated; default any)', list)
     .option('--paths <paths>', 'path globs such as /repos/** (comma-separated or repeated; default any)', list)
     .option('--capabilities <names>', 'or: capabilities of the provider (comma-separated or repeated)', list)
-    .option('--lease-ttl <duration>', 'also ask to lease raw tokens up to this long')
+    .option('--lease-ttl <duration>', 'also ask to lease raw tokens up to this long', durationArg)
     .option('--lease-rotate', 'also ask to end leases with rotate=true')
     .requiredOption('--reason <text>', 'why the access is needed (the operator reads it)')
     .action(async (o: CreateOptions) => {
