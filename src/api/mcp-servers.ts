@@ -8,6 +8,16 @@ import { LINE_MAX, SINGLE_LINE_PATTERN } from './text.js';
 const line = { type: 'string', minLength: 1, maxLength: LINE_MAX, pattern: SINGLE_LINE_PATTERN } as const;
 /** MCP server names: those of providers, without "__" (the tool name separator). */
 export const MCP_SERVER_NAME_PATTERN = '^(?!.*__)[a-z0-9][a-z0-9._-]{0,62}$';
+/**
+ * A new server's name: the characters only here, so that the registry's own check answers a name holding "__" or
+ * ending in "_" with a message saying why (a pattern mismatch would not). Looking one up keeps the pattern above,
+ * which still finds a server named before names ending in "_" were refused.
+ */
+const NEW_MCP_SERVER_NAME = {
+  type: 'string',
+  pattern: '^[a-z0-9][a-z0-9._-]{0,62}$',
+  description: 'lower-case letters, digits, ".", "_" or "-"; no "__" and not ending in "_" (tools are named server__tool)',
+} as const;
 /** MCP tool names (the MCP specification: letters, digits, "_", "-", "."; at most 128). */
 export const MCP_TOOL_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,128}$';
 
@@ -16,7 +26,7 @@ export const createMcpServerBody = {
   additionalProperties: false,
   required: ['name', 'url'],
   properties: {
-    name: { type: 'string', pattern: MCP_SERVER_NAME_PATTERN },
+    name: NEW_MCP_SERVER_NAME,
     url: line,
     clientId: line,
     clientSecret: line,

@@ -92,7 +92,11 @@ export function mcpServerRegistry(deps: ServerDeps) {
   async function add(input: McpServerInput): Promise<{ server: McpServerView; provider: Provider }> {
     const { name } = input;
     if (!NAME_PATTERN.test(name)) throw new InvalidRequest('name is required: lower-case letters, digits, ".", "_" or "-", at most 63 characters');
-    if (name.includes('__')) throw new InvalidRequest('name may not contain "__" (it separates server and tool in tool names)');
+    // Tool names are `server__tool`, split at the first "__"; a tool name may start with "_", so a server name
+    // ending in "_" would make "a_" + "x" and "a" + "_x" the same name.
+    if (name.includes('__') || name.endsWith('_')) {
+      throw new InvalidRequest('name may not contain "__" nor end with "_" ("__" separates server and tool in tool names)');
+    }
     if ((await store.mcpServers.findByName(name)) !== undefined) throw new Conflict(`MCP server "${name}" already exists`);
     if ((await store.providers.findByName(name)) !== undefined) {
       throw new Conflict(`a provider named "${name}" exists; an MCP server's connections use a provider of its own name`);

@@ -99,29 +99,64 @@ export function gatewayTools(deps: ToolDeps) {
     return tools;
   }
 
-  /** `GET /v1/mcp-tools`: the tools of every server the agent's policy names, narrowed to the tools it names. */
+  /**
+   * The connections a listing of the server goes through: those a call could use (not revoked, allowed by some
+   * rule naming the server), narrowed to the active ones when there are any, as a call without `connection` is.
+   */
+  async function listingConnections(agent: AuthenticatedAgent, server: McpServerRow): Promise<Connection[]> {
+    const usable = (await deps.connections.list({ provider: server.name, environment: agent.environment })).filter(
+      (c) => c.status !== 'revoked' && mayUseMcpServer(agent.policy, server.name, c.name),
+    );
+    const active = usable.filter((c) => c.status === 'active');
+    return active.length > 0 ? active : usable;
+  }
+
+  /**
+   * `GET /v1/mcp-tools`: the tools of every server the agent's policy names, narrowed to the tools it names.
+   * A server is listed through each connection the agent may use (lists are per account), and each tool is
+   * kept only if a rule allows it on a connection it was listed through; a tool listed through several
+   * appears once (a call then names its `connection`).
+   */
   async function list(agent: AuthenticatedAgent): Promise<GatewayTool[]> {
     const out: GatewayTool[] = [];
     for (const view of await deps.servers.list()) {
       if (!mayUseMcpServer(agent.policy, view.name)) continue;
       const server = await deps.servers.row(view.name);
-      let tools: Tool[];
+      const cannotList = (err: unknown, connection?: Connection): void => {
+        // One server (or account) down or not connected yet must not hide the others' tools.
+        deps.logger.warn(
+          { server: server.name, ...(connection ? { connection: connection.name } : {}), error: err instanceof LatchkeyError ? err.code : 'upstream' },
+          'could not list an upstream MCP server\'s tools',
+        );
+      };
+      let through: Connection[];
       try {
-        tools = await upstreamTools(server, await connectionFor(agent, server, undefined, undefined));
+        through = await listingConnections(agent, server);
+        if (through.length === 0) throw new NotFound(`MCP server "${server.name}" has no connection this agent may use`);
       } catch (err) {
-        // One server down or not connected yet must not hide the others' tools.
-        deps.logger.warn({ server: server.name, error: err instanceof LatchkeyError ? err.code : 'upstream' }, 'could not list an upstream MCP server\'s tools');
+        cannotList(err);
         continue;
       }
-      for (const t of tools) {
-        if (!mayCallTool(agent.policy, server.name, t.name)) continue;
-        out.push({
-          name: `${server.name}${TOOL_SEPARATOR}${t.name}`,
-          server: server.name,
-          tool: t.name,
-          description: t.description ?? '',
-          inputSchema: t.inputSchema as Record<string, unknown>,
-        });
+      const seen = new Set<string>();
+      for (const connection of through) {
+        let tools: Tool[];
+        try {
+          tools = await upstreamTools(server, connection);
+        } catch (err) {
+          cannotList(err, connection);
+          continue;
+        }
+        for (const t of tools) {
+          if (seen.has(t.name) || !mayCallTool(agent.policy, server.name, t.name, connection.name)) continue;
+          seen.add(t.name);
+          out.push({
+            name: `${server.name}${TOOL_SEPARATOR}${t.name}`,
+            server: server.name,
+            tool: t.name,
+            description: t.description ?? '',
+            inputSchema: t.inputSchema as Record<string, unknown>,
+          });
+        }
       }
     }
     return out;

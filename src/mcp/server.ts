@@ -1,5 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { escapeControls } from '../cli/output.js';
 import { Latchkey } from '../sdk/index.js';
 import type { ToolContext } from './context.js';
 import { DEFAULT_LIMITS, redactor, type BodyLimits } from './result.js';
@@ -39,7 +40,9 @@ export function createMcpServer(options: McpOptions): McpServer {
     client: new Latchkey({ url: options.url, agentKey: options.agentKey, ...(options.fetch ? { fetch: options.fetch } : {}) }),
     redact,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
-    log: (line) => write(redact(line)),
+    // Lines carry upstream text (a tool result's first line, an error message): escaped, an ESC sequence from a
+    // hostile server cannot drive the operator's terminal.
+    log: (line) => write(escapeControls(redact(line))),
     elicitsUrl: () => options.elicitsUrl?.() ?? server.server.getClientCapabilities()?.elicitation?.url !== undefined,
   };
   const server: McpServer = new McpServer(

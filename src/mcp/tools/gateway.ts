@@ -37,9 +37,10 @@ export function addGatewayTools(server: McpServer, ctx: ToolContext): void {
 }
 
 async function gatewayTools(ctx: ToolContext): Promise<Tool[]> {
-  let tools: McpToolView[];
+  const tools: McpToolView[] = [];
   try {
-    tools = await ctx.client.mcpTools.list();
+    // Every page: `list()` is the first page only (100), and an agent may be allowed more tools than that.
+    for await (const tool of ctx.client.mcpTools.iterate({ limit: 1000 })) tools.push(tool);
   } catch (err) {
     // An older server or a refusal: Latchkey's own tools still work.
     ctx.log(`listing upstream MCP tools failed: ${ctx.redact(err instanceof Error ? err.message : String(err))}`);
