@@ -7,6 +7,7 @@ import { clientConfiguration } from './client.js';
 import type { OAuthDeps } from './deps.js';
 import { describeFailure } from './failures.js';
 import { flowTokenEndpointError } from './misconfigured.js';
+import { completable, FlowRefused } from './completable.js';
 import { failPendingConnection, grantedTokens, saveGrant } from './grant.js';
 import { timingSafeEqual } from 'node:crypto';
 import { flowCookieName, sha256Hex, stateId, stateSecretsContext, type StateSecrets } from './state.js';
@@ -32,6 +33,8 @@ export class FlowFailure extends LatchkeyError {
     inner: LatchkeyError,
     readonly connectionName: string,
     readonly denied: boolean,
+    /** Set when Latchkey refused to complete the connection (FlowRefused): what the audit records. */
+    readonly refused: { reconnect: boolean; connectLink: CallbackResult['connectLink'] } | null = null,
   ) {
     super(inner.code, inner.message, { cause: inner, details: inner.details });
   }
@@ -66,6 +69,8 @@ export async function handleCallback(
   }
   const connection = await deps.connections.find(row.connectionId);
   if (connection === undefined) throw new InvalidState('the connection for this authorization request no longer exists');
+  let link: ConnectLinkRow | undefined;
+  let reconnect = false;
   try {
     const provider = await deps.providers.getById(row.providerId);
     const error = query.get('error');
@@ -78,6 +83,12 @@ export async function handleCallback(
     checkIssuer(provider, query.get('iss'));
     if (provider.issuer === null) query.delete('iss');
     if (!query.get('code')) throw new InvalidRequest('the callback carries no code');
+    link = row.connectLinkId === null ? undefined : await deps.store.connectLinks.findById(row.connectLinkId);
+    // A flow started from a link that was withdrawn meanwhile stops here, before it could skip the link's checks.
+    if (row.connectLinkId !== null && link === undefined) throw new InvalidState('the connect link this consent started from was withdrawn');
+    reconnect = link?.connectionId === connection.id;
+    // Refused before the code is redeemed: this flow may no longer complete this connection.
+    const guard = completable(link, connection);
     const secrets = JSON.parse(
       await deps.keyring.openString(row.secrets, stateSecretsContext(row.id)),
     ) as StateSecrets;
@@ -102,13 +113,14 @@ export async function handleCallback(
     } catch (err) {
       throw await flowTokenEndpointError(deps, provider, err, 'exchanging the authorization code', 'authorization_code');
     }
-    const link = row.connectLinkId === null ? undefined : await deps.store.connectLinks.findById(row.connectLinkId);
-    // A flow started from a link that was withdrawn meanwhile stops here, before it could skip the link's checks.
-    if (row.connectLinkId !== null && link === undefined) throw new InvalidState('the connect link this consent started from was withdrawn');
-    const reconnect = link?.connectionId === connection.id;
     if (reconnect) await assertSameAccount(deps, connection, response);
     const granted = grantedTokens(response, row.scopes, provider, deps.clock.now(), deps.config.allowHttpLoopback);
-    const saved = await saveGrant(deps, connection, granted, 'authorization_code');
+    const saved = await saveGrant(deps, connection, granted, 'authorization_code', guard).catch(async (err: unknown) => {
+      // Another flow (or an operator) changed the row while the code was redeemed: say why, if that is why.
+      const current = await deps.connections.find(connection.id);
+      if (err instanceof Conflict && current !== undefined) completable(link, current);
+      throw err;
+    });
     deps.logger.info({ connection: saved.name, scopes: saved.scopes, reconnect }, 'connection authorized');
     if (reconnect) {
       await deps.emit('connection.reauthorized', { id: saved.id, name: saved.name, provider: provider.name, status: saved.status });
@@ -120,6 +132,12 @@ export async function handleCallback(
     };
   } catch (err) {
     const reason = describeFailure(err);
+    if (err instanceof FlowRefused) {
+      // The connection belongs to whichever flow completed it (or was repaired): this one leaves no trace on it.
+      deps.logger.info({ connection: connection.name, reason }, 'authorization refused');
+      const connectLink = link === undefined ? null : { id: link.id, reconnect, requestedBy: link.requestedBy };
+      throw new FlowFailure(err, connection.name, false, { reconnect, connectLink });
+    }
     await failPendingConnection(deps, connection.id, reason);
     deps.logger.info({ connection: connection.name, reason }, 'authorization failed');
     if (err instanceof LatchkeyError) throw new FlowFailure(err, connection.name, query.get('error') === 'access_denied');

@@ -7,7 +7,9 @@ import { newId } from '../ids.js';
 import type { Provider } from '../providers/index.js';
 import type { ConnectLinkRow, Keyset } from '../store/index.js';
 import { beginAuthorization } from './authorization.js';
+import { FlowRefused, staleAgentReconnect } from './completable.js';
 import type { OAuthDeps } from './deps.js';
+import { unfinishedAttempt } from './pending-connection.js';
 import { openAuthorizationStart, type BrowserStart } from './start.js';
 import { sha256Hex } from './state.js';
 
@@ -58,6 +60,8 @@ export interface CreatedConnectLink {
 
 /** What the link page shows before anything is consumed. */
 export interface ConnectLinkPage {
+  /** The link's id (for the audit; never shown). */
+  id: string;
   status: ConnectLinkStatus;
   providerName: string;
   providerDisplayName: string;
@@ -68,6 +72,8 @@ export interface ConnectLinkPage {
   /** The connection a reconnect link repairs, or the name a new connection will take (null: generated). */
   connectionName: string | null;
   reconnect: boolean;
+  /** Why this (open) link can no longer be used, e.g. an agent's reconnect link for a connection that works again. */
+  refusal: string | null;
   requestedBy: ConnectLinkRow['requestedBy'];
   expiresAt: string;
 }
@@ -156,9 +162,7 @@ export function connectLinkService(deps: OAuthDeps) {
     if (input.name !== undefined) {
       const existing = await deps.connections.find(input.name);
       // Only an unfinished attempt of the same provider and environment may be picked up again (checked again when the link is used).
-      const sameAttempt =
-        existing !== undefined && existing.providerId === provider.id && existing.status === 'pending' && existing.environment === (input.environment ?? 'default');
-      if (existing !== undefined && !sameAttempt) {
+      if (existing !== undefined && !unfinishedAttempt(existing, provider, input.environment)) {
         throw new Conflict(`connection "${input.name}" already exists; make a link with {"connection": "${input.name}"} to reconnect it`);
       }
     }
@@ -218,6 +222,7 @@ export function connectLinkService(deps: OAuthDeps) {
     const connection = row.connectionId === null ? undefined : await deps.connections.find(row.connectionId);
     const scopes = row.scopes ?? (connection !== undefined && connection.scopes.length > 0 ? connection.scopes : provider.scopes);
     return {
+      id: row.id,
       status: statusOf(row, deps.clock.now()),
       providerName: provider.name,
       providerDisplayName: provider.displayName,
@@ -226,6 +231,7 @@ export function connectLinkService(deps: OAuthDeps) {
       subject: row.subject,
       connectionName: connection?.name ?? row.name,
       reconnect: row.connectionId !== null,
+      refusal: connection === undefined ? null : (staleAgentReconnect(row, connection) ?? null),
       requestedBy: row.requestedBy,
       expiresAt: row.expiresAt,
     };
@@ -254,6 +260,9 @@ export function connectLinkService(deps: OAuthDeps) {
       if (row.connectionId !== null) {
         connection = await deps.connections.find(row.connectionId);
         if (connection === undefined) throw new InvalidState('the connection this link reconnects no longer exists');
+        // An agent's link was allowed because the connection was broken: once repaired, it starts nothing (checked again at the callback).
+        const stale = staleAgentReconnect(row, connection);
+        if (stale !== undefined) throw new FlowRefused(stale);
       }
       const scopes = row.scopes ?? (connection !== undefined && connection.scopes.length > 0 ? connection.scopes : undefined);
       const { start, startToken } = await beginAuthorization(

@@ -2,6 +2,7 @@ import type * as oidc from 'openid-client';
 import type { Connection, GrantType } from '../connections/index.js';
 import { Conflict, UpstreamError } from '../errors.js';
 import { instanceApiBase, type Provider } from '../providers/index.js';
+import type { TokenWriteGuard } from '../store/index.js';
 import type { GrantSecrets, OAuthDeps } from './deps.js';
 
 /** A token endpoint answer reduced to what a connection stores. */
@@ -59,13 +60,15 @@ export function grantedTokens(
 
 /**
  * Seals the tokens for this connection row and marks it active, committing
- * only against the version read before the flow's network call.
+ * only against the version read before the flow's network call (and, with a
+ * guard, only while the row is still in a state the flow may complete).
  */
 export async function saveGrant(
   deps: Pick<OAuthDeps, 'sealTokens' | 'store' | 'clock' | 'connections' | 'emit' | 'providers'>,
   connection: Connection,
   granted: GrantedTokens,
   grantType: GrantType,
+  guard?: TokenWriteGuard,
 ): Promise<Connection> {
   const now = deps.clock.now().toISOString();
   const sealed = await deps.sealTokens(connection.id, granted.tokens);
@@ -87,6 +90,7 @@ export async function saveGrant(
       ...(granted.apiBaseUrl === undefined ? {} : { apiBaseUrl: granted.apiBaseUrl }),
     },
     now,
+    guard,
   );
   if (!saved) throw new Conflict(`connection "${connection.name}" changed while it was being authorized; start again`);
   const active = await deps.connections.get(connection.id);

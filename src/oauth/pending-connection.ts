@@ -7,6 +7,15 @@ import { Conflict } from '../errors.js';
 const RECONNECTABLE = new Set(['pending', 'error', 'needs_reauth', 'revoked']);
 
 /**
+ * A `pending` connection of this provider and environment that never held a
+ * grant: the only kind a new-connection link may pick up again under its name.
+ * (An operator's `connect` may set a broken one back to `pending`, tokens kept.)
+ */
+export function unfinishedAttempt(existing: Connection, provider: Provider, environment: string | undefined): boolean {
+  return existing.providerId === provider.id && existing.status === 'pending' && existing.sealedTokens === null && existing.environment === (environment ?? 'default');
+}
+
+/**
  * The connection a consent flow will complete: a new `pending` one, or an
  * existing connection of the same provider that is not active (reconnect), so
  * an abandoned or failed attempt can simply be retried under the same name.
@@ -23,8 +32,7 @@ export async function pendingConnection(
     if (pendingOnly && existing !== undefined) {
       // A link for a new connection never takes over one that holds (or held) a grant, nor one of another environment:
       // only an unfinished attempt under the same name is picked up again. Reconnecting is a reconnect link's job.
-      const sameAttempt = existing.providerId === provider.id && existing.status === 'pending' && existing.environment === (input.environment ?? 'default');
-      if (!sameAttempt) throw new Conflict(`connection "${input.name}" already exists; a reconnect link ({"connection": "${input.name}"}) repairs it`);
+      if (!unfinishedAttempt(existing, provider, input.environment)) throw new Conflict(`connection "${input.name}" already exists; a reconnect link ({"connection": "${input.name}"}) repairs it`);
       return existing;
     }
     if (existing !== undefined && existing.providerId === provider.id && RECONNECTABLE.has(existing.status)) {

@@ -87,6 +87,17 @@ export interface TokenWrite {
   refreshTokenRotates?: true;
 }
 
+/**
+ * What the row must still be for a token write to commit, in the same
+ * statement: a consent flow only completes the connection it was started for.
+ */
+export interface TokenWriteGuard {
+  /** The row's status must be one of these. */
+  statuses?: readonly string[];
+  /** The row must never have held a grant (no tokens). */
+  neverGranted?: boolean;
+}
+
 /** A TokenWrite as columns. */
 function encodeWrite(write: TokenWrite): Partial<Omit<ConnectionsTable, 'id'>> {
   const { scopes, refreshTokenRotates, ...rest } = write;
@@ -142,6 +153,7 @@ export function connectionStore(db: Db) {
     also: Partial<Pick<ConnectionsTable, 'refreshClaimOwner' | 'refreshClaimUntil' | 'refreshIntent' | 'failureCount' | 'nextAttemptAt'>>,
     updatedAt: string,
     fence?: ClaimFence,
+    guard?: TokenWriteGuard,
   ): Promise<boolean> {
     let q = k
       .updateTable('connections')
@@ -156,6 +168,8 @@ export function connectionStore(db: Db) {
     if (fence !== undefined) {
       q = q.where('refreshClaimOwner', '=', fence.owner).where('refreshClaimGeneration', '=', fence.generation);
     }
+    if (guard?.statuses !== undefined) q = q.where('status', 'in', [...guard.statuses]);
+    if (guard?.neverGranted === true) q = q.where('tokens', 'is', null);
     const result = await q.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
@@ -235,8 +249,8 @@ export function connectionStore(db: Db) {
      * Writes new tokens only if the row still has `expectedVersion`, so a slow
      * writer never overwrites a newer token. Returns whether it committed.
      */
-    async saveTokens(id: string, expectedVersion: number, write: TokenWrite, updatedAt: string): Promise<boolean> {
-      return compareAndSetTokens(id, expectedVersion, write, {}, updatedAt);
+    async saveTokens(id: string, expectedVersion: number, write: TokenWrite, updatedAt: string, guard?: TokenWriteGuard): Promise<boolean> {
+      return compareAndSetTokens(id, expectedVersion, write, {}, updatedAt, undefined, guard);
     },
     /**
      * Takes the refresh claim if nobody holds it or the holder's lease ran out

@@ -29,7 +29,7 @@ export { migrate } from './migrate.js';
 export type { Keyset } from './keyset.js';
 export type { ProviderRow, ProviderStore } from './providers.js';
 export type { ProviderClientRow, ProviderClientStore } from './provider-clients.js';
-export type { ClaimFence, ConnectionRow, NewConnectionRow, ConnectionStore, ConnectionFilter, ConnectionPatch, TokenWrite } from './connections.js';
+export type { ClaimFence, ConnectionRow, NewConnectionRow, ConnectionStore, ConnectionFilter, ConnectionPatch, TokenWrite, TokenWriteGuard } from './connections.js';
 export type { StoredKeyRow } from './keys.js';
 export { SEALED_COLUMNS, type SealedValue, type SealedStore } from './sealed.js';
 export type { Json } from './json.js';

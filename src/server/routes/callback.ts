@@ -7,13 +7,34 @@ import { PAGE_HEADERS, errorPage, successPage } from '../../ui/callback-pages.js
 import { errorBody } from '../errors.js';
 import { cookieOf } from '../cookies.js';
 
-/** The answer to a failed start or callback: a 400 page (api.md), with the error code in `data-error`. */
+/**
+ * The answer to a failed start or callback: a 400 page (api.md), with the error code in `data-error`;
+ * 409 when Latchkey refused to complete a connection that another consent finished (or that was repaired).
+ */
 function failurePage(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const { status, body } = errorBody(err);
   if (status >= 500) request.log.error({ err: err instanceof Error ? err.message : String(err) }, 'consent flow failed');
   else request.log.info({ error: body.error }, 'consent flow refused');
   const about = err instanceof FlowFailure ? { connectionName: err.connectionName, denied: err.denied } : {};
-  return reply.code(400).headers(PAGE_HEADERS).send(errorPage(body.error, body.message, about));
+  const code = err instanceof FlowFailure && err.refused !== null ? 409 : 400;
+  return reply.code(code).headers(PAGE_HEADERS).send(errorPage(body.error, body.message, about));
+}
+
+/** A refused completion is audited like the completion it would have been, with outcome `denied`. */
+async function auditRefusal(core: Latchkey, err: FlowFailure): Promise<void> {
+  if (err.refused === null) return;
+  const { reconnect, connectLink } = err.refused;
+  await core.audit.record({
+    actor: ANONYMOUS_ACTOR,
+    action: reconnect ? 'connection.reauthorize' : 'connection.create',
+    connection: err.connectionName,
+    outcome: 'denied',
+    detail: {
+      grantType: 'authorization_code',
+      reason: err.message,
+      ...(connectLink === null ? {} : { link: connectLink.id, requestedBy: connectLink.requestedBy.name ?? connectLink.requestedBy.type }),
+    },
+  });
 }
 
 /**
@@ -86,6 +107,10 @@ export async function callbackRoutes(app: FastifyInstance, core: Latchkey): Prom
         .headers(PAGE_HEADERS)
         .send(successPage(connection.name, provider.displayName, reconnected ? 'reconnected' : 'connected'));
     } catch (err) {
+      if (err instanceof FlowFailure) {
+        // Nothing was changed either way: a refusal the audit cannot take is still answered with its page.
+        await auditRefusal(core, err).catch((e: unknown) => request.log.error({ err: e instanceof Error ? e.message : String(e) }, 'refusal not audited'));
+      }
       return failurePage(request, reply, err);
     }
   };

@@ -3,6 +3,7 @@ import { connectTokenParams } from '../../api/index.js';
 import { ANONYMOUS_ACTOR } from '../../audit/index.js';
 import { Forbidden, InvalidState, LatchkeyError } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
+import { FlowRefused } from '../../oauth/index.js';
 import { connectPage, linkErrorPage, linkGonePage } from '../../ui/connect-pages.js';
 import { PAGE_CSS, pageHeaders } from '../../ui/page.js';
 import { errorBody } from '../errors.js';
@@ -57,6 +58,7 @@ export async function connectPageRoutes(app: FastifyInstance, core: Latchkey): P
     const view = await core.oauth.connectLinks.describe(request.params.token);
     if (view === undefined) return gone(reply, 'unknown');
     if (view.status !== 'open') return gone(reply, view.status);
+    if (view.refusal !== null) return reply.code(409).headers(pageHeaders()).send(linkErrorPage('conflict', view.refusal));
     return reply.code(200).headers(pageHeaders(formAction(view.providerOrigin))).send(connectPage(view));
   });
 
@@ -81,6 +83,20 @@ export async function connectPageRoutes(app: FastifyInstance, core: Latchkey): P
       }
       const { status, body } = errorBody(err);
       if (!(err instanceof LatchkeyError)) request.log.error({ err: err instanceof Error ? err.message : String(err) }, 'connect link failed');
+      if (err instanceof FlowRefused) {
+        // The link no longer applies (an agent's reconnect link for a repaired connection): nothing started, and it is on record.
+        const view = await core.oauth.connectLinks.describe(request.params.token);
+        await core.audit
+          .record({
+            actor: ANONYMOUS_ACTOR,
+            action: 'connect_link.use',
+            connection: view?.connectionName ?? null,
+            outcome: 'denied',
+            detail: { ...(view === undefined ? {} : { link: view.id, reconnect: view.reconnect }), reason: err.message },
+          })
+          .catch((e: unknown) => request.log.error({ err: e instanceof Error ? e.message : String(e) }, 'refusal not audited'));
+        return reply.code(409).headers(pageHeaders()).send(linkErrorPage(body.error, body.message));
+      }
       return reply.code(status >= 500 ? status : status === 403 ? 403 : 400).headers(pageHeaders()).send(linkErrorPage(body.error, body.message));
     }
   });
