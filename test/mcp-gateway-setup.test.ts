@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { isAllowed, mayCallTool, parsePolicy } from '../src/agents/index.js';
 import { registerClient } from '../src/gateway/registration.js';
-import { redactJson } from '../src/gateway/index.js';
+import { clientMetadataUrl, redactJson } from '../src/gateway/index.js';
 import type { DiscoveredMetadata } from '../src/providers/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
@@ -122,10 +122,10 @@ describe('adding an upstream MCP server: registration choices and refusals', () 
 describe('Client ID Metadata Documents', () => {
   test('CIMD is chosen when the AS supports it and the public URL is https; DCR otherwise; a given client wins', async () => {
     const fetchFn = (): Promise<Response> => Promise.reject(new Error('no network in this test'));
-    const input = { clientMetadataUrl: 'https://lk.example/.well-known/latchkey-client.json', redirectUri: 'https://lk.example/oauth/callback', scopes: [] };
+    const input = { clientMetadataUrl: 'https://lk.example/.well-known/latchkey-client/linear/mcp_1', redirectUri: 'https://lk.example/oauth/callback', scopes: [] };
     assert.deepEqual(await registerClient(AS_METADATA, input, fetchFn), {
       registration: 'cimd',
-      clientId: 'https://lk.example/.well-known/latchkey-client.json',
+      clientId: 'https://lk.example/.well-known/latchkey-client/linear/mcp_1',
       tokenEndpointAuthMethod: 'none',
     });
     // Not https: no document URL, so dynamic registration is tried.
@@ -135,17 +135,17 @@ describe('Client ID Metadata Documents', () => {
     assert.equal(manual.tokenEndpointAuthMethod, 'client_secret_basic');
   });
 
-  test('Latchkey serves its own client metadata document under an https public URL only', async () => {
+  test('the client id URL names its server; a document is served only for such a server, under an https public URL', async () => {
+    assert.equal(clientMetadataUrl('https://latchkey.example/', { name: 'linear', id: 'mcp_1' }), 'https://latchkey.example/.well-known/latchkey-client/linear/mcp_1');
+    assert.equal(clientMetadataUrl('https://latchkey.example', undefined), 'https://latchkey.example/.well-known/latchkey-client.json');
+    assert.equal(clientMetadataUrl('http://127.0.0.1:8787', { name: 'linear', id: 'mcp_1' }), undefined);
     const https = await startInProcess({ env: { LATCHKEY_PUBLIC_URL: 'https://latchkey.example' } });
     const plain = await startInProcess();
     try {
-      const res = await fetch(`${https.url}/.well-known/latchkey-client.json`);
-      assert.equal(res.status, 200);
-      const doc = (await res.json()) as { client_id: string; redirect_uris: string[]; token_endpoint_auth_method: string };
-      assert.equal(doc.client_id, 'https://latchkey.example/.well-known/latchkey-client.json');
-      assert.deepEqual(doc.redirect_uris, ['https://latchkey.example/oauth/callback']);
-      assert.equal(doc.token_endpoint_auth_method, 'none');
-      assert.equal((await fetch(`${plain.url}/.well-known/latchkey-client.json`)).status, 404);
+      // No MCP server registered by CIMD: no document at all (mcp-gateway-cimd.test.ts serves and attacks them).
+      assert.equal((await fetch(`${https.url}/.well-known/latchkey-client.json`)).status, 404);
+      assert.equal((await fetch(`${https.url}/.well-known/latchkey-client/linear/mcp_1`)).status, 404);
+      assert.equal((await fetch(`${plain.url}/.well-known/latchkey-client/linear/mcp_1`)).status, 404);
     } finally {
       await https.close();
       await plain.close();

@@ -9,7 +9,7 @@ import type { ConnectionDeletion, TokenService } from '../tokens/index.js';
 import { mcpServerRegistry } from './servers.js';
 import { gatewayTools } from './tools.js';
 
-export { CLIENT_METADATA_PATH, clientMetadataUrl, type McpServerInput, type McpServerView } from './servers.js';
+export { CLIENT_METADATA_PATH, LEGACY_CLIENT_METADATA_PATH, clientMetadataUrl, type ClientMetadata, type McpServerInput, type McpServerView } from './servers.js';
 export { TOOL_SEPARATOR, redactJson, type GatewayTool, type ToolCallInput } from './tools.js';
 
 export interface GatewayDeps {

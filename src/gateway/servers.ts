@@ -49,12 +49,32 @@ export interface ServerDeps {
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const DISCOVERY_TIMEOUT_MS = 10_000;
-/** Where Latchkey serves its own Client ID Metadata Document (under the public URL). */
-export const CLIENT_METADATA_PATH = '/.well-known/latchkey-client.json';
+/**
+ * Where Latchkey serves the Client ID Metadata Document of one MCP server
+ * (`{path}/{name}/{id}`, under the public URL). One client id per server, listing
+ * only that server's callback: a client id shared by all servers would let a
+ * hostile server's AS get an honest AS to send its code to the hostile
+ * server's callback (mix-up, RFC 9700 §4.4; decisions.md). The server's id
+ * makes a name re-added for another server a new client, which consents given
+ * to the old one do not cover.
+ */
+export const CLIENT_METADATA_PATH = '/.well-known/latchkey-client';
+/** The one shared document of earlier versions: still served, only for the servers registered with it. */
+export const LEGACY_CLIENT_METADATA_PATH = '/.well-known/latchkey-client.json';
 
-/** Latchkey's client_id as a Client ID Metadata Document URL; only an https public URL can be one. */
-export function clientMetadataUrl(publicUrl: string): string | undefined {
-  return publicUrl.startsWith('https://') ? `${publicUrl.replace(/\/+$/, '')}${CLIENT_METADATA_PATH}` : undefined;
+/** A server's client_id as a Client ID Metadata Document URL (no server: the legacy shared one); only an https public URL can be one. */
+export function clientMetadataUrl(publicUrl: string, server: Pick<McpServerRow, 'name' | 'id'> | undefined): string | undefined {
+  if (!publicUrl.startsWith('https://')) return undefined;
+  const base = publicUrl.replace(/\/+$/, '');
+  if (server === undefined) return `${base}${LEGACY_CLIENT_METADATA_PATH}`;
+  return `${base}${CLIENT_METADATA_PATH}/${encodeURIComponent(server.name)}/${encodeURIComponent(server.id)}`;
+}
+
+/** What a Client ID Metadata Document says about one client id (nothing secret: it is public). */
+export interface ClientMetadata {
+  clientId: string;
+  clientName: string;
+  redirectUris: string[];
 }
 
 export function mcpServerRegistry(deps: ServerDeps) {
@@ -110,10 +130,11 @@ export function mcpServerRegistry(deps: ServerDeps) {
     const scopes = [...resource.scopes];
     if (as.scopesSupported?.includes('offline_access') && !scopes.includes('offline_access')) scopes.push('offline_access');
     const publicUrl = deps.publicUrl();
+    const id = newId('mcp');
     const client = await registerClient(
       as,
       {
-        clientMetadataUrl: clientMetadataUrl(publicUrl),
+        clientMetadataUrl: clientMetadataUrl(publicUrl, { name, id }),
         redirectUri: redirectUriOf(publicUrl, { name, issParameterSupported: as.issParameterSupported }),
         scopes,
         ...(input.clientId === undefined ? {} : { clientId: input.clientId }),
@@ -135,7 +156,7 @@ export function mcpServerRegistry(deps: ServerDeps) {
     });
     const now = deps.clock.now().toISOString();
     const created: McpServerRow = {
-      id: newId('mcp'),
+      id,
       name,
       url: url.href,
       resource: resource.resource,
@@ -188,15 +209,32 @@ export function mcpServerRegistry(deps: ServerDeps) {
     return { removedConnections: connections.length, revokedAtProvider: revoked };
   }
 
-  /** Every redirect URI a connection to one of the servers may come back on (for the Client ID Metadata Document). */
-  async function redirectUris(): Promise<string[]> {
+  /**
+   * The document behind a client id: a server's own (by name and id), or
+   * undefined for the legacy shared one. Only servers whose provider uses
+   * exactly that client id (registered by CIMD) count, each adding only its
+   * own callback; none: undefined, so no document vouches for a callback
+   * under a client id that is not its server's.
+   */
+  async function clientMetadata(server: { name: string; id: string } | undefined): Promise<ClientMetadata | undefined> {
     const publicUrl = deps.publicUrl();
-    const uris = new Set([redirectUriOf(publicUrl, { name: '', issParameterSupported: true })]);
-    for (const r of await store.mcpServers.list()) {
-      const provider = await providers.getById(r.providerId).catch(() => undefined);
-      if (provider !== undefined) uris.add(redirectUriOf(publicUrl, provider));
+    const clientId = clientMetadataUrl(publicUrl, server);
+    if (clientId === undefined) return undefined;
+    let rows: McpServerRow[];
+    if (server === undefined) rows = await store.mcpServers.list();
+    else {
+      const found = await store.mcpServers.findByName(server.name);
+      rows = found?.id === server.id ? [found] : [];
     }
-    return [...uris];
+    const uris = new Set<string>();
+    for (const r of rows) {
+      if (r.registration !== 'cimd') continue;
+      const provider = await providers.getById(r.providerId).catch(() => undefined);
+      if (provider?.clientId !== clientId) continue;
+      uris.add(redirectUriOf(publicUrl, provider));
+    }
+    if (uris.size === 0) return undefined;
+    return { clientId, clientName: server === undefined ? 'Latchkey' : `Latchkey (${server.name})`, redirectUris: [...uris] };
   }
 
   /** The server whose provider this is, if any. */
@@ -204,7 +242,7 @@ export function mcpServerRegistry(deps: ServerDeps) {
     return store.mcpServers.findByProvider(providerId);
   }
 
-  return { add, get, list, remove, row, redirectUris, byProvider };
+  return { add, get, list, remove, row, clientMetadata, byProvider };
 }
 
 export type McpServerRegistry = ReturnType<typeof mcpServerRegistry>;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   clientMetadataDocument,
   createMcpServerBody,
@@ -9,7 +9,7 @@ import {
   mcpServerView,
   removeMcpServerQuery,
 } from '../../api/index.js';
-import { CLIENT_METADATA_PATH, clientMetadataUrl, type McpServerInput } from '../../gateway/index.js';
+import { CLIENT_METADATA_PATH, LEGACY_CLIENT_METADATA_PATH, type McpServerInput } from '../../gateway/index.js';
 import { NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { listPage, type PageQuery } from '../paging.js';
@@ -55,23 +55,34 @@ export async function mcpServerRoutes(app: FastifyInstance, core: Latchkey): Pro
 }
 
 /**
- * Latchkey's Client ID Metadata Document: public, as an authorization server
- * must fetch it. Served only when the public URL is https (only then can its
- * URL be a client_id).
+ * Latchkey's Client ID Metadata Documents, one per MCP server registered by
+ * CIMD: public, as an authorization server must fetch them. Each lists only
+ * its server's callback; unknown servers, servers registered otherwise and a
+ * public URL that is not https (none can be a client_id) are all 404.
  */
 export async function clientMetadataRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
-  // Not part of the REST API (an OAuth document for authorization servers), so not in /openapi.json.
-  app.get(CLIENT_METADATA_PATH, { schema: { response: { 200: clientMetadataDocument } }, config: { openapi: { hide: true } } }, async (_request, reply) => {
-    const clientId = clientMetadataUrl(core.config.publicUrl);
-    if (clientId === undefined) throw new NotFound('Latchkey publishes a client metadata document only when its public URL is https');
+  const document = async (reply: FastifyReply, server: { name: string; id: string } | undefined): Promise<FastifyReply> => {
+    const metadata = await core.gateway.servers.clientMetadata(server);
+    if (metadata === undefined) throw new NotFound('no client metadata document here');
     return reply.header('cache-control', 'public, max-age=300').send({
-      client_id: clientId,
-      client_name: 'Latchkey',
+      client_id: metadata.clientId,
+      client_name: metadata.clientName,
       client_uri: core.config.publicUrl,
-      redirect_uris: await core.gateway.servers.redirectUris(),
+      redirect_uris: metadata.redirectUris,
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
     });
+  };
+  // Not part of the REST API (OAuth documents for authorization servers), so not in /openapi.json.
+  const options = { schema: { response: { 200: clientMetadataDocument } }, config: { openapi: { hide: true } } };
+  app.get<{ Params: { name: string; id: string } }>(`${CLIENT_METADATA_PATH}/:name/:id`, options, async (request, reply) =>
+    document(reply, { name: request.params.name, id: request.params.id }),
+  );
+  // The shared document of earlier versions, kept for the servers registered with it (decisions.md).
+  app.get(LEGACY_CLIENT_METADATA_PATH, options, async (request, reply) => {
+    const sent = await document(reply, undefined);
+    request.log.warn('served the shared client metadata document: re-add the MCP servers whose clientId is this URL to give each its own');
+    return sent;
   });
 }
