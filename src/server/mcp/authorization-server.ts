@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import { NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { clientSecretFor, storeAdapter } from './adapter.js';
+import { admission as createAdmission, type ProviderContext } from './admission.js';
 import { metadataDocuments, type MetadataDocuments } from './cimd.js';
 import { loadOidcProvider, oidcProvider } from './oidc.js';
 
@@ -45,6 +46,8 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
   const jwk: JsonWebKey = { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'ES256' };
   // The id of the client a registration request is creating, so its secret can be derived from it.
   const registering = new WeakMap<object, string>();
+  // Outlives a rebuild of the provider (a new public URL), so the per-address counts do too.
+  const admission = createAdmission({ clock: core.clock, trustProxy: core.config.trustProxy });
   let built: { issuer: string; provider: Provider; handler: (req: IncomingMessage, res: ServerResponse) => void } | undefined;
 
   function build(): NonNullable<typeof built> {
@@ -67,6 +70,7 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
           clock: core.clock,
           clientSecretKey,
           metadataDocument: (id) => documents.resolve(id),
+          mayStore: (model) => admission.mayStore(model, ProviderClass.ctx),
         }),
       clients: [],
       jwks: { keys: [jwk] },
@@ -152,6 +156,7 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
       conformIdTokenClaims: true,
     });
     provider.proxy = core.config.trustProxy;
+    provider.use((ctx, next) => admission.middleware(ctx as ProviderContext, next));
     provider.on('server_error', (_ctx: unknown, err: unknown) => core.logger.error({ err }, 'the MCP authorization server failed a request'));
     const callback = provider.callback();
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
