@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { clientSecretFor, storeAdapter } from './adapter.js';
+import { clientSecretFor, idHash, storeAdapter } from './adapter.js';
 import { admission as createAdmission, type ProviderContext } from './admission.js';
 import { metadataDocuments, type MetadataDocuments } from './cimd.js';
 import { loadOidcProvider, oidcProvider } from './oidc.js';
@@ -34,7 +34,17 @@ export interface McpAuthorizationServer {
   documents: MetadataDocuments;
   /** The agent and client an access token was issued to, if it is live and was issued for the /mcp resource. */
   verifyAccessToken(token: string): Promise<McpTokenHolder | undefined>;
+  /**
+   * Claims the one decision on a pending authorization: true for the first caller only, on any replica (a
+   * unique row next to the interaction, kept until it expires). `releaseDecision` gives the claim back when
+   * the decision could not be stored.
+   */
+  claimDecision(uid: string, expiresAt: Date): Promise<boolean>;
+  releaseDecision(uid: string): Promise<void>;
 }
+
+/** The model name of a consent decision's claim row (no oidc-provider model has it). */
+const DECISION_MODEL = 'ConsentDecision';
 
 /** Latchkey's own authorization server for /mcp: panva's oidc-provider, over Latchkey's store (docs/decisions.md says why). */
 export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
@@ -186,6 +196,18 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
       );
     },
     documents,
+    claimDecision: (uid, expiresAt) =>
+      core.store.mcpOauth.insertOnce({
+        model: DECISION_MODEL,
+        idHash: idHash(uid),
+        payload: '{}',
+        grantHash: null,
+        uidHash: null,
+        userCodeHash: null,
+        expiresAt: expiresAt.toISOString(),
+        consumedAt: null,
+      }),
+    releaseDecision: (uid) => core.store.mcpOauth.destroy(DECISION_MODEL, idHash(uid)),
     async verifyAccessToken(token) {
       if (token.length > 512) return undefined;
       await loadOidcProvider();
