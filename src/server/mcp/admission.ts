@@ -10,8 +10,11 @@ export const MCP_AUTHORIZATION_WINDOW_SECONDS = 600;
 /** Longest authorization request (its query): its parameters are stored whole in the Interaction row. */
 export const MCP_AUTHORIZATION_REQUEST_MAX_CHARS = 8192;
 
-/** oidc-provider's route names that start or resume an authorization, so may store an Interaction (or a pushed request). */
-const AUTHORIZATION_ROUTES = new Set(['authorization', 'resume', 'pushed_authorization_request']);
+/**
+ * oidc-provider's route names that start an authorization, so store an Interaction (or a pushed request). Its
+ * resume (/auth/:uid) is not counted: only the browser holding a decided interaction's cookie gets anywhere there.
+ */
+const AUTHORIZATION_ROUTES = new Set(['authorization', 'pushed_authorization_request']);
 /** Models an unauthenticated request can make oidc-provider write. */
 const ADMITTED_MODELS = new Set(['Client', 'Interaction', 'PushedAuthorizationRequest']);
 
