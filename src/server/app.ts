@@ -5,7 +5,7 @@ import type { Latchkey } from '../latchkey.js';
 import { pathOf } from '../log.js';
 import { actingAs } from '../audit/index.js';
 import { actorOf, authenticatePrincipal, principalOf, rememberPrincipal } from './auth.js';
-import { AuthFailureLimit, sourceOf } from './auth-limit.js';
+import { sourceOf } from './auth-limit.js';
 import { defaultRole, requireRole, requiredRole, type AdminRoute } from './roles.js';
 import { operatorRoutes } from './routes/operators.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -40,8 +40,7 @@ import { asRequester } from './mcp/cimd.js';
 import { mcpMetadataRoutes } from './routes/mcp-metadata.js';
 import { mcpConsentRoutes } from './routes/mcp-consent.js';
 
-/** Client registrations one source may make at /mcp-oauth/reg in an hour. */
-export const MCP_REGISTRATIONS_PER_HOUR = 20;
+export { MCP_REGISTRATIONS_PER_HOUR } from './mcp/admission.js';
 
 /** The HTTP server: each group of routes is a plugin with its own authentication hook. */
 export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
@@ -49,9 +48,6 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
   const proxy = proxyHandler(core, metrics);
   const checkHost = hostGuard(core);
   const mcpAs = mcpAuthorizationServer(core);
-  // Dynamic client registration is open by design (MCP hosts register themselves), so each source may
-  // register only so many clients an hour (per replica): a loop cannot grow the table without bound.
-  const registrations = new AuthFailureLimit(core.clock, { limit: MCP_REGISTRATIONS_PER_HOUR, windowSeconds: 3600 });
   // Declared before the app so the factory's handler can ask where it listens (the tools call back into it).
   let listening: () => ReturnType<FastifyInstance['server']['address']> = () => null;
   const mcp = mcpEndpoint(core, mcpAs, () => listening());
@@ -79,22 +75,8 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
               if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"internal_error","message":"internal error"}');
             });
           }
-          else if (url.startsWith(`${MCP_OAUTH_PREFIX}/`)) {
-            if (req.method === 'POST' && url.split('?')[0] === `${MCP_OAUTH_PREFIX}/reg`) {
-              const source = sourceOf(req, core.config.trustProxy);
-              const wait = registrations.blockedFor(source);
-              if (wait > 0) {
-                res.shouldKeepAlive = false;
-                res
-                  .writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(wait) })
-                  .end(JSON.stringify({ error: 'rate_limited', message: `too many client registrations from this address; try again in ${wait} s` }));
-                req.resume();
-                return;
-              }
-              registrations.fail(source);
-            }
-            asRequester(sourceOf(req, core.config.trustProxy), () => mcpAs.handle(req, res));
-          }
+          // Its per-address limits are inside it (mcp/admission.ts), on the routes its router matches.
+          else if (url.startsWith(`${MCP_OAUTH_PREFIX}/`)) asRequester(sourceOf(req, core.config.trustProxy), () => mcpAs.handle(req, res));
           else fastifyHandler(req, res);
         },
       ),

@@ -34,6 +34,15 @@ export function mcpOauthStore(db: Db) {
         )
         .execute();
     },
+    /** Inserts the row unless one with its model and id exists; true only for the caller that inserted it (on any replica: the key is unique). */
+    async insertOnce(row: McpOauthRow): Promise<boolean> {
+      const result = await k
+        .insertInto('mcpOauth')
+        .values(row)
+        .onConflict((oc) => oc.columns(['model', 'idHash']).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+    },
     async find(model: string, idHash: string, now: string): Promise<McpOauthRow | undefined> {
       return live(now)(await k.selectFrom('mcpOauth').selectAll().where('model', '=', model).where('idHash', '=', idHash).executeTakeFirst());
     },

@@ -24,6 +24,44 @@ export interface AdapterDeps {
   clientSecretKey: Buffer;
   /** Client ids that are URLs: resolved from their metadata document, never stored. */
   metadataDocument: (clientId: string) => Promise<AdapterPayload | undefined>;
+  /** Whether the request being handled may store this model (admission.ts); false refuses the write. */
+  mayStore?: (model: string) => boolean;
+}
+
+/** What one registered client may store: a registration is open to anyone, so its row is bounded. */
+export const MCP_CLIENT_LIMITS = { nameChars: 200, redirectUris: 10, stringChars: 2048, arrayEntries: 20, payloadChars: 16 * 1024 };
+
+/** Why a client's metadata is too big to store, naming the field; undefined when it fits. */
+export function clientMetadataProblem(payload: Record<string, unknown>): string | undefined {
+  const L = MCP_CLIENT_LIMITS;
+  for (const [key, value] of Object.entries(payload)) {
+    if (key.startsWith('client_name') && typeof value === 'string' && value.length > L.nameChars) return `${key} is longer than ${L.nameChars} characters`;
+    if (key === 'redirect_uris' && Array.isArray(value) && value.length > L.redirectUris) return `redirect_uris has more than ${L.redirectUris} entries`;
+    const problem = sizeProblem(key, value);
+    if (problem !== undefined) return problem;
+  }
+  if (JSON.stringify(payload).length > L.payloadChars) return `the client metadata is larger than ${L.payloadChars} characters`;
+  return undefined;
+}
+
+function sizeProblem(key: string, value: unknown): string | undefined {
+  const L = MCP_CLIENT_LIMITS;
+  if (typeof value === 'string') return value.length > L.stringChars ? `${key} is longer than ${L.stringChars} characters` : undefined;
+  if (Array.isArray(value)) {
+    if (value.length > L.arrayEntries) return `${key} has more than ${L.arrayEntries} entries`;
+    for (const item of value) {
+      const problem = sizeProblem(key, item);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) {
+      const problem = sizeProblem(key, item);
+      if (problem !== undefined) return problem;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -43,7 +81,14 @@ export function storeAdapter(model: string, deps: AdapterDeps): Adapter {
   };
   return {
     async upsert(id, payload, expiresIn) {
+      // Thrown inside oidc-provider's request, so it answers 500 server_error and logs it: a bug, not a client's fault.
+      if (deps.mayStore !== undefined && !deps.mayStore(model)) throw new Error(`an /mcp-oauth request that was not admitted tried to store a ${model}`);
       const { jti: _jti, client_secret: _secret, ...rest } = payload;
+      if (model === 'Client') {
+        // oidc-provider validated the metadata's form, not its size; it answers this as 400 invalid_client_metadata.
+        const problem = clientMetadataProblem(rest);
+        if (problem !== undefined) throw new (await loadOidcProvider()).errors.InvalidClientMetadata(problem);
+      }
       await store.upsert({
         model,
         idHash: idHash(id),

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { clientSecretFor, storeAdapter } from './adapter.js';
+import { clientSecretFor, idHash, storeAdapter } from './adapter.js';
+import { admission as createAdmission, type ProviderContext } from './admission.js';
 import { metadataDocuments, type MetadataDocuments } from './cimd.js';
 import { loadOidcProvider, oidcProvider } from './oidc.js';
 
@@ -33,7 +34,17 @@ export interface McpAuthorizationServer {
   documents: MetadataDocuments;
   /** The agent and client an access token was issued to, if it is live and was issued for the /mcp resource. */
   verifyAccessToken(token: string): Promise<McpTokenHolder | undefined>;
+  /**
+   * Claims the one decision on a pending authorization: true for the first caller only, on any replica (a
+   * unique row next to the interaction, kept until it expires). `releaseDecision` gives the claim back when
+   * the decision could not be stored.
+   */
+  claimDecision(uid: string, expiresAt: Date): Promise<boolean>;
+  releaseDecision(uid: string): Promise<void>;
 }
+
+/** The model name of a consent decision's claim row (no oidc-provider model has it). */
+const DECISION_MODEL = 'ConsentDecision';
 
 /** Latchkey's own authorization server for /mcp: panva's oidc-provider, over Latchkey's store (docs/decisions.md says why). */
 export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
@@ -45,6 +56,8 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
   const jwk: JsonWebKey = { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'ES256' };
   // The id of the client a registration request is creating, so its secret can be derived from it.
   const registering = new WeakMap<object, string>();
+  // Outlives a rebuild of the provider (a new public URL), so the per-address counts do too.
+  const admission = createAdmission({ clock: core.clock, trustProxy: core.config.trustProxy });
   let built: { issuer: string; provider: Provider; handler: (req: IncomingMessage, res: ServerResponse) => void } | undefined;
 
   function build(): NonNullable<typeof built> {
@@ -67,6 +80,7 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
           clock: core.clock,
           clientSecretKey,
           metadataDocument: (id) => documents.resolve(id),
+          mayStore: (model) => admission.mayStore(model, ProviderClass.ctx),
         }),
       clients: [],
       jwks: { keys: [jwk] },
@@ -152,6 +166,7 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
       conformIdTokenClaims: true,
     });
     provider.proxy = core.config.trustProxy;
+    provider.use((ctx, next) => admission.middleware(ctx as ProviderContext, next));
     provider.on('server_error', (_ctx: unknown, err: unknown) => core.logger.error({ err }, 'the MCP authorization server failed a request'));
     const callback = provider.callback();
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -181,6 +196,18 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
       );
     },
     documents,
+    claimDecision: (uid, expiresAt) =>
+      core.store.mcpOauth.insertOnce({
+        model: DECISION_MODEL,
+        idHash: idHash(uid),
+        payload: '{}',
+        grantHash: null,
+        uidHash: null,
+        userCodeHash: null,
+        expiresAt: expiresAt.toISOString(),
+        consumedAt: null,
+      }),
+    releaseDecision: (uid) => core.store.mcpOauth.destroy(DECISION_MODEL, idHash(uid)),
     async verifyAccessToken(token) {
       if (token.length > 512) return undefined;
       await loadOidcProvider();

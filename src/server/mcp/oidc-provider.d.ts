@@ -89,6 +89,7 @@ declare module 'oidc-provider' {
   export const errors: {
     InvalidTarget: new (description?: string) => Error;
     InvalidClientMetadata: new (description?: string) => Error;
+    InvalidRequest: new (description?: string) => Error;
     InvalidGrant: new (description?: string) => Error;
     AccessDenied: new (description?: string) => Error;
   };
@@ -98,6 +99,10 @@ declare module 'oidc-provider' {
     issuer: string;
     proxy: boolean;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    /** Koa middleware, run before oidc-provider's router. */
+    use(middleware: (ctx: object, next: () => Promise<void>) => Promise<void>): this;
+    /** The Koa context of the request being handled (AsyncLocalStorage), if any. */
+    static readonly ctx: object | undefined;
     urlFor(name: string, opts?: Record<string, string>): string;
     on(event: string, listener: (...args: unknown[]) => void): this;
     Interaction: { find(uid: string): Promise<Interaction | undefined> };

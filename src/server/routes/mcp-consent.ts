@@ -59,32 +59,44 @@ export async function mcpConsentRoutes(app: FastifyInstance, core: Latchkey, as:
     async (request, reply) => {
       const { provider, interaction, clientId } = await pending(request.params.uid);
       if (interaction.result !== undefined) throw new Conflict('this MCP authorization was already decided');
-      const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
-      const body = request.body;
-      if (body.deny === true) {
-        interaction.result = { error: 'access_denied', error_description: 'an operator denied this client' };
+      // The check above and the save below are not one step: concurrent decisions (two operators, two
+      // replicas) would all pass it and all be audited while the last save wins. The claim lets one through.
+      if (!(await as.claimDecision(interaction.uid, new Date(interaction.exp * 1000)))) throw new Conflict('this MCP authorization was already decided');
+      let saved = false;
+      try {
+        const ttl = Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
+        const body = request.body;
+        if (body.deny === true) {
+          interaction.result = { error: 'access_denied', error_description: 'an operator denied this client' };
+          await interaction.save(ttl);
+          saved = true;
+          await core.audit.admin('mcp.client.deny', { detail: { mcpClient: clientId.slice(0, 300) } });
+          return noStore(reply).send({ redirectTo: interaction.returnTo, decision: 'denied', agent: null });
+        }
+        let agent;
+        if (body.newAgent !== undefined) {
+          // Default deny: the new agent may do nothing until an operator gives it a policy (or approves its proposals).
+          const created = await core.agents.create({ name: body.newAgent.name, ...(body.newAgent.environment ? { environment: body.newAgent.environment } : {}), policy: { rules: [] } });
+          agent = created.agent;
+          await core.audit.admin('agent.create', { detail: { agent: agent.name, agentId: agent.id, via: 'mcp-consent' } });
+        } else {
+          agent = await core.agents.get(body.agent ?? '');
+        }
+        const resource = String(interaction.params.resource ?? mcpResource(core.config.publicUrl));
+        const grant = new provider.Grant({ accountId: agent.id, clientId });
+        for (const scope of scopesOf(interaction.params).filter((s) => OIDC_SCOPES.has(s))) grant.addOIDCScope(scope);
+        grant.addResourceScope(resource, MCP_SCOPE);
+        const grantId = await grant.save();
+        interaction.result = { login: { accountId: agent.id, remember: false }, consent: { grantId } };
         await interaction.save(ttl);
-        await core.audit.admin('mcp.client.deny', { detail: { mcpClient: clientId.slice(0, 300) } });
-        return noStore(reply).send({ redirectTo: interaction.returnTo, decision: 'denied', agent: null });
+        saved = true;
+        await core.audit.admin('mcp.client.authorize', { detail: { mcpClient: clientId.slice(0, 300), agent: agent.name, agentId: agent.id } });
+        return noStore(reply).send({ redirectTo: interaction.returnTo, decision: 'approved', agent: { id: agent.id, name: agent.name } });
+      } catch (err) {
+        // Nothing was decided: the operator may try again (e.g. with an agent that exists).
+        if (!saved) await as.releaseDecision(interaction.uid);
+        throw err;
       }
-      let agent;
-      if (body.newAgent !== undefined) {
-        // Default deny: the new agent may do nothing until an operator gives it a policy (or approves its proposals).
-        const created = await core.agents.create({ name: body.newAgent.name, ...(body.newAgent.environment ? { environment: body.newAgent.environment } : {}), policy: { rules: [] } });
-        agent = created.agent;
-        await core.audit.admin('agent.create', { detail: { agent: agent.name, agentId: agent.id, via: 'mcp-consent' } });
-      } else {
-        agent = await core.agents.get(body.agent ?? '');
-      }
-      const resource = String(interaction.params.resource ?? mcpResource(core.config.publicUrl));
-      const grant = new provider.Grant({ accountId: agent.id, clientId });
-      for (const scope of scopesOf(interaction.params).filter((s) => OIDC_SCOPES.has(s))) grant.addOIDCScope(scope);
-      grant.addResourceScope(resource, MCP_SCOPE);
-      const grantId = await grant.save();
-      interaction.result = { login: { accountId: agent.id, remember: false }, consent: { grantId } };
-      await interaction.save(ttl);
-      await core.audit.admin('mcp.client.authorize', { detail: { mcpClient: clientId.slice(0, 300), agent: agent.name, agentId: agent.id } });
-      return noStore(reply).send({ redirectTo: interaction.returnTo, decision: 'approved', agent: { id: agent.id, name: agent.name } });
     },
   );
 }
