@@ -118,6 +118,7 @@ for (const backend of BACKENDS) {
           providerClientId: null,
           tokenTypeHint: 'refresh_token',
           token: null,
+          client: null,
           status: i % 2 === 0 ? 'pending' : 'failed',
           attempts: 1,
           nextAttemptAt: '2999-01-01T00:00:00.000Z',

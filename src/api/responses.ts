@@ -126,8 +126,13 @@ export const providerClientView = {
 export const providerDeleted = {
   type: 'object',
   additionalProperties: false,
-  required: ['deleted', 'removedConnections'],
-  properties: { deleted: { type: 'boolean' }, removedConnections: { type: 'integer' } },
+  required: ['deleted', 'removedConnections', 'revokedAtProvider'],
+  properties: {
+    deleted: { type: 'boolean' },
+    removedConnections: { type: 'integer' },
+    /** Connections whose grant the provider confirmed revoked; the others left a revocation job (GET /v1/revocations). */
+    revokedAtProvider: { type: 'integer' },
+  },
 } as const;
 
 export const connectionView = {

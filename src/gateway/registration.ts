@@ -119,6 +119,12 @@ export async function registerClient(as: DiscoveredMetadata, input: Registration
     return { registration: 'cimd', clientId: input.clientMetadataUrl, tokenEndpointAuthMethod: 'none' };
   }
   if (as.registrationEndpoint !== undefined) return dynamicRegistration(as, as.registrationEndpoint, input, fetchFn);
+  if (as.registrationEndpointRefused !== undefined) {
+    throw new InvalidRequest(
+      `the authorization server ${as.issuer} offers dynamic client registration, but ${as.registrationEndpointRefused}: ` +
+        `register a client there with the redirect URI ${input.redirectUri} and give its clientId (and clientSecret)`,
+    );
+  }
   throw new InvalidRequest(
     `the authorization server ${as.issuer} offers neither Client ID Metadata Documents (or Latchkey's public URL is not https) nor dynamic client registration: ` +
       'register a client there with the redirect URI ' +

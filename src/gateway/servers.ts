@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Connection, ConnectionRegistry } from '../connections/index.js';
+import { fromRow, type Connection, type ConnectionRegistry } from '../connections/index.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { OutboundFetch } from '../net/index.js';
@@ -190,23 +190,25 @@ export function mcpServerRegistry(deps: ServerDeps) {
   /**
    * Removes the server and its provider. While connections use it this is a
    * 409 unless `force`: then each connection is deleted as DELETE
-   * /v1/connections does, revoking its grant at the upstream's AS.
+   * /v1/connections does, revoking its grant at the upstream's AS (a job that
+   * keeps trying, and outlives the provider, when the AS does not confirm).
+   * The provider's removal does it, so a connection made meanwhile is revoked too.
    */
   async function remove(name: string, options: { force: boolean }): Promise<{ removedConnections: number; revokedAtProvider: number }> {
     const found = await row(name);
-    const connections = (await store.connections.countByProvider(found.providerId)) > 0 ? await deps.connections.list({ provider: name }) : [];
-    if (connections.length > 0 && !options.force) {
-      throw new Conflict(`MCP server "${name}" has ${connections.length} connection(s); delete them first or pass force=true`);
+    const inUse = await store.connections.countByProvider(found.providerId);
+    if (inUse > 0 && !options.force) throw new Conflict(`MCP server "${name}" has ${inUse} connection(s); delete them first or pass force=true`);
+    // The row, not the checked provider: a tampered one is removed too (its connections then without revocation).
+    const provider = await store.providers.findById(found.providerId);
+    if (provider === undefined) {
+      await store.mcpServers.remove(found.id);
+      return { removedConnections: 0, revokedAtProvider: 0 };
     }
-    let revoked = 0;
-    for (const connection of connections) {
-      if ((await deps.deleteConnection(connection)).revokedAtProvider) revoked += 1;
-    }
-    await store.mcpServers.remove(found.id);
-    await providers.remove(name, { force: true }).catch((err: unknown) => {
-      if (!(err instanceof NotFound)) throw err;
+    return providers.remove(provider.name, {
+      force: true,
+      mcpServerId: found.id,
+      deleteConnection: async (connection) => (await deps.deleteConnection(fromRow(connection))).revokedAtProvider,
     });
-    return { removedConnections: connections.length, revokedAtProvider: revoked };
   }
 
   /**

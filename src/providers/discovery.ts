@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import { InvalidIssuer, InvalidRequest } from '../errors.js';
 import { addressRefusal } from '../net/index.js';
+import { checkEndpointUrl } from './urls.js';
 
 /** The parts of RFC 8414 / OIDC discovery metadata Latchkey uses. */
 export interface DiscoveredMetadata {
@@ -14,8 +15,14 @@ export interface DiscoveredMetadata {
   scopesSupported?: string[];
   issParameterSupported: boolean;
   tokenEndpointAuthMethods?: string[];
-  /** RFC 7591 dynamic client registration, when the server offers it. */
+  /** RFC 7591 dynamic client registration, when the server offers it at a URL Latchkey may send to (see below). */
   registrationEndpoint?: string;
+  /**
+   * Why the registration endpoint the server named was not taken (plain http to a
+   * host that is not loopback, a special address…): registration would send the
+   * redirect URI and receive a client secret there.
+   */
+  registrationEndpointRefused?: string;
   /** The server takes an https URL of a Client ID Metadata Document as client_id (the MCP authorization spec). */
   clientIdMetadataDocumentSupported: boolean;
 }
@@ -42,7 +49,7 @@ export async function discover(issuer: string, options: { allowHttp: boolean; fe
         [oidc.customFetch]: options.fetch,
         ...(options.allowHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
       });
-      return fromServerMetadata(checkPkceSupport(config.serverMetadata(), issuer));
+      return checkRegistrationEndpoint(fromServerMetadata(checkPkceSupport(config.serverMetadata(), issuer)), options.allowHttp);
     } catch (err) {
       if (err instanceof InvalidRequest) throw err;
       const refused = addressRefusal(err);
@@ -65,6 +72,22 @@ function checkPkceSupport(m: oidc.ServerMetadata, issuer: string): oidc.ServerMe
     throw new InvalidRequest(`the authorization server at ${issuer} does not support PKCE with S256 (it lists ${methods.map(String).join(', ') || 'no method'})`);
   }
   return m;
+}
+
+/**
+ * The registration endpoint is held to the rule of every other endpoint
+ * (checkEndpointUrl). A bad one is not an error of the discovery: only
+ * dynamic registration uses it, and says why it cannot.
+ */
+function checkRegistrationEndpoint(m: DiscoveredMetadata, allowHttp: boolean): DiscoveredMetadata {
+  if (m.registrationEndpoint === undefined) return m;
+  try {
+    return { ...m, registrationEndpoint: checkEndpointUrl('registration_endpoint', m.registrationEndpoint, allowHttp).href };
+  } catch (err) {
+    if (!(err instanceof InvalidRequest)) throw err;
+    const { registrationEndpoint: _refused, ...rest } = m;
+    return { ...rest, registrationEndpointRefused: `its ${err.message}` };
+  }
 }
 
 function fromServerMetadata(m: oidc.ServerMetadata): DiscoveredMetadata {

@@ -4,10 +4,10 @@ import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/index.js';
 import { Conflict, InvalidIssuer, InvalidRequest, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
-import { isUniqueViolation, type Json, type ProviderRow, type Store } from '../store/index.js';
+import { isForeignKeyViolation, isUniqueViolation, type ConnectionRow, type Json, type ProviderRow, type Store } from '../store/index.js';
 import { providerClients, sealContextOf, secretContext, type ClientChoice, type ClientSecretInput } from './clients.js';
 import { discover, type DiscoveredMetadata } from './discovery.js';
-import { integrityChecker, type IntegrityFailureListener } from './integrity.js';
+import { integrityChecker, ProviderIntegrityFailed, type IntegrityFailureListener } from './integrity.js';
 import { findPreset } from './presets.js';
 import { checkQuirks } from './quirks.js';
 import type { Capability, ProviderQuirks, TokenEndpointAuthMethod } from './types.js';
@@ -107,6 +107,24 @@ function rowOf(p: Provider): ProviderRow {
     integrity: null,
   };
 }
+
+/**
+ * Deletes one connection of a provider being removed, revoking its grant at
+ * the provider (tokens/revocations.ts: a durable job when the provider does
+ * not confirm); true when the provider confirmed.
+ */
+export type RevokingDelete = (connection: ConnectionRow) => Promise<boolean>;
+
+export interface ProviderRemoval {
+  force: boolean;
+  /** How each connection goes; without it a provider still in use is not removed, even with `force`. */
+  deleteConnection?: RevokingDelete;
+  /** The MCP server (its id) this provider belongs to, removed in the same transaction: only its own removal may take the provider. */
+  mcpServerId?: string;
+}
+
+/** Rounds of "revoke what is there, then remove" before a provider that keeps gaining connections is refused. */
+const REMOVAL_ROUNDS = 3;
 
 export interface ProviderRegistryDeps {
   store: Store;
@@ -260,22 +278,84 @@ export function providerRegistry(deps: ProviderRegistryDeps) {
     return next;
   }
 
-  async function remove(name: string, options: { force: boolean }): Promise<{ removedConnections: number }> {
-    // Not checked: deleting is the way out for a provider that failed its integrity check.
+  /**
+   * Removes a provider. With `force` its connections go first, each through
+   * `deleteConnection` (revoked at the provider, or a job that keeps trying);
+   * the row goes only in a transaction that finds none left, so a connection a
+   * consent callback makes meanwhile is revoked in the next round, never
+   * deleted unrevoked. A provider that fails its integrity check is not
+   * trusted with tokens: its connections are deleted without revocation
+   * (removing it is the way out, docs/decisions.md).
+   */
+  async function remove(name: string, options: ProviderRemoval): Promise<{ removedConnections: number; revokedAtProvider: number }> {
     const row = await store.providers.findByName(name);
     if (row === undefined) throw new NotFound(`provider "${name}" does not exist`);
     const provider = decodeRow(row);
+    const server = await store.mcpServers.findByProvider(provider.id);
+    if (server !== undefined && server.id !== options.mcpServerId) {
+      throw new Conflict(
+        `provider "${name}" belongs to the MCP server "${server.name}": remove both with latchkey mcp-servers remove ${server.name} (DELETE /v1/mcp-servers/${server.name})`,
+      );
+    }
     const inUse = await store.connections.countByProvider(provider.id);
-    if (inUse > 0 && !options.force) {
+    if (inUse > 0 && (!options.force || options.deleteConnection === undefined)) {
       throw new Conflict(`provider "${name}" is used by ${inUse} connection(s); delete them first or pass force=true`);
     }
-    await store.transaction(async (tx) => {
-      await tx.connections.removeByProvider(provider.id);
-      await tx.providerClients.removeByProvider(provider.id);
-      await tx.providerStatus.clear(provider.id);
-      await tx.providers.remove(provider.id);
-    });
-    return { removedConnections: inUse };
+    const trusted = await integrity.verify(row).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof ProviderIntegrityFailed) return false;
+        throw err;
+      },
+    );
+    let removed = 0;
+    let revoked = 0;
+    for (let round = 1; ; round += 1) {
+      if (trusted && options.deleteConnection !== undefined) {
+        const result = await deleteEach(provider.id, options.deleteConnection);
+        removed += result.removed;
+        revoked += result.revoked;
+      }
+      try {
+        const done = await store.transaction(async (tx) => {
+          const left = await tx.connections.countByProvider(provider.id);
+          if (left > 0 && trusted) return false;
+          removed += left;
+          await tx.connections.removeByProvider(provider.id);
+          if (server !== undefined) await tx.mcpServers.remove(server.id);
+          await tx.providerClients.removeByProvider(provider.id);
+          await tx.providerStatus.clear(provider.id);
+          await tx.providers.remove(provider.id);
+          return true;
+        });
+        if (done) return { removedConnections: removed, revokedAtProvider: revoked };
+      } catch (err) {
+        // PostgreSQL: a connection committed between the count and the delete.
+        if (!isForeignKeyViolation(err)) throw err;
+      }
+      if (round >= REMOVAL_ROUNDS) {
+        throw new Conflict(`connections to provider "${name}" keep being made while it is removed; try again`);
+      }
+    }
+  }
+
+  /** Deletes every connection of the provider through `deleteConnection`, a page at a time, until none is left. */
+  async function deleteEach(providerId: string, deleteConnection: RevokingDelete): Promise<{ removed: number; revoked: number }> {
+    let removed = 0;
+    let revoked = 0;
+    for (let page = await store.connections.list({ providerId }, { limit: 100 }); page.length > 0; page = await store.connections.list({ providerId }, { limit: 100 })) {
+      for (const connection of page) {
+        const confirmed = await deleteConnection(connection).catch(async (err: unknown) => {
+          // A connection's own client row that fails its check is not trusted with the token either.
+          if (!(err instanceof ProviderIntegrityFailed)) throw err;
+          await store.connections.remove(connection.id);
+          return false;
+        });
+        removed += 1;
+        if (confirmed) revoked += 1;
+      }
+    }
+    return { removed, revoked };
   }
 
   async function list(): Promise<Provider[]> {

@@ -38,6 +38,7 @@ import type {
   ProposalListQuery,
   ProposalView,
   ProviderClientView,
+  ProviderDeleted,
   ProviderCreate,
   ProviderView,
   WebhookCreate,
@@ -76,7 +77,7 @@ export class LatchkeyAdmin {
     get: async (name: string): Promise<ProviderView> => this.http.json('GET', `/v1/providers/${enc(name)}`),
     update: async (name: string, body: Partial<ProviderCreate>): Promise<ProviderView> =>
       this.http.json('PATCH', `/v1/providers/${enc(name)}`, { body }),
-    remove: async (name: string, options: { force?: boolean } = {}): Promise<{ deleted: boolean }> =>
+    remove: async (name: string, options: { force?: boolean } = {}): Promise<ProviderDeleted> =>
       this.http.json('DELETE', `/v1/providers/${enc(name)}`, { query: { force: options.force ? 'true' : undefined } }),
     clients: (name: string): Promise<ProviderClientView[]> => this.http.json('GET', `/v1/providers/${enc(name)}/clients`),
     updateClient: (

@@ -102,6 +102,13 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/** True when the error is a foreign-key violation on either dialect (a row still refers to the one being deleted). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
 const SQLITE_UNAVAILABLE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|CORRUPT|NOMEM|PROTOCOL|NOTADB|INTERRUPT|PERM)/;
 // Connection, resources, operator intervention, system, transaction rollback, lock, internal.
 const PG_UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58', '40', '55', 'XX']);

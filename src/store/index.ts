@@ -24,7 +24,7 @@ import { operatorSessionStore } from './operator-sessions.js';
 import { operatorSignInLinkStore } from './operator-sign-in-links.js';
 import { operatorKeyStore } from './operator-keys.js';
 
-export { openDb, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
+export { openDb, isForeignKeyViolation, isUniqueViolation, SQLITE_FILE, type Db, type DialectName, type StoreOptions } from './dialect.js';
 export { migrate } from './migrate.js';
 export type { Keyset } from './keyset.js';
 export type { ProviderRow, ProviderStore } from './providers.js';

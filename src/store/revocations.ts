@@ -12,11 +12,11 @@ function decode(r: RevocationsTable): RevocationRow {
 /** Owner of revocations: durable RFC 7009 jobs, claimed like webhook deliveries so one replica sends each. */
 export function revocationStore(db: Db) {
   const k = db.kysely;
-  /** A finished job forgets its token: nothing is kept for a grant that is gone or given up on. */
+  /** A finished job forgets its token and client: nothing is kept for a grant that is gone or given up on. */
   async function finish(id: string, owner: string, change: Partial<RevocationsTable>): Promise<void> {
     await k
       .updateTable('revocations')
-      .set({ ...change, token: null, claimOwner: null, claimUntil: null })
+      .set({ ...change, token: null, client: null, claimOwner: null, claimUntil: null })
       .where('id', '=', id)
       .where('claimOwner', '=', owner)
       .execute();

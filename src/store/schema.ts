@@ -291,6 +291,11 @@ export interface RevocationsTable {
   tokenTypeHint: string;
   /** sealed (AAD: revocations, id, token); null once the job has finished */
   token: string | null;
+  /**
+   * sealed JSON (AAD: revocations, id, client): the provider as the grant's client saw it when the job
+   * was queued, client secret included, for a retry after the provider is removed (0021); null once finished
+   */
+  client: string | null;
   /** pending | revoked | failed */
   status: string;
   attempts: number;

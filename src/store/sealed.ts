@@ -11,6 +11,7 @@ export const SEALED_COLUMNS: ReadonlyArray<{ table: string; column: string }> = 
   { table: 'leases', column: 'token' },
   { table: 'webhooks', column: 'secret' },
   { table: 'revocations', column: 'token' },
+  { table: 'revocations', column: 'client' },
 ];
 
 export interface SealedValue {

@@ -7,7 +7,7 @@ import type { EmitEvent } from '../events/index.js';
 import { NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../log.js';
-import type { ProviderRegistry } from '../providers/index.js';
+import type { Provider, ProviderRegistry } from '../providers/index.js';
 import type { Keyset, RevocationRow, Store } from '../store/index.js';
 import { classifyTokenEndpointError } from './classify.js';
 import { tokenRevocation } from './token-endpoint.js';
@@ -63,6 +63,26 @@ function tokenContext(id: string) {
   return { table: 'revocations', rowId: id, column: 'token' };
 }
 
+function clientContext(id: string) {
+  return { table: 'revocations', rowId: id, column: 'client' };
+}
+
+/** What a job needs to revoke with when the provider (or its client) is gone: the provider as the grant's client saw it. */
+interface SealedClient {
+  provider: Omit<Provider, 'sealedClientSecret'>;
+  clientSecret?: string;
+}
+
+/** Who revokes: the provider as it is now, else the one sealed into the job when it was queued. */
+async function revokerOf(deps: RevocationDeps, job: RevocationRow): Promise<{ provider: Provider; clientSecret: () => Promise<string | undefined> } | undefined> {
+  const live = await deps.providers.forConnection({ providerId: job.providerId, providerClientId: job.providerClientId }).catch(onlyNotFound);
+  // The live provider wins: an operator may have rotated its client secret since the job was queued.
+  if (live !== undefined) return { provider: live, clientSecret: () => deps.providers.clientSecretOf(live) };
+  if (job.client === null) return undefined;
+  const sealed = JSON.parse(await deps.keyring.openString(job.client, clientContext(job.id))) as SealedClient;
+  return { provider: { ...sealed.provider, sealedClientSecret: null }, clientSecret: async () => sealed.clientSecret };
+}
+
 export function toRevocationView(row: RevocationRow, providerName: string | null): RevocationView {
   return {
     id: row.id,
@@ -104,6 +124,11 @@ export async function deleteConnection(deps: RevocationDeps, connection: Connect
   }
   const id = newId('rev');
   const now = deps.clock.now().toISOString();
+  // Sealed with the token, so removing the provider (mcp-servers remove --force, providers remove --force)
+  // does not leave a retry with nothing to revoke with.
+  const { sealedClientSecret: _sealed, ...visible } = provider;
+  const clientSecret = await deps.providers.clientSecretOf(provider);
+  const client: SealedClient = { provider: visible, ...(clientSecret === undefined ? {} : { clientSecret }) };
   const job: RevocationRow = {
     id,
     connectionId: connection.id,
@@ -113,6 +138,7 @@ export async function deleteConnection(deps: RevocationDeps, connection: Connect
     providerClientId: connection.providerClientId,
     tokenTypeHint: hint,
     token: await deps.keyring.seal(token, tokenContext(id)),
+    client: await deps.keyring.seal(JSON.stringify(client), clientContext(id)),
     status: 'pending',
     attempts: 0,
     nextAttemptAt: now,
@@ -135,17 +161,18 @@ export async function deleteConnection(deps: RevocationDeps, connection: Connect
 export async function attemptRevocation(deps: RevocationDeps, job: RevocationRow, owner: string): Promise<RevocationRow> {
   const { store, clock, logger, settings } = deps;
   const attempts = job.attempts + 1;
-  const provider = await deps.providers.forConnection({ providerId: job.providerId, providerClientId: job.providerClientId }).catch(onlyNotFound);
+  const revoker = await revokerOf(deps, job);
+  const provider = revoker?.provider;
   let error: string;
   let permanent = false;
-  if (provider === undefined || provider.revocationEndpoint === null || job.token === null) {
-    error = provider === undefined ? 'the provider no longer exists' : 'the provider has no revocation endpoint any more';
+  if (revoker === undefined || revoker.provider.revocationEndpoint === null || job.token === null) {
+    error = revoker === undefined ? 'the provider no longer exists' : 'the provider has no revocation endpoint any more';
     permanent = true;
   } else {
     try {
       const token = await deps.keyring.openString(job.token, tokenContext(job.id));
-      await tokenRevocation(provider, token, job.tokenTypeHint === 'refresh_token' ? 'refresh_token' : 'access_token', {
-        clientSecret: await deps.providers.clientSecretOf(provider),
+      await tokenRevocation(revoker.provider, token, job.tokenTypeHint === 'refresh_token' ? 'refresh_token' : 'access_token', {
+        clientSecret: await revoker.clientSecret(),
         allowHttpLoopback: settings.allowHttpLoopback,
         timeoutSeconds: settings.timeoutSeconds,
         fetch: settings.fetch,
@@ -153,7 +180,7 @@ export async function attemptRevocation(deps: RevocationDeps, job: RevocationRow
       const at = clock.now().toISOString();
       await store.revocations.markRevoked(job.id, owner, { attempts, at });
       logger.info({ connection: job.connectionName, revocation: job.id, attempts }, 'token revoked at the provider');
-      return { ...job, status: 'revoked', attempts, token: null, lastError: null, updatedAt: at, finishedAt: at };
+      return { ...job, status: 'revoked', attempts, token: null, client: null, lastError: null, updatedAt: at, finishedAt: at };
     } catch (err) {
       const failure = classifyTokenEndpointError(err);
       error = failure.description.replace(/^token endpoint/, 'revocation endpoint');
@@ -176,7 +203,7 @@ export async function attemptRevocation(deps: RevocationDeps, job: RevocationRow
       revocation: job.id,
       attempts,
     });
-    return { ...job, status: 'failed', attempts, token: null, lastError: error, updatedAt: at, finishedAt: at };
+    return { ...job, status: 'failed', attempts, token: null, client: null, lastError: error, updatedAt: at, finishedAt: at };
   }
   const wait = backoffSeconds(attempts, settings.backoff);
   const nextAttemptAt = new Date(now.getTime() + wait * 1000).toISOString();

@@ -211,11 +211,12 @@ export function providersCommand(program: Command, globals: () => GlobalOptions)
   providers
     .command('remove <name>')
     .description('delete a provider (refused while connections use it, unless --force)')
-    .option('--force', 'also delete its connections')
+    .option('--force', 'also delete its connections (each revoked at the provider, or retried later)')
     .action(async (name: string, o: { force?: boolean }) => {
       const result = await adminClient(globals()).providers.remove(name, { force: o.force === true });
       if (globals().json) printJson(result);
-      else say`provider ${name} removed\n`;
+      else if (result.removedConnections === 0) say`provider ${name} removed\n`;
+      else say`provider ${name} removed (${result.removedConnections} connection(s) deleted, ${result.revokedAtProvider} revoked at the provider)\n`;
     });
 }
 

@@ -11,6 +11,7 @@ import {
   updateProviderBody,
   updateProviderClientBody,
 } from '../../api/index.js';
+import { fromRow } from '../../connections/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { redirectUriOf } from '../../oauth/index.js';
 import {
@@ -113,8 +114,14 @@ export async function providerRoutes(app: FastifyInstance, core: Latchkey): Prom
     { schema: { params: nameParams, querystring: forceQuery, response: { 200: providerDeleted } } },
     async (request) => {
       const force = request.query.force === 'true' || request.query.force === '1';
-      const result = await core.providers.remove(request.params.name, { force });
-      await core.audit.admin('provider.delete', { detail: { provider: request.params.name, force, removedConnections: result.removedConnections } });
+      // Each connection is deleted as DELETE /v1/connections does: its grant revoked, or a job that keeps trying.
+      const result = await core.providers.remove(request.params.name, {
+        force,
+        deleteConnection: async (connection) => (await core.revocations.deleteConnection(fromRow(connection))).revokedAtProvider,
+      });
+      await core.audit.admin('provider.delete', {
+        detail: { provider: request.params.name, force, removedConnections: result.removedConnections, revokedAtProvider: result.revokedAtProvider },
+      });
       return { deleted: true, ...result };
     },
   );
