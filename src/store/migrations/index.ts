@@ -17,6 +17,7 @@ import * as proposals from './0017_proposals.js';
 import * as mcpServers from './0019_mcp_servers.js';
 import * as listIndexes from './0020_list_indexes.js';
 import * as mcpOauth from './0018_mcp_oauth.js';
+import * as mcpOauthAccount from './0021_mcp_oauth_account.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0019_mcp_servers': mcpServers,
   '0020_list_indexes': listIndexes,
   '0018_mcp_oauth': mcpOauth,
+  '0021_mcp_oauth_account': mcpOauthAccount,
 };
