@@ -158,6 +158,16 @@ for (const backend of BACKENDS) {
       assert.ok(!JSON.stringify(events).includes(ended.access) && !JSON.stringify(events).includes(ended.refresh));
     });
 
+    test('an access token whose grant is gone is refused, as oidc-provider’s introspection would (a revoke racing a token exchange)', async () => {
+      const racing = await grant('other-bot', 'Racing Host');
+      assert.equal(await mcpCall(racing.access), 200);
+      const entry = ((await lk.admin('GET', '/v1/agents/other-bot/mcp-clients')).body as Entry[]).find((e) => e.clientId === racing.clientId);
+      assert.ok(entry);
+      // Only the grant row goes, as when tokens are written just after a revocation deleted everything under it.
+      await lk.core.store.mcpOauth.destroy('Grant', entry.id);
+      assert.equal(await mcpCall(racing.access), 401);
+    });
+
     test('the CLI lists and revokes an agent’s MCP clients', { skip: backend.name !== 'sqlite' }, async () => {
       const granted = await grant('other-bot', 'CLI Host');
       const env = { LATCHKEY_URL: lk.url, LATCHKEY_ADMIN_TOKEN: ADMIN };
