@@ -47,6 +47,8 @@ const ROUTE_COMMANDS: Record<string, string> = {
   'DELETE /v1/agents/:id': 'agents remove',
   'POST /v1/agents/:id/keys': 'agents add-key',
   'DELETE /v1/agents/:id/keys/:keyId': 'agents remove-key',
+  'GET /v1/agents/:id/mcp-clients': 'agents mcp-clients',
+  'DELETE /v1/agents/:id/mcp-clients/:grantId': 'agents revoke-mcp-client',
   'GET /v1/audit': 'audit',
   'POST /v1/audit/prune': 'audit prune',
   'GET /v1/audit/verify': 'audit verify',

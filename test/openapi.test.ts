@@ -161,6 +161,13 @@ describe('OpenAPI 3.1 document at /openapi.json, checked against the real server
     });
     await connectExpectingAuth(`${lk.url}/mcp`, host);
     await authorizeWithOperator(host, (method, path, body) => call(method, path, body), { deny: true });
+    // Another host approved as the agent, listed under it, and revoked.
+    const approved = new TestOAuthProvider(hostRedirect, { ...host.metadata, client_name: 'openapi-approved-host' });
+    await connectExpectingAuth(`${lk.url}/mcp`, approved);
+    await authorizeWithOperator(approved, (method, path, body) => call(method, path, body), { agent: 'bot' });
+    const mcpClients = await ok<Array<{ id: string }>>('GET', '/v1/agents/bot/mcp-clients', 200);
+    assert.equal(mcpClients.length, 1);
+    await ok('DELETE', `/v1/agents/bot/mcp-clients/${mcpClients[0]?.id ?? ''}`, 200);
     // Access proposals: an agent asks, an operator decides.
     const proposal = await ok<{ id: string }>('POST', '/v1/proposals', 201, { connection: 'main', methods: ['GET'], paths: ['/api/**'], reason: 'read more' }, agent.apiKey);
     await ok('POST', '/v1/proposals', 200, { connection: 'main', methods: ['GET'], paths: ['/api/**'], reason: 'again' }, agent.apiKey);

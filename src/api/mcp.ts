@@ -101,3 +101,34 @@ export interface McpConsentDecision {
   deny?: true;
 }
 
+
+/** `/v1/agents/{id}/mcp-clients/{grantId}`: the agent (name or id) and the `id` of one entry of its list. */
+export const mcpClientGrantParams = {
+  type: 'object',
+  required: ['id', 'grantId'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 200 }, grantId: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+} as const;
+
+/** GET /v1/agents/{id}/mcp-clients: an MCP client an operator let act as this agent. No token, code or secret. */
+export const mcpClientGrantView = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'clientId', 'clientName', 'registration', 'redirectUris', 'scopes', 'consentedAt', 'expiresAt', 'lastTokenIssuedAt'],
+  properties: {
+    /** The grant's reference (pass it to DELETE). */
+    id: { type: 'string' },
+    clientId: { type: 'string' },
+    clientName: nullableString,
+    registration: { type: 'string', enum: ['metadata_document', 'dynamic'] },
+    /** From the client's registration, or its metadata document while Latchkey has it cached (empty otherwise). */
+    redirectUris: stringList,
+    scopes: stringList,
+    consentedAt: nullableString,
+    /** When the grant ends on its own (its refresh tokens can live no longer). */
+    expiresAt: nullableString,
+    /** When the client last got a token under this grant (code exchange or refresh), if that token is still stored. */
+    lastTokenIssuedAt: nullableString,
+  },
+} as const;
+
+export const mcpClientGrantList = { type: 'array', items: mcpClientGrantView } as const;

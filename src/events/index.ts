@@ -15,5 +15,5 @@ export {
 } from './types.js';
 export { eventOutbox, safeEmit, type EventBody } from './outbox.js';
 export { signatureHeader, verifySignature, SIGNATURE_HEADER } from './signature.js';
-export { webhookRegistry, toPublicWebhook, type WebhookRegistry, type WebhookInput, type PublicWebhook } from './webhooks.js';
+export { webhookRegistry, toPublicWebhook, maskWebhookUrl, type WebhookRegistry, type WebhookInput, type PublicWebhook } from './webhooks.js';
 export { WebhookDelivery, type DeliveryOptions } from './delivery.js';

@@ -29,6 +29,23 @@ export function toPublicWebhook(row: WebhookRow): PublicWebhook {
   return { id: row.id, url: row.url, events: row.events, createdAt: row.createdAt };
 }
 
+/**
+ * A webhook URL for someone who may see where events go but not send to it:
+ * many receivers take the URL itself as the credential (Slack and Discord
+ * incoming webhooks, `?token=` URLs), so only the origin is kept, and `…`
+ * says that a path or query was cut.
+ */
+export function maskWebhookUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '…';
+  }
+  const cut = parsed.pathname !== '/' || parsed.search !== '' || parsed.hash !== '';
+  return `${parsed.origin}/${cut ? '…' : ''}`;
+}
+
 export function webhookRegistry(deps: { store: Store; keyring: Keyring; clock: Clock; allowHttpLoopback: boolean }) {
   const { store, keyring, clock } = deps;
 

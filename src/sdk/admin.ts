@@ -25,6 +25,7 @@ import type {
   ConnectionView,
   DataKeyView,
   KeyRotation,
+  McpClientGrantView,
   McpConsentDecision,
   McpConsentResult,
   McpConsentView,
@@ -206,6 +207,11 @@ export class LatchkeyAdmin {
       this.http.json('POST', `/v1/agents/${enc(idOrName)}/keys`),
     removeKey: async (idOrName: string, keyId: string): Promise<{ deleted: boolean }> =>
       this.http.json('DELETE', `/v1/agents/${enc(idOrName)}/keys/${enc(keyId)}`),
+    /** The remote MCP clients an operator consented to act as this agent; independent of its keys. */
+    mcpClients: async (idOrName: string): Promise<McpClientGrantView[]> => this.http.json('GET', `/v1/agents/${enc(idOrName)}/mcp-clients`),
+    /** Ends one of them (`id` from `mcpClients`): its codes, access and refresh tokens stop working at once. */
+    revokeMcpClient: async (idOrName: string, id: string): Promise<{ deleted: boolean }> =>
+      this.http.json('DELETE', `/v1/agents/${enc(idOrName)}/mcp-clients/${enc(id)}`),
   };
 
   /** Single-use pages an account owner opens to connect (or reconnect in place) their own account. */

@@ -34,6 +34,7 @@ import type {
   leaseGranted,
   leaseView,
   createMcpServerBody,
+  mcpClientGrantView,
   mcpServerRemoved,
   mcpServerView,
   mcpToolCallBody,
@@ -98,6 +99,8 @@ export type AgentView = FromSchema<typeof agentView>;
 export type AgentDetail = FromSchema<typeof agentDetail>;
 export type AgentCreated = FromSchema<typeof agentCreated>;
 export type AgentKeyCreated = FromSchema<typeof agentKeyCreated>;
+/** A remote MCP client an operator let act as an agent (`GET /v1/agents/{id}/mcp-clients`); never a token. */
+export type McpClientGrantView = FromSchema<typeof mcpClientGrantView>;
 /** An active lease (`GET /v1/leases`): never its token. */
 export type LeaseView = FromSchema<typeof leaseView>;
 export type LeaseGranted = FromSchema<typeof leaseGranted>;

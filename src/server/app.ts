@@ -39,6 +39,7 @@ import { mcpEndpoint } from './mcp/endpoint.js';
 import { asRequester } from './mcp/cimd.js';
 import { mcpMetadataRoutes } from './routes/mcp-metadata.js';
 import { mcpConsentRoutes } from './routes/mcp-consent.js';
+import { mcpClientRoutes } from './routes/mcp-clients.js';
 
 export { MCP_REGISTRATIONS_PER_HOUR } from './mcp/admission.js';
 
@@ -166,6 +167,7 @@ export async function buildServer(core: Latchkey): Promise<FastifyInstance> {
     await operatorRoutes(admin, core);
     await connectLinkAdminRoutes(admin, core);
     await mcpConsentRoutes(admin, core, mcpAs);
+    await mcpClientRoutes(admin, core, mcpAs);
   });
   await app.register(async (scope) => mcpMetadataRoutes(scope, core, mcpAs));
   // Open to the operator and to agents (for a connection their policy names); its own auth hook.

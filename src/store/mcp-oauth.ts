@@ -10,6 +10,8 @@ export interface McpOauthRow {
   userCodeHash: string | null;
   expiresAt: string | null;
   consumedAt: string | null;
+  /** The agent a grant or token was issued for (oidc-provider's accountId); null for other models. */
+  accountId: string | null;
 }
 
 /** The /mcp authorization server's storage (oidc-provider's adapter verbs, over hashed keys). */
@@ -30,6 +32,7 @@ export function mcpOauthStore(db: Db) {
             userCodeHash: row.userCodeHash,
             expiresAt: row.expiresAt,
             consumedAt: row.consumedAt,
+            accountId: row.accountId,
           }),
         )
         .execute();
@@ -70,6 +73,28 @@ export function mcpOauthStore(db: Db) {
     },
     async revokeByGrant(grantHash: string): Promise<void> {
       await k.deleteFrom('mcpOauth').where('grantHash', '=', grantHash).execute();
+    },
+    /** Ends a grant: the Grant row itself and every code and token issued under it (one statement). Returns how many rows went. */
+    async endGrant(grantHash: string): Promise<number> {
+      const result = await k
+        .deleteFrom('mcpOauth')
+        .where((eb) => eb.or([eb('grantHash', '=', grantHash), eb.and([eb('model', '=', 'Grant'), eb('idHash', '=', grantHash)])]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+    /** The live rows of one model issued for an agent (its grants, for the operator's list). */
+    async listByAccount(model: string, accountId: string, now: string): Promise<McpOauthRow[]> {
+      return k
+        .selectFrom('mcpOauth')
+        .selectAll()
+        .where('model', '=', model)
+        .where('accountId', '=', accountId)
+        .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', now)]))
+        .execute();
+    },
+    /** The most recently issued row of a model under a grant: each new token of a model lives as long as the last, so the latest expiry is the newest. */
+    async newestOfGrant(model: string, grantHash: string): Promise<McpOauthRow | undefined> {
+      return k.selectFrom('mcpOauth').selectAll().where('grantHash', '=', grantHash).where('model', '=', model).orderBy('expiresAt', 'desc').limit(1).executeTakeFirst();
     },
     /** Drops what has expired; returns how many rows. */
     async removeExpired(now: string): Promise<number> {

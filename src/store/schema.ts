@@ -406,6 +406,8 @@ export interface McpOauthTable {
   userCodeHash: string | null;
   expiresAt: string | null;
   consumedAt: string | null;
+  /** The agent the row was issued for (oidc-provider's accountId), 0021; null for clients, interactions, sessions. */
+  accountId: string | null;
 }
 
 /** An upstream MCP server (0019); its OAuth client and endpoints are the provider row it names. */

@@ -128,6 +128,7 @@ export function Webhooks(): JSX.Element {
         </tbody>
       </table>
       {hooks.data?.length === 0 ? <p>No webhooks.</p> : null}
+      {!isAdmin && (hooks.data?.length ?? 0) > 0 ? <p class="hint">Only admins see webhook URLs in full: for many receivers the URL is itself the credential.</p> : null}
       {isAdmin ? (
         <form
           class="panel"

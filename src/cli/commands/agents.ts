@@ -164,6 +164,27 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     });
 
   agents
+    .command('mcp-clients <name>')
+    .description('list the remote MCP clients an operator let act as the agent (never their tokens); its keys do not end them')
+    .action(async (name: string) => {
+      const list = await adminClient(globals()).agents.mcpClients(name);
+      if (globals().json) return printJson(list);
+      printTable(
+        ['id', 'client', 'name', 'consented at', 'last token'],
+        list.map((c) => [c.id, c.clientId, c.clientName, c.consentedAt, c.lastTokenIssuedAt]),
+      );
+    });
+
+  agents
+    .command('revoke-mcp-client <name> <id>')
+    .description('end one MCP client of an agent (id from `agents mcp-clients`): its access and refresh tokens stop working at once')
+    .action(async (name: string, id: string) => {
+      const result = await adminClient(globals()).agents.revokeMcpClient(name, id);
+      if (globals().json) return printJson(result);
+      say`MCP client ${id} of ${name} revoked\n`;
+    });
+
+  agents
     .command('remove <name>')
     .description('delete an agent; its keys stop working at once')
     .action(async (name: string) => {

@@ -98,6 +98,7 @@ export function storeAdapter(model: string, deps: AdapterDeps): Adapter {
         userCodeHash: typeof payload.userCode === 'string' ? idHash(payload.userCode) : null,
         expiresAt: expiresIn === undefined ? null : new Date(clock.now().getTime() + expiresIn * 1000).toISOString(),
         consumedAt: null,
+        accountId: typeof payload.accountId === 'string' ? payload.accountId : null,
       });
     },
     async find(id) {
@@ -121,7 +122,7 @@ export function storeAdapter(model: string, deps: AdapterDeps): Adapter {
       if (!(await store.consume(model, idHash(id), now()))) {
         const row = await store.find(model, idHash(id), now());
         const grantId = row === undefined ? undefined : (JSON.parse(row.payload) as { grantId?: unknown }).grantId;
-        if (typeof grantId === 'string') await store.revokeByGrant(idHash(grantId));
+        if (typeof grantId === 'string') await store.endGrant(idHash(grantId));
         throw new (await loadOidcProvider()).errors.InvalidGrant('grant request is invalid');
       }
     },

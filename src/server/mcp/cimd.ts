@@ -30,6 +30,8 @@ export interface MetadataDocuments {
   resolve(clientId: string): Promise<AdapterPayload | undefined>;
   /** Whether this client_id names a metadata document (so the consent page can say where the metadata came from). */
   isDocumentUrl(clientId: string): boolean;
+  /** The document if it is in the cache, never fetching it: for lists an operator reads, which must not make Latchkey fetch. */
+  cached(clientId: string): AdapterPayload | undefined;
 }
 
 /**
@@ -95,6 +97,10 @@ export function metadataDocuments(deps: { fetch: OutboundFetch; clock: Clock; lo
 
   return {
     isDocumentUrl,
+    cached(clientId) {
+      const hit = cache.get(clientId);
+      return hit !== undefined && hit.until > deps.clock.now().getTime() ? hit.payload : undefined;
+    },
     async resolve(clientId) {
       if (!isDocumentUrl(clientId)) return undefined;
       const hit = cache.get(clientId);

@@ -54,6 +54,8 @@ declare module 'oidc-provider' {
   }
 
   export interface Grant {
+    accountId: string;
+    clientId: string;
     addOIDCScope(scope: string): void;
     addResourceScope(resource: string, scope: string): void;
     save(ttl?: number): Promise<string>;
@@ -108,6 +110,6 @@ declare module 'oidc-provider' {
     Interaction: { find(uid: string): Promise<Interaction | undefined> };
     Client: { find(id: string): Promise<Client | undefined> };
     AccessToken: { find(token: string): Promise<AccessToken | undefined> };
-    Grant: new (init: { accountId: string; clientId: string }) => Grant;
+    Grant: (new (init: { accountId: string; clientId: string }) => Grant) & { find(id: string): Promise<Grant | undefined> };
   }
 }

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { deletedResponse, deliveryParams, idParams, pagedQuery, webhookCreateBody, pageOf, webhookCreated, webhookDeliveryView, webhookView } from '../../api/index.js';
-import { EVENT_TYPES, type WebhookInput } from '../../events/index.js';
+import { EVENT_TYPES, maskWebhookUrl, type WebhookInput } from '../../events/index.js';
 import { Conflict, NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
+import { roleAtLeast } from '../../operators/index.js';
 import type { DeliveryRow } from '../../store/index.js';
 import { noStore } from '../no-store.js';
 import { listPage, type PageQuery } from '../paging.js';
+import { principalOf, roleOfPrincipal } from '../principal.js';
 
 const webhookBody = webhookCreateBody(EVENT_TYPES);
 
@@ -33,16 +35,18 @@ export async function webhookRoutes(app: FastifyInstance, core: Latchkey): Promi
     return noStore(reply).code(201).send(created);
   });
 
-  app.get<{ Querystring: PageQuery }>('/v1/webhooks', { schema: { querystring: pagedQuery({}), response: { 200: pageOf(webhookView) } } }, async (request, reply) =>
-    listPage(
+  app.get<{ Querystring: PageQuery }>('/v1/webhooks', { schema: { querystring: pagedQuery({}), response: { 200: pageOf(webhookView) } } }, async (request, reply) => {
+    // Viewers and operators may see where events go, not the URL: for many receivers it is the credential.
+    const fullUrls = roleAtLeast(roleOfPrincipal(principalOf(request)), 'admin');
+    return listPage(
       request,
       reply,
       { list: 'webhooks', keyLength: 2 },
       (page) => core.events.webhooks.list(page),
       (w) => [w.createdAt, w.id],
-      (rows) => rows,
-    ),
-  );
+      (rows) => (fullUrls ? rows : rows.map((w) => ({ ...w, url: maskWebhookUrl(w.url) }))),
+    );
+  });
 
   app.get<{ Params: { id: string }; Querystring: PageQuery }>(
     '/v1/webhooks/:id/deliveries',

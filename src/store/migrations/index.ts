@@ -18,6 +18,7 @@ import * as mcpServers from './0019_mcp_servers.js';
 import * as listIndexes from './0020_list_indexes.js';
 import * as mcpOauth from './0018_mcp_oauth.js';
 import * as revocationClient from './0021_revocation_client.js';
+import * as mcpOauthAccount from './0022_mcp_oauth_account.js';
 
 /** Every migration, in order. Names are permanent once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0020_list_indexes': listIndexes,
   '0018_mcp_oauth': mcpOauth,
   '0021_revocation_client': revocationClient,
+  '0022_mcp_oauth_account': mcpOauthAccount,
 };
