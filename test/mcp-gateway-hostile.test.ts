@@ -1,81 +1,44 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
+import { startHandMcp, type HandMcp, type HandMcpRequest } from './helpers/hand-mcp.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { fixtureTokens, until } from './helpers/token-lifecycle.js';
 
 const MiB = 1024 * 1024;
 
-interface JsonRpcRequest {
-  jsonrpc: '2.0';
-  id?: number | string;
-  method: string;
-  params?: { name?: string; protocolVersion?: string };
-}
-
 /**
- * A hostile upstream MCP server, spoken by hand so it can break the rules: its
- * tool list is an endless run of empty pages, and its tools answer with bodies
- * far larger than any tool result (declared, chunked, or an event stream that
- * never ends).
+ * A hostile upstream MCP server: its tool list is an endless run of empty
+ * pages, and its tools answer with bodies far larger than any tool result
+ * (declared, chunked, or an event stream that never ends).
  */
 async function startHostileMcp(
   issuer: string,
   /** The tools/list result for a bearer token; by default an endless run of empty pages. */
   listFor?: (token: string) => unknown,
-): Promise<{ url: string; listRequests: () => number; closedStreams: () => number; server: Server }> {
+): Promise<HandMcp & { listRequests: () => number; closedStreams: () => number }> {
   let listRequests = 0;
   let closedStreams = 0;
-  let base = '';
-  const json = (res: ServerResponse, body: unknown): void => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
-  const huge = (id: JsonRpcRequest['id']): string =>
+  const huge = (id: HandMcpRequest['id']): string =>
     JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'x'.repeat(17 * MiB) }] } });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', base).pathname;
-    if (path === '/.well-known/oauth-protected-resource/mcp') {
-      json(res, { resource: `${base}/mcp`, authorization_servers: [issuer] });
-      return;
-    }
-    if (path !== '/mcp' || req.method !== 'POST') {
-      req.resume();
-      res.writeHead(405).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JsonRpcRequest;
-    if (message.id === undefined) {
-      res.writeHead(202).end();
-      return;
-    }
-    const { id } = message;
-    if (message.method === 'initialize') {
-      json(res, { jsonrpc: '2.0', id, result: { protocolVersion: message.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'hostile', version: '1.0.0' } } });
-      return;
-    }
-    if (message.method === 'tools/list') {
+  const upstream = await startHandMcp(issuer, 'hostile', ({ id, method, params, token }, res) => {
+    if (method === 'tools/list') {
       listRequests += 1;
-      const token = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
-      json(res, { jsonrpc: '2.0', id, result: listFor?.(token) ?? { tools: [], nextCursor: `page-${listRequests}` } });
-      return;
+      return { result: listFor?.(token) ?? { tools: [], nextCursor: `page-${listRequests}` } };
     }
-    const tool = message.params?.name;
+    const tool = params?.name;
     if (tool === 'declared') {
       const body = huge(id);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
-      return;
+      return undefined;
     }
     if (tool === 'chunked') {
       res.writeHead(200, { 'content-type': 'application/json' });
       const body = huge(id);
       for (let at = 0; at < body.length && !res.destroyed; at += MiB) res.write(body.slice(at, at + MiB));
       res.end();
-      return;
+      return undefined;
     }
     if (tool === 'endless') {
       // SSE comment lines are valid and carry nothing: the stream never ends and never answers.
@@ -89,17 +52,11 @@ async function startHostileMcp(
         if (!res.destroyed) res.once('drain', pump);
       };
       pump();
-      return;
+      return undefined;
     }
-    json(res, { jsonrpc: '2.0', id, error: { code: -32601, message: 'no such method' } });
-  }
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
+    return { error: { code: -32601, message: 'no such method' } };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url: `${base}/mcp`, listRequests: () => listRequests, closedStreams: () => closedStreams, server };
+  return { ...upstream, listRequests: () => listRequests, closedStreams: () => closedStreams };
 }
 
 describe('a hostile upstream MCP server cannot hang or flood the gateway', () => {
@@ -135,8 +92,7 @@ describe('a hostile upstream MCP server cannot hang or flood the gateway', () =>
 
   after(async () => {
     await lk?.close();
-    hostile?.server.closeAllConnections();
-    hostile?.server.close();
+    hostile?.close();
     await as?.close();
   });
 
@@ -209,8 +165,7 @@ describe('a hostile upstream MCP server cannot hang or flood the gateway', () =>
       assert.deepEqual(await names(keys.a), ['accounts__only_a']);
       assert.equal(perAccount.listRequests(), 2, 'each account\'s list was cached after its first listing');
     } finally {
-      perAccount.server.closeAllConnections();
-      perAccount.server.close();
+      perAccount.close();
     }
   });
 

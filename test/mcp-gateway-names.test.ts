@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createMcpServer } from '../src/mcp/index.js';
 import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
+import { startHandMcp, type HandMcp } from './helpers/hand-mcp.js';
 import { startInProcess, type InProcess } from './helpers/in-process.js';
 import { runCli } from './helpers/latchkey-process.js';
 import { fixtureTokens } from './helpers/token-lifecycle.js';
-
-interface JsonRpcRequest {
-  id?: number | string;
-  method: string;
-  params?: { name?: string; protocolVersion?: string };
-}
 
 /** What a hand-written upstream answers: its tools per account, and a tool call's result (or a JSON-RPC error). */
 interface Behaviour {
@@ -27,54 +20,23 @@ interface Behaviour {
 const calls: string[] = [];
 const accountOf = new Map<string, string>();
 
-/** A minimal upstream MCP server (JSON answers, no sessions) whose tool list depends on the account of the token. */
-async function startUpstream(label: string, issuer: string, behaviour: Behaviour): Promise<{ url: string; server: Server }> {
-  let base = '';
-  const json = (res: ServerResponse, body: unknown): void => {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', base).pathname;
-    if (path === '/.well-known/oauth-protected-resource/mcp') return json(res, { resource: `${base}/mcp`, authorization_servers: [issuer] });
-    if (path !== '/mcp' || req.method !== 'POST') {
-      req.resume();
-      res.writeHead(405).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const message = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JsonRpcRequest;
-    if (message.id === undefined) {
-      res.writeHead(202).end();
-      return;
-    }
-    const { id } = message;
-    const token = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+/** An upstream whose tool list depends on the account of the token, recording each call in `calls`. */
+function startUpstream(label: string, issuer: string, behaviour: Behaviour): Promise<HandMcp> {
+  return startHandMcp(issuer, label, ({ method, params, token }) => {
     const account = accountOf.get(token) ?? 'unknown';
-    if (message.method === 'initialize') {
-      return json(res, { jsonrpc: '2.0', id, result: { protocolVersion: message.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: label, version: '1' } } });
+    if (method === 'tools/list') {
+      return { result: { tools: behaviour.tools(account).map((name) => ({ name, description: `${name} of ${label}`, inputSchema: { type: 'object' } })) } };
     }
-    if (message.method === 'tools/list') {
-      const tools = behaviour.tools(account).map((name) => ({ name, description: `${name} of ${label}`, inputSchema: { type: 'object' } }));
-      return json(res, { jsonrpc: '2.0', id, result: { tools } });
-    }
-    const tool = message.params?.name ?? '';
+    const tool = params?.name ?? '';
     calls.push(`${label} ${tool} ${account}`);
-    const answer = behaviour.call?.(tool) ?? { result: { content: [{ type: 'text', text: `${label} ran ${tool} for ${account}` }] } };
-    return json(res, { jsonrpc: '2.0', id, ...answer });
-  }
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
+    return behaviour.call?.(tool) ?? { result: { content: [{ type: 'text', text: `${label} ran ${tool} for ${account}` }] } };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url: `${base}/mcp`, server };
 }
 
 describe('gateway tool names and listings', () => {
   let as: AuthorizationServer;
   let lk: InProcess;
-  const upstreams: Server[] = [];
+  const upstreams: HandMcp[] = [];
 
   before(async () => {
     as = await startAuthorizationServer();
@@ -83,16 +45,13 @@ describe('gateway tool names and listings', () => {
 
   after(async () => {
     await lk?.close();
-    for (const s of upstreams) {
-      s.closeAllConnections();
-      s.close();
-    }
+    for (const upstream of upstreams) upstream.close();
     await as?.close();
   });
 
   async function addServer(name: string, behaviour: Behaviour): Promise<void> {
     const upstream = await startUpstream(name, as.issuer, behaviour);
-    upstreams.push(upstream.server);
+    upstreams.push(upstream);
     const res = await lk.admin('POST', '/v1/mcp-servers', {
       name,
       url: upstream.url,
