@@ -86,9 +86,9 @@ export function Link({ href, children, ...rest }: { href: string; children: Comp
 
 /**
  * A modal on the native <dialog>: the browser traps focus, Escape closes it,
- * and focus returns to where it was.
+ * and focus returns to where it was. `wide` for one holding a table of many columns.
  */
-export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }): JSX.Element {
+export function Dialog({ title, onClose, children, wide = false }: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }): JSX.Element {
   const ref = useRef<HTMLDialogElement>(null);
   // A dialog replaced by another (a form by its one-time result) closes without closing the flow.
   const unmounting = useRef(false);
@@ -106,6 +106,7 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
   return (
     <dialog
       ref={ref}
+      class={wide ? 'wide' : undefined}
       aria-labelledby={id}
       onClose={() => {
         if (!unmounting.current) onClose();

@@ -1,6 +1,6 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import type { AgentView } from '../../../src/sdk/index.js';
+import type { AgentView, McpClientGrantView } from '../../../src/sdk/index.js';
 import { client } from '../api.js';
 import { policyProblems } from '../policy.js';
 import { useCan } from '../session.js';
@@ -74,66 +74,166 @@ function CreateAgent({ onCreated }: { onCreated: (key: { name: string; apiKey: s
   );
 }
 
-function AgentDialog({ agent, onClose, onKey }: { agent: AgentView; onClose: (changed: boolean) => void; onKey: (key: { name: string; apiKey: string }) => void }): JSX.Element {
+const REGISTRATION: Record<McpClientGrantView['registration'], string> = {
+  metadata_document: 'metadata document',
+  dynamic: 'dynamic registration',
+};
+
+/**
+ * The remote MCP hosts an operator consented to act as this agent. Their grants
+ * outlive the agent's keys, so this is where one is ended. The client's name is
+ * the host's own words: rendered as text only.
+ */
+function McpHosts({ agent, canOperate }: { agent: AgentView; canOperate: boolean }): JSX.Element {
+  const hosts = useLoad(() => client.agents.mcpClients(agent.name), [agent.name]);
+  const revoke = useAction();
+  // Any host may call itself anything ("Claude"): the client id goes with the name wherever one is picked.
+  const label = (h: McpClientGrantView): string => `${h.clientName ?? 'unnamed host'} (${h.clientId})`;
+  return (
+    <>
+      <h3 id="mcp-hosts-title">MCP hosts acting as this agent</h3>
+      <ErrorText error={hosts.error ?? revoke.error} />
+      {hosts.data?.length === 0 ? (
+        <p id="mcp-hosts-empty">No MCP host acts as this agent.</p>
+      ) : (
+        <table id="mcp-hosts" aria-labelledby="mcp-hosts-title">
+          <thead>
+            <tr>
+              <th scope="col">Client</th>
+              <th scope="col">Client id</th>
+              <th scope="col">Registered by</th>
+              <th scope="col">Consented</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Last token</th>
+              {canOperate ? <th scope="col">Actions</th> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {(hosts.data ?? []).map((h) => (
+              <tr key={h.id} data-grant={h.id}>
+                <td>{h.clientName ?? <em>no name</em>}</td>
+                <td>
+                  <code>{h.clientId}</code>
+                </td>
+                <td>{REGISTRATION[h.registration]}</td>
+                <td>{when(h.consentedAt)}</td>
+                <td>{when(h.expiresAt)}</td>
+                <td>{when(h.lastTokenIssuedAt)}</td>
+                {canOperate ? (
+                  <td class="row-actions">
+                    <button
+                      type="button"
+                      class="danger"
+                      aria-label={`Revoke ${label(h)}`}
+                      disabled={revoke.busy}
+                      onClick={() => {
+                        if (!confirm(`Revoke the access of ${label(h)} as ${agent.name}? Its tokens stop working at once; it must be consented again.`)) return;
+                        void revoke.run(async () => {
+                          await client.agents.revokeMcpClient(agent.name, h.id);
+                          hosts.reload();
+                        });
+                      }}
+                    >
+                      Revoke
+                    </button>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p class="hint">A host’s grant is independent of the agent’s keys: removing or rotating a key does not end it{canOperate ? '; “Revoke” does' : ''}.</p>
+    </>
+  );
+}
+
+/** An agent's policy, keys and MCP hosts; read-only below the operator role. */
+function AgentDialog({
+  agent,
+  canOperate,
+  onClose,
+  onKey,
+}: {
+  agent: AgentView;
+  canOperate: boolean;
+  onClose: (changed: boolean) => void;
+  onKey: (key: { name: string; apiKey: string }) => void;
+}): JSX.Element {
   const detail = useLoad(() => client.agents.get(agent.name), [agent.name]);
   const [policy, setPolicy] = useState(JSON.stringify(agent.policy, null, 2));
   const action = useAction();
   const checked = policyProblems(policy);
   return (
-    <Dialog title={`Agent ${agent.name}`} onClose={() => onClose(false)}>
-      <PolicyEditor id="edit-policy" value={policy} onChange={setPolicy} />
-      <p>
-        <button
-          type="button"
-          disabled={action.busy || checked.problems.length > 0}
-          onClick={() =>
-            void action.run(async () => {
-              await client.agents.update(agent.name, { policy: checked.policy ?? {} });
-              onClose(true);
-            })
-          }
-        >
-          Save policy
-        </button>
-      </p>
+    <Dialog title={`Agent ${agent.name}`} wide onClose={() => onClose(false)}>
+      {canOperate ? (
+        <>
+          <PolicyEditor id="edit-policy" value={policy} onChange={setPolicy} />
+          <p>
+            <button
+              type="button"
+              disabled={action.busy || checked.problems.length > 0}
+              onClick={() =>
+                void action.run(async () => {
+                  await client.agents.update(agent.name, { policy: checked.policy ?? {} });
+                  onClose(true);
+                })
+              }
+            >
+              Save policy
+            </button>
+          </p>
+        </>
+      ) : (
+        <>
+          <h3>Policy</h3>
+          <pre class="policy">{policy}</pre>
+        </>
+      )}
       <h3>Keys</h3>
+      <ErrorText error={detail.error} />
       <ul>
         {(detail.data?.keys ?? []).map((k) => (
           <li key={k.id}>
             <code>{k.id}</code> created {when(k.createdAt)}{' '}
-            <button
-              type="button"
-              class="danger"
-              aria-label={`Remove key ${k.id}`}
-              disabled={action.busy}
-              onClick={() =>
-                void action.run(async () => {
-                  await client.agents.removeKey(agent.name, k.id);
-                  detail.reload();
-                })
-              }
-            >
-              Remove key
-            </button>
+            {canOperate ? (
+              <button
+                type="button"
+                class="danger"
+                aria-label={`Remove key ${k.id}`}
+                disabled={action.busy}
+                onClick={() =>
+                  void action.run(async () => {
+                    await client.agents.removeKey(agent.name, k.id);
+                    detail.reload();
+                  })
+                }
+              >
+                Remove key
+              </button>
+            ) : null}
           </li>
         ))}
       </ul>
-      <p>
-        <button
-          type="button"
-          disabled={action.busy}
-          onClick={() =>
-            void action.run(async () => {
-              const key = await client.agents.addKey(agent.name);
-              detail.reload();
-              onKey({ name: agent.name, apiKey: key.apiKey });
-            })
-          }
-        >
-          Add a new key (rotate)
-        </button>
-      </p>
+      {canOperate ? (
+        <p>
+          <button
+            type="button"
+            disabled={action.busy}
+            onClick={() =>
+              void action.run(async () => {
+                const key = await client.agents.addKey(agent.name);
+                detail.reload();
+                onKey({ name: agent.name, apiKey: key.apiKey });
+              })
+            }
+          >
+            Add a new key (rotate)
+          </button>
+        </p>
+      ) : null}
       <ErrorText error={action.error} />
+      <McpHosts agent={agent} canOperate={canOperate} />
     </Dialog>
   );
 }
@@ -155,7 +255,7 @@ export function Agents(): JSX.Element {
             <th scope="col">Environment</th>
             <th scope="col">Rules</th>
             <th scope="col">Created</th>
-            {canOperate ? <th scope="col">Actions</th> : null}
+            <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody>
@@ -167,11 +267,12 @@ export function Agents(): JSX.Element {
                 <code class="policy">{JSON.stringify((a.policy as { rules?: unknown } | null)?.rules ?? [])}</code>
               </td>
               <td>{when(a.createdAt)}</td>
-              {canOperate ? (
-                <td class="row-actions">
-                  <button type="button" class="secondary" onClick={() => setEditing(a)}>
-                    Policy and keys…
-                  </button>
+              <td class="row-actions">
+                {/* Viewers open it too, read-only: it is where the agent's keys and MCP hosts are listed. */}
+                <button type="button" class="secondary" aria-label={`Details of ${a.name}`} onClick={() => setEditing(a)}>
+                  Details…
+                </button>
+                {canOperate ? (
                   <button
                     type="button"
                     class="danger"
@@ -186,8 +287,8 @@ export function Agents(): JSX.Element {
                   >
                     Remove
                   </button>
-                </td>
-              ) : null}
+                ) : null}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -204,6 +305,7 @@ export function Agents(): JSX.Element {
       {editing === undefined ? null : (
         <AgentDialog
           agent={editing}
+          canOperate={canOperate}
           onKey={(k) => {
             setEditing(undefined);
             setKey(k);
