@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { AgentView, McpClientGrantView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { policyProblems } from '../policy.js';
 import { useCan } from '../session.js';
 import { DataTable, Dialog, ErrorText, Field, PageHeader, SecretDialog, useAction, useLoad, when } from '../ui.js';
@@ -230,7 +230,7 @@ function AgentDialog({
 }
 
 export function Agents(): JSX.Element {
-  const agents = useLoad(() => client.agents.list());
+  const agents = useLoad(() => listAll(client.agents.iterate(WHOLE)));
   const canOperate = useCan('operator');
   const [key, setKey] = useState<{ name: string; apiKey: string } | undefined>(undefined);
   const [editing, setEditing] = useState<AgentView | undefined>(undefined);

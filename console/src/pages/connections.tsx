@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ConnectionFilter, ConnectionView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { navigate } from '../router.js';
 import { useCan } from '../session.js';
 import { DataTable, Dialog, ErrorText, Field, Link, PageHeader, SecretDialog, Status, relative, useAction, useLoad, when } from '../ui.js';
@@ -17,7 +17,7 @@ const EXPIRING: Array<[string, string]> = [
 export function Connections(): JSX.Element {
   const [filter, setFilter] = useState<ConnectionFilter>({});
   const providers = useLoad(() => client.providers.list());
-  const connections = useLoad(() => client.connections.list(filter), [JSON.stringify(filter)]);
+  const connections = useLoad(() => listAll(client.connections.iterate(filter, WHOLE)), [JSON.stringify(filter)]);
   const set = (key: keyof ConnectionFilter) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) => {
     const value = e.currentTarget.value;
     const next: ConnectionFilter = { ...filter };
@@ -151,7 +151,7 @@ function RevokeDialog({ connection, onClose }: { connection: ConnectionView; onC
 
 export function ConnectionDetail({ name, reconnect }: { name: string; reconnect: boolean }): JSX.Element {
   const connection = useLoad(() => client.connections.get(name), [name]);
-  const leases = useLoad(() => client.leases.list(), [name]);
+  const leases = useLoad(() => listAll(client.leases.iterate(WHOLE)), [name]);
   const providerName = connection.data?.provider;
   const provider = useLoad(async () => (providerName === undefined ? undefined : client.providers.get(providerName)), [providerName]);
   const canOperate = useCan('operator');

@@ -1,10 +1,10 @@
 import type { JSX } from 'preact';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { useCan } from '../session.js';
 import { DataTable, ErrorText, PageHeader, relative, useAction, useLoad, when } from '../ui.js';
 
 export function Leases(): JSX.Element {
-  const leases = useLoad(() => client.leases.list());
+  const leases = useLoad(() => listAll(client.leases.iterate(WHOLE)));
   const canOperate = useCan('operator');
   const action = useAction();
   const end = (id: string, rotate: boolean): void => {

@@ -1,6 +1,6 @@
 import type { JSX } from 'preact';
 import type { AuditEventView, ConnectionView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { DataTable, ErrorText, Link, PageHeader, Status, actorLabel, relative, useLoad, when } from '../ui.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -27,7 +27,7 @@ function ConnectionList({ items, empty, id }: { items: ConnectionView[]; empty: 
 
 /** What needs a person: connections by status, the dying ones, and recent refusals and failures. */
 export function Overview(): JSX.Element {
-  const connections = useLoad(() => client.connections.list());
+  const connections = useLoad(() => listAll(client.connections.iterate({}, WHOLE)));
   const audit = useLoad(() => client.audit.list({ limit: 200 }));
   const all = connections.data ?? [];
   const now = Date.now();

@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { PolicyRuleView, ProposalStatus, ProposalView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { useCan } from '../session.js';
 import { DataTable, Dialog, ErrorText, Field, PageHeader, Status, useAction, useLoad, when } from '../ui.js';
 
@@ -86,7 +86,7 @@ function Decide({ proposal, onClose }: { proposal: ProposalView; onClose: (chang
 
 export function Proposals(): JSX.Element {
   const [status, setStatus] = useState<ProposalStatus | ''>('pending');
-  const proposals = useLoad(() => client.proposals.list(status === '' ? {} : { status }), [status]);
+  const proposals = useLoad(() => listAll(client.proposals.iterate(status === '' ? {} : { status }, WHOLE)), [status]);
   const canOperate = useCan('operator');
   const [deciding, setDeciding] = useState<ProposalView | undefined>(undefined);
   return (

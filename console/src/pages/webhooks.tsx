@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { WebhookView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { useCan } from '../session.js';
 import { DataTable, Dialog, ErrorText, Field, PageHeader, SecretDialog, Status, useAction, useLoad, when } from '../ui.js';
 
@@ -67,7 +67,7 @@ function Deliveries({ webhook, canRetry, onClose }: { webhook: WebhookView; canR
 }
 
 export function Webhooks(): JSX.Element {
-  const hooks = useLoad(() => client.webhooks.list());
+  const hooks = useLoad(() => listAll(client.webhooks.iterate(WHOLE)));
   const isAdmin = useCan('admin');
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>(['connection.needs_reauth']);
