@@ -1,5 +1,5 @@
 import { LatchkeyAdmin, LatchkeyApiError } from '../../src/sdk/index.js';
-import type { OperatorRole } from '../../src/sdk/index.js';
+import type { OperatorRole, PageOptions } from '../../src/sdk/index.js';
 
 /**
  * The console's only way to the server: the SDK in session mode. The CSRF
@@ -18,6 +18,19 @@ export function describeError(err: unknown): string {
   if (err instanceof LatchkeyApiError) return `${err.message} (${err.code})`;
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** The largest page a list route gives (PAGE_LIMIT_MAX): the fewest round trips. */
+export const WHOLE: PageOptions = { limit: 1000 };
+
+/**
+ * Every item of a paged list. Without a cursor a list route answers only its
+ * first 100, so a page built on `list()` would silently leave the rest out.
+ */
+export async function listAll<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }
 
 export function isUnauthorized(err: unknown): boolean {

@@ -146,6 +146,52 @@ export function SecretDialog({ title, label, value, note, onClose }: { title: st
   );
 }
 
+/**
+ * A table of `rows` under column headers, with `empty` said below it once the
+ * list loaded empty. A header given as false is a column this role does not see.
+ * `row` returns the whole <tr> (with its key), so rows keep their own data attributes.
+ */
+export function DataTable<T>({
+  columns,
+  rows,
+  row,
+  empty,
+  caption,
+  ...attrs
+}: {
+  columns: Array<string | false>;
+  rows: T[] | undefined;
+  row: (item: T) => JSX.Element;
+  empty?: string;
+  caption?: string;
+} & Omit<JSX.HTMLAttributes<HTMLTableElement>, 'rows'>): JSX.Element {
+  return (
+    <>
+      <table {...attrs}>
+        {caption === undefined ? null : <caption>{caption}</caption>}
+        <thead>
+          <tr>
+            {columns.map((c) =>
+              c === false ? null : (
+                <th scope="col" key={c}>
+                  {c}
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{(rows ?? []).map((item) => row(item))}</tbody>
+      </table>
+      {empty !== undefined && rows?.length === 0 ? <p>{empty}</p> : null}
+    </>
+  );
+}
+
+/** An audit event's actor as one line: "operator alice", "agent ci", "system". */
+export function actorLabel(actor: { type: string; name?: string | null }): string {
+  return actor.name === null || actor.name === undefined ? actor.type : `${actor.type} ${actor.name}`;
+}
+
 export function Field({ id, label, children, hint }: { id: string; label: string; children: ComponentChildren; hint?: string }): JSX.Element {
   return (
     <div class="field">

@@ -1,10 +1,10 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { AgentView, McpClientGrantView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { policyProblems } from '../policy.js';
 import { useCan } from '../session.js';
-import { Dialog, ErrorText, Field, PageHeader, SecretDialog, useAction, useLoad, when } from '../ui.js';
+import { DataTable, Dialog, ErrorText, Field, PageHeader, SecretDialog, useAction, useLoad, when } from '../ui.js';
 
 const EXAMPLE = JSON.stringify({ rules: [{ connections: ['github-*'], methods: ['GET'], paths: ['/user/**'] }], lease: { allowed: false } }, null, 2);
 
@@ -96,52 +96,43 @@ function McpHosts({ agent, canOperate }: { agent: AgentView; canOperate: boolean
       {hosts.data?.length === 0 ? (
         <p id="mcp-hosts-empty">No MCP host acts as this agent.</p>
       ) : (
-        <table id="mcp-hosts" aria-labelledby="mcp-hosts-title">
-          <thead>
-            <tr>
-              <th scope="col">Client</th>
-              <th scope="col">Client id</th>
-              <th scope="col">Registered by</th>
-              <th scope="col">Consented</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last token</th>
-              {canOperate ? <th scope="col">Actions</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {(hosts.data ?? []).map((h) => (
-              <tr key={h.id} data-grant={h.id}>
-                <td>{h.clientName ?? <em>no name</em>}</td>
-                <td>
-                  <code>{h.clientId}</code>
+        <DataTable
+          id="mcp-hosts"
+          aria-labelledby="mcp-hosts-title"
+          columns={['Client', 'Client id', 'Registered by', 'Consented', 'Expires', 'Last token', canOperate && 'Actions']}
+          rows={hosts.data}
+          row={(h) => (
+            <tr key={h.id} data-grant={h.id}>
+              <td>{h.clientName ?? <em>no name</em>}</td>
+              <td>
+                <code>{h.clientId}</code>
+              </td>
+              <td>{REGISTRATION[h.registration]}</td>
+              <td>{when(h.consentedAt)}</td>
+              <td>{when(h.expiresAt)}</td>
+              <td>{when(h.lastTokenIssuedAt)}</td>
+              {canOperate ? (
+                <td class="row-actions">
+                  <button
+                    type="button"
+                    class="danger"
+                    aria-label={`Revoke ${label(h)}`}
+                    disabled={revoke.busy}
+                    onClick={() => {
+                      if (!confirm(`Revoke the access of ${label(h)} as ${agent.name}? Its tokens stop working at once; it must be consented again.`)) return;
+                      void revoke.run(async () => {
+                        await client.agents.revokeMcpClient(agent.name, h.id);
+                        hosts.reload();
+                      });
+                    }}
+                  >
+                    Revoke
+                  </button>
                 </td>
-                <td>{REGISTRATION[h.registration]}</td>
-                <td>{when(h.consentedAt)}</td>
-                <td>{when(h.expiresAt)}</td>
-                <td>{when(h.lastTokenIssuedAt)}</td>
-                {canOperate ? (
-                  <td class="row-actions">
-                    <button
-                      type="button"
-                      class="danger"
-                      aria-label={`Revoke ${label(h)}`}
-                      disabled={revoke.busy}
-                      onClick={() => {
-                        if (!confirm(`Revoke the access of ${label(h)} as ${agent.name}? Its tokens stop working at once; it must be consented again.`)) return;
-                        void revoke.run(async () => {
-                          await client.agents.revokeMcpClient(agent.name, h.id);
-                          hosts.reload();
-                        });
-                      }}
-                    >
-                      Revoke
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+              ) : null}
+            </tr>
+          )}
+        />
       )}
       <p class="hint">A host’s grant is independent of the agent’s keys: removing or rotating a key does not end it{canOperate ? '; “Revoke” does' : ''}.</p>
     </>
@@ -239,7 +230,7 @@ function AgentDialog({
 }
 
 export function Agents(): JSX.Element {
-  const agents = useLoad(() => client.agents.list());
+  const agents = useLoad(() => listAll(client.agents.iterate(WHOLE)));
   const canOperate = useCan('operator');
   const [key, setKey] = useState<{ name: string; apiKey: string } | undefined>(undefined);
   const [editing, setEditing] = useState<AgentView | undefined>(undefined);
@@ -248,52 +239,44 @@ export function Agents(): JSX.Element {
     <section>
       <PageHeader title="Agents" />
       <ErrorText error={agents.error ?? remove.error} />
-      <table id="agents">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Environment</th>
-            <th scope="col">Rules</th>
-            <th scope="col">Created</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(agents.data ?? []).map((a) => (
-            <tr key={a.id} data-agent={a.name}>
-              <td>{a.name}</td>
-              <td>{a.environment}</td>
-              <td>
-                <code class="policy">{JSON.stringify((a.policy as { rules?: unknown } | null)?.rules ?? [])}</code>
-              </td>
-              <td>{when(a.createdAt)}</td>
-              <td class="row-actions">
-                {/* Viewers open it too, read-only: it is where the agent's keys and MCP hosts are listed. */}
-                <button type="button" class="secondary" aria-label={`Details of ${a.name}`} onClick={() => setEditing(a)}>
-                  Details…
+      <DataTable
+        id="agents"
+        columns={['Name', 'Environment', 'Rules', 'Created', 'Actions']}
+        rows={agents.data}
+        empty="No agents yet."
+        row={(a) => (
+          <tr key={a.id} data-agent={a.name}>
+            <td>{a.name}</td>
+            <td>{a.environment}</td>
+            <td>
+              <code class="policy">{JSON.stringify((a.policy as { rules?: unknown } | null)?.rules ?? [])}</code>
+            </td>
+            <td>{when(a.createdAt)}</td>
+            <td class="row-actions">
+              {/* Viewers open it too, read-only: it is where the agent's keys and MCP hosts are listed. */}
+              <button type="button" class="secondary" aria-label={`Details of ${a.name}`} onClick={() => setEditing(a)}>
+                Details…
+              </button>
+              {canOperate ? (
+                <button
+                  type="button"
+                  class="danger"
+                  disabled={remove.busy}
+                  onClick={() => {
+                    if (!confirm(`Remove the agent ${a.name}? Its keys stop working at once.`)) return;
+                    void remove.run(async () => {
+                      await client.agents.remove(a.name);
+                      agents.reload();
+                    });
+                  }}
+                >
+                  Remove
                 </button>
-                {canOperate ? (
-                  <button
-                    type="button"
-                    class="danger"
-                    disabled={remove.busy}
-                    onClick={() => {
-                      if (!confirm(`Remove the agent ${a.name}? Its keys stop working at once.`)) return;
-                      void remove.run(async () => {
-                        await client.agents.remove(a.name);
-                        agents.reload();
-                      });
-                    }}
-                  >
-                    Remove
-                  </button>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {agents.data?.length === 0 ? <p>No agents yet.</p> : null}
+              ) : null}
+            </td>
+          </tr>
+        )}
+      />
       {canOperate ? (
         <CreateAgent
           onCreated={(created) => {

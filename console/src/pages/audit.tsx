@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { AuditFilter, AuditVerifyView } from '../../../src/sdk/index.js';
 import { client } from '../api.js';
-import { ErrorText, Field, PageHeader, Status, useAction, useLoad, when } from '../ui.js';
+import { DataTable, ErrorText, Field, PageHeader, Status, actorLabel, useAction, useLoad, when } from '../ui.js';
 
 const FOLLOW_MS = 3000;
 
@@ -79,34 +79,25 @@ export function Audit(): JSX.Element {
         )}
       </div>
       <ErrorText error={verify.error ?? events.error} />
-      <table id="audit">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Action</th>
-            <th scope="col">Connection</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Detail</th>
+      <DataTable
+        id="audit"
+        columns={['When', 'Actor', 'Action', 'Connection', 'Outcome', 'Detail']}
+        rows={events.data}
+        row={(e) => (
+          <tr key={e.id}>
+            <td>{when(e.at)}</td>
+            <td>{actorLabel(e.actor)}</td>
+            <td>{e.action}</td>
+            <td>{e.connection ?? '—'}</td>
+            <td>
+              <Status value={e.outcome} /> {e.status ?? ''}
+            </td>
+            <td>
+              <code class="detail">{JSON.stringify(e.detail)}</code>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {(events.data ?? []).map((e) => (
-            <tr key={e.id}>
-              <td>{when(e.at)}</td>
-              <td>{`${e.actor.type}${e.actor.name === null ? '' : ` ${e.actor.name}`}`}</td>
-              <td>{e.action}</td>
-              <td>{e.connection ?? '—'}</td>
-              <td>
-                <Status value={e.outcome} /> {e.status ?? ''}
-              </td>
-              <td>
-                <code class="detail">{JSON.stringify(e.detail)}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      />
     </section>
   );
 }

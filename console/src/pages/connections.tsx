@@ -1,10 +1,10 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ConnectionFilter, ConnectionView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { navigate } from '../router.js';
 import { useCan } from '../session.js';
-import { Dialog, ErrorText, Field, Link, PageHeader, SecretDialog, Status, relative, useAction, useLoad, when } from '../ui.js';
+import { DataTable, Dialog, ErrorText, Field, Link, PageHeader, SecretDialog, Status, relative, useAction, useLoad, when } from '../ui.js';
 
 const STATUSES = ['pending', 'active', 'needs_reauth', 'revoked', 'error'];
 const EXPIRING: Array<[string, string]> = [
@@ -17,7 +17,7 @@ const EXPIRING: Array<[string, string]> = [
 export function Connections(): JSX.Element {
   const [filter, setFilter] = useState<ConnectionFilter>({});
   const providers = useLoad(() => client.providers.list());
-  const connections = useLoad(() => client.connections.list(filter), [JSON.stringify(filter)]);
+  const connections = useLoad(() => listAll(client.connections.iterate(filter, WHOLE)), [JSON.stringify(filter)]);
   const set = (key: keyof ConnectionFilter) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) => {
     const value = e.currentTarget.value;
     const next: ConnectionFilter = { ...filter };
@@ -66,37 +66,27 @@ export function Connections(): JSX.Element {
         </Field>
       </form>
       <ErrorText error={connections.error} />
-      <table id="connections">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Provider</th>
-            <th scope="col">Subject</th>
-            <th scope="col">Environment</th>
-            <th scope="col">Status</th>
-            <th scope="col">Token expires</th>
-            <th scope="col">Last error</th>
+      <DataTable
+        id="connections"
+        columns={['Name', 'Provider', 'Subject', 'Environment', 'Status', 'Token expires', 'Last error']}
+        rows={connections.data}
+        empty="No connections match."
+        row={(c) => (
+          <tr key={c.id} data-connection={c.name}>
+            <td>
+              <Link href={`/connections/${encodeURIComponent(c.name)}`}>{c.name}</Link>
+            </td>
+            <td>{c.provider}</td>
+            <td>{c.subject ?? '—'}</td>
+            <td>{c.environment}</td>
+            <td>
+              <Status value={c.status} />
+            </td>
+            <td>{relative(c.expiresAt)}</td>
+            <td>{c.lastError ?? ''}</td>
           </tr>
-        </thead>
-        <tbody>
-          {(connections.data ?? []).map((c) => (
-            <tr key={c.id} data-connection={c.name}>
-              <td>
-                <Link href={`/connections/${encodeURIComponent(c.name)}`}>{c.name}</Link>
-              </td>
-              <td>{c.provider}</td>
-              <td>{c.subject ?? '—'}</td>
-              <td>{c.environment}</td>
-              <td>
-                <Status value={c.status} />
-              </td>
-              <td>{relative(c.expiresAt)}</td>
-              <td>{c.lastError ?? ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {connections.data?.length === 0 ? <p>No connections match.</p> : null}
+        )}
+      />
     </section>
   );
 }
@@ -161,7 +151,7 @@ function RevokeDialog({ connection, onClose }: { connection: ConnectionView; onC
 
 export function ConnectionDetail({ name, reconnect }: { name: string; reconnect: boolean }): JSX.Element {
   const connection = useLoad(() => client.connections.get(name), [name]);
-  const leases = useLoad(() => client.leases.list(), [name]);
+  const leases = useLoad(() => listAll(client.leases.iterate(WHOLE)), [name]);
   const providerName = connection.data?.provider;
   const provider = useLoad(async () => (providerName === undefined ? undefined : client.providers.get(providerName)), [providerName]);
   const canOperate = useCan('operator');
@@ -225,24 +215,17 @@ export function ConnectionDetail({ name, reconnect }: { name: string; reconnect:
             </section>
             <section class="card" aria-labelledby="cd-scopes">
               <h2 id="cd-scopes">Scopes</h2>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Scope</th>
-                    <th scope="col">Requested</th>
-                    <th scope="col">Granted</th>
+              <DataTable
+                columns={['Scope', 'Requested', 'Granted']}
+                rows={[...new Set([...requested, ...granted])]}
+                row={(s) => (
+                  <tr key={s}>
+                    <td>{s}</td>
+                    <td>{requested.includes(s) ? 'yes' : 'no'}</td>
+                    <td>{granted.includes(s) ? 'yes' : 'no'}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {[...new Set([...requested, ...granted])].map((s) => (
-                    <tr key={s}>
-                      <td>{s}</td>
-                      <td>{requested.includes(s) ? 'yes' : 'no'}</td>
-                      <td>{granted.includes(s) ? 'yes' : 'no'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                )}
+              />
             </section>
           </div>
           {canOperate ? (

@@ -1,10 +1,10 @@
 import type { JSX } from 'preact';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { useCan } from '../session.js';
-import { ErrorText, PageHeader, relative, useAction, useLoad, when } from '../ui.js';
+import { DataTable, ErrorText, PageHeader, relative, useAction, useLoad, when } from '../ui.js';
 
 export function Leases(): JSX.Element {
-  const leases = useLoad(() => client.leases.list());
+  const leases = useLoad(() => listAll(client.leases.iterate(WHOLE)));
   const canOperate = useCan('operator');
   const action = useAction();
   const end = (id: string, rotate: boolean): void => {
@@ -17,42 +17,32 @@ export function Leases(): JSX.Element {
     <section>
       <PageHeader title="Leases" />
       <ErrorText error={leases.error ?? action.error} />
-      <table id="leases">
-        <thead>
-          <tr>
-            <th scope="col">Agent</th>
-            <th scope="col">Connection</th>
-            <th scope="col">Scopes</th>
-            <th scope="col">Since</th>
-            <th scope="col">Lease ends</th>
-            <th scope="col">Token expires</th>
-            {canOperate ? <th scope="col">Actions</th> : null}
+      <DataTable
+        id="leases"
+        columns={['Agent', 'Connection', 'Scopes', 'Since', 'Lease ends', 'Token expires', canOperate && 'Actions']}
+        rows={leases.data}
+        empty="No active leases."
+        row={(l) => (
+          <tr key={l.id}>
+            <td>{l.agent ?? l.agentId}</td>
+            <td>{l.connection ?? '—'}</td>
+            <td>{l.scopes.join(' ')}</td>
+            <td>{when(l.createdAt)}</td>
+            <td>{relative(l.expiresAt)}</td>
+            <td>{relative(l.tokenExpiresAt)}</td>
+            {canOperate ? (
+              <td class="row-actions">
+                <button type="button" disabled={action.busy} onClick={() => end(l.id, false)}>
+                  End
+                </button>
+                <button type="button" class="danger" disabled={action.busy} onClick={() => end(l.id, true)}>
+                  End and rotate token
+                </button>
+              </td>
+            ) : null}
           </tr>
-        </thead>
-        <tbody>
-          {(leases.data ?? []).map((l) => (
-            <tr key={l.id}>
-              <td>{l.agent ?? l.agentId}</td>
-              <td>{l.connection ?? '—'}</td>
-              <td>{l.scopes.join(' ')}</td>
-              <td>{when(l.createdAt)}</td>
-              <td>{relative(l.expiresAt)}</td>
-              <td>{relative(l.tokenExpiresAt)}</td>
-              {canOperate ? (
-                <td class="row-actions">
-                  <button type="button" disabled={action.busy} onClick={() => end(l.id, false)}>
-                    End
-                  </button>
-                  <button type="button" class="danger" disabled={action.busy} onClick={() => end(l.id, true)}>
-                    End and rotate token
-                  </button>
-                </td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {leases.data?.length === 0 ? <p>No active leases.</p> : null}
+        )}
+      />
     </section>
   );
 }

@@ -1,13 +1,8 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { McpConsentView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { ErrorText, Field, PageHeader, useAction, useLoad, when } from '../ui.js';
-
-interface AgentItem {
-  id: string;
-  name: string;
-}
 
 /** Only back into Latchkey's own authorization server: the answer decides where the browser goes. */
 function safeRedirect(target: string): string | undefined {
@@ -38,11 +33,8 @@ function Source({ view }: { view: McpConsentView }): JSX.Element {
  */
 export function McpConsent({ uid }: { uid: string }): JSX.Element {
   const loaded = useLoad(async () => {
-    const [view, agents] = await Promise.all([
-      client.mcpConsent.get(uid),
-      client.http.json<AgentItem[] | { items: AgentItem[] }>('GET', '/v1/agents'),
-    ]);
-    return { view, agents: Array.isArray(agents) ? agents : agents.items };
+    const [view, agents] = await Promise.all([client.mcpConsent.get(uid), listAll(client.agents.iterate(WHOLE))]);
+    return { view, agents };
   }, [uid]);
   const [choice, setChoice] = useState<'existing' | 'new'>('existing');
   const [agent, setAgent] = useState('');

@@ -1,16 +1,16 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import type { OperatorRole } from '../../../src/sdk/index.js';
+import type { OperatorRole, OperatorView } from '../../../src/sdk/index.js';
 import { client } from '../api.js';
 import { useCan, useSession } from '../session.js';
-import { ErrorText, Field, PageHeader, SecretDialog, useAction, useLoad, when } from '../ui.js';
+import { DataTable, ErrorText, Field, PageHeader, SecretDialog, useAction, useLoad, when } from '../ui.js';
 
 const ROLES: OperatorRole[] = ['viewer', 'operator', 'admin'];
 
 export function Operators(): JSX.Element {
   const isAdmin = useCan('admin');
   const me = useSession().session.operator;
-  const operators = useLoad(async () => (isAdmin ? client.operators.list() : []));
+  const operators = useLoad(async (): Promise<OperatorView[]> => (isAdmin ? client.operators.list() : []));
   const [name, setName] = useState('');
   const [role, setRole] = useState<OperatorRole>('viewer');
   const [password, setPassword] = useState('');
@@ -28,77 +28,70 @@ export function Operators(): JSX.Element {
     <section>
       <PageHeader title="Operators" />
       <ErrorText error={operators.error ?? action.error} />
-      <table id="operators">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">Created</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(operators.data ?? []).map((o) => (
-            <tr key={o.id}>
-              <td>{o.name}</td>
-              <td>
-                <label class="visually-hidden" for={`role-${o.id}`}>
-                  Role of {o.name}
-                </label>
-                <select
-                  id={`role-${o.id}`}
-                  value={o.role}
+      <DataTable
+        id="operators"
+        columns={['Name', 'Role', 'Created', 'Actions']}
+        rows={operators.data}
+        row={(o) => (
+          <tr key={o.id}>
+            <td>{o.name}</td>
+            <td>
+              <label class="visually-hidden" for={`role-${o.id}`}>
+                Role of {o.name}
+              </label>
+              <select
+                id={`role-${o.id}`}
+                value={o.role}
+                disabled={action.busy}
+                onChange={(e) => {
+                  const next = e.currentTarget.value as OperatorRole;
+                  void action.run(async () => {
+                    await client.operators.update(o.name, { role: next });
+                    operators.reload();
+                  });
+                }}
+              >
+                {ROLES.map((r) => (
+                  <option key={r} value={r}>
+                    {r}
+                  </option>
+                ))}
+              </select>
+            </td>
+            <td>{when(o.createdAt ?? null)}</td>
+            <td class="row-actions">
+              <button
+                type="button"
+                disabled={action.busy}
+                onClick={() =>
+                  void action.run(async () => {
+                    const made = await client.operators.signInLink(o.name);
+                    setLink({ name: o.name, url: made.url });
+                  })
+                }
+              >
+                Sign-in link
+              </button>
+              {o.name === me.name ? null : (
+                <button
+                  type="button"
+                  class="danger"
                   disabled={action.busy}
-                  onChange={(e) => {
-                    const next = e.currentTarget.value as OperatorRole;
+                  onClick={() => {
+                    if (!confirm(`Remove the operator ${o.name}?`)) return;
                     void action.run(async () => {
-                      await client.operators.update(o.name, { role: next });
+                      await client.operators.remove(o.name);
                       operators.reload();
                     });
                   }}
                 >
-                  {ROLES.map((r) => (
-                    <option key={r} value={r}>
-                      {r}
-                    </option>
-                  ))}
-                </select>
-              </td>
-              <td>{when(o.createdAt ?? null)}</td>
-              <td class="row-actions">
-                <button
-                  type="button"
-                  disabled={action.busy}
-                  onClick={() =>
-                    void action.run(async () => {
-                      const made = await client.operators.signInLink(o.name);
-                      setLink({ name: o.name, url: made.url });
-                    })
-                  }
-                >
-                  Sign-in link
+                  Remove
                 </button>
-                {o.name === me.name ? null : (
-                  <button
-                    type="button"
-                    class="danger"
-                    disabled={action.busy}
-                    onClick={() => {
-                      if (!confirm(`Remove the operator ${o.name}?`)) return;
-                      void action.run(async () => {
-                        await client.operators.remove(o.name);
-                        operators.reload();
-                      });
-                    }}
-                  >
-                    Remove
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+              )}
+            </td>
+          </tr>
+        )}
+      />
       <form
         class="panel"
         aria-labelledby="add-operator-title"

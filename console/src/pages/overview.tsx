@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import type { AuditEventView, ConnectionView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
-import { ErrorText, Link, PageHeader, Status, relative, useLoad, when } from '../ui.js';
+import { WHOLE, client, listAll } from '../api.js';
+import { DataTable, ErrorText, Link, PageHeader, Status, actorLabel, relative, useLoad, when } from '../ui.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -27,7 +27,7 @@ function ConnectionList({ items, empty, id }: { items: ConnectionView[]; empty: 
 
 /** What needs a person: connections by status, the dying ones, and recent refusals and failures. */
 export function Overview(): JSX.Element {
-  const connections = useLoad(() => client.connections.list());
+  const connections = useLoad(() => listAll(client.connections.iterate({}, WHOLE)));
   const audit = useLoad(() => client.audit.list({ limit: 200 }));
   const all = connections.data ?? [];
   const now = Date.now();
@@ -74,30 +74,22 @@ export function Overview(): JSX.Element {
         {problems.length === 0 ? (
           <p>None in the last 200 events.</p>
         ) : (
-          <table id="problems">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Action</th>
-                <th scope="col">Connection</th>
-                <th scope="col">Outcome</th>
+          <DataTable
+            id="problems"
+            columns={['When', 'Who', 'Action', 'Connection', 'Outcome']}
+            rows={problems}
+            row={(e) => (
+              <tr key={e.id}>
+                <td>{when(e.at)}</td>
+                <td>{actorLabel(e.actor)}</td>
+                <td>{e.action}</td>
+                <td>{e.connection ?? '—'}</td>
+                <td>
+                  <Status value={e.outcome} /> {e.status ?? ''}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {problems.map((e) => (
-                <tr key={e.id}>
-                  <td>{when(e.at)}</td>
-                  <td>{`${e.actor.type}${e.actor.name === null ? '' : ` ${e.actor.name}`}`}</td>
-                  <td>{e.action}</td>
-                  <td>{e.connection ?? '—'}</td>
-                  <td>
-                    <Status value={e.outcome} /> {e.status ?? ''}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
         )}
       </section>
     </section>

@@ -1,9 +1,9 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { PolicyRuleView, ProposalStatus, ProposalView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { useCan } from '../session.js';
-import { Dialog, ErrorText, Field, PageHeader, Status, useAction, useLoad, when } from '../ui.js';
+import { DataTable, Dialog, ErrorText, Field, PageHeader, Status, useAction, useLoad, when } from '../ui.js';
 
 /** The rule an approval adds without narrowing: what was asked, as a policy rule the operator can cut down. */
 function ruleOf(request: ProposalView['request']): Partial<PolicyRuleView> {
@@ -86,7 +86,7 @@ function Decide({ proposal, onClose }: { proposal: ProposalView; onClose: (chang
 
 export function Proposals(): JSX.Element {
   const [status, setStatus] = useState<ProposalStatus | ''>('pending');
-  const proposals = useLoad(() => client.proposals.list(status === '' ? {} : { status }), [status]);
+  const proposals = useLoad(() => listAll(client.proposals.iterate(status === '' ? {} : { status }, WHOLE)), [status]);
   const canOperate = useCan('operator');
   const [deciding, setDeciding] = useState<ProposalView | undefined>(undefined);
   return (
@@ -103,43 +103,34 @@ export function Proposals(): JSX.Element {
         </Field>
       </form>
       <ErrorText error={proposals.error} />
-      <table id="proposals">
-        <thead>
-          <tr>
-            <th scope="col">Agent</th>
-            <th scope="col">Asked for</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Status</th>
-            <th scope="col">Created</th>
-            {canOperate ? <th scope="col">Actions</th> : null}
+      <DataTable
+        id="proposals"
+        columns={['Agent', 'Asked for', 'Reason', 'Status', 'Created', canOperate && 'Actions']}
+        rows={proposals.data}
+        empty="No proposals."
+        row={(p) => (
+          <tr key={p.id} data-proposal={p.id}>
+            <td>{p.agent.name}</td>
+            <td>
+              <code>{JSON.stringify(p.request)}</code>
+            </td>
+            <td>{p.reason}</td>
+            <td>
+              <Status value={p.status} />
+            </td>
+            <td>{when(p.createdAt)}</td>
+            {canOperate ? (
+              <td>
+                {p.status === 'pending' ? (
+                  <button type="button" onClick={() => setDeciding(p)}>
+                    Decide…
+                  </button>
+                ) : null}
+              </td>
+            ) : null}
           </tr>
-        </thead>
-        <tbody>
-          {(proposals.data ?? []).map((p) => (
-            <tr key={p.id} data-proposal={p.id}>
-              <td>{p.agent.name}</td>
-              <td>
-                <code>{JSON.stringify(p.request)}</code>
-              </td>
-              <td>{p.reason}</td>
-              <td>
-                <Status value={p.status} />
-              </td>
-              <td>{when(p.createdAt)}</td>
-              {canOperate ? (
-                <td>
-                  {p.status === 'pending' ? (
-                    <button type="button" onClick={() => setDeciding(p)}>
-                      Decide…
-                    </button>
-                  ) : null}
-                </td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {proposals.data?.length === 0 ? <p>No proposals.</p> : null}
+        )}
+      />
       {deciding === undefined ? null : (
         <Decide
           proposal={deciding}

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import type { ProviderCreate, ProviderView } from '../../../src/sdk/index.js';
 import { client } from '../api.js';
 import { useCan } from '../session.js';
-import { Dialog, ErrorText, Field, PageHeader, SecretDialog, Status, splitList, useAction, useLoad } from '../ui.js';
+import { DataTable, Dialog, ErrorText, Field, PageHeader, SecretDialog, Status, splitList, useAction, useLoad } from '../ui.js';
 
 type Mode = 'discovery' | 'preset' | 'manual';
 
@@ -239,54 +239,44 @@ export function Providers(): JSX.Element {
     <section>
       <PageHeader title="Providers" />
       <ErrorText error={providers.error} />
-      <table id="providers">
-        <caption>OAuth providers Latchkey holds clients for</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Display name</th>
-            <th scope="col">Issuer / endpoints</th>
-            <th scope="col">Scopes</th>
-            <th scope="col">Redirect URI</th>
-            <th scope="col">Status</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(providers.data ?? []).map((p) => (
-            <tr key={p.id}>
-              <td>{p.name}</td>
-              <td>{p.displayName}</td>
-              <td>{p.issuer ?? p.authorizationEndpoint ?? '—'}</td>
-              <td>{p.scopes.join(' ')}</td>
-              <td>
-                <code>{p.redirectUri}</code>
-              </td>
-              <td>
-                <Status value={p.status} />
-              </td>
-              <td class="row-actions">
-                {isOperator ? (
-                  <button type="button" onClick={() => setDialog({ kind: 'connect', provider: p })}>
-                    Connect…
+      <DataTable
+        id="providers"
+        caption="OAuth providers Latchkey holds clients for"
+        columns={['Name', 'Display name', 'Issuer / endpoints', 'Scopes', 'Redirect URI', 'Status', 'Actions']}
+        rows={providers.data}
+        empty="No providers yet."
+        row={(p) => (
+          <tr key={p.id}>
+            <td>{p.name}</td>
+            <td>{p.displayName}</td>
+            <td>{p.issuer ?? p.authorizationEndpoint ?? '—'}</td>
+            <td>{p.scopes.join(' ')}</td>
+            <td>
+              <code>{p.redirectUri}</code>
+            </td>
+            <td>
+              <Status value={p.status} />
+            </td>
+            <td class="row-actions">
+              {isOperator ? (
+                <button type="button" onClick={() => setDialog({ kind: 'connect', provider: p })}>
+                  Connect…
+                </button>
+              ) : null}
+              {isAdmin ? (
+                <>
+                  <button type="button" class="secondary" onClick={() => setDialog({ kind: 'edit', provider: p })}>
+                    Edit
                   </button>
-                ) : null}
-                {isAdmin ? (
-                  <>
-                    <button type="button" class="secondary" onClick={() => setDialog({ kind: 'edit', provider: p })}>
-                      Edit
-                    </button>
-                    <button type="button" class="danger" onClick={() => setDialog({ kind: 'remove', provider: p })}>
-                      Remove
-                    </button>
-                  </>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {providers.data?.length === 0 ? <p>No providers yet.</p> : null}
+                  <button type="button" class="danger" onClick={() => setDialog({ kind: 'remove', provider: p })}>
+                    Remove
+                  </button>
+                </>
+              ) : null}
+            </td>
+          </tr>
+        )}
+      />
       {isAdmin ? <AddProvider onDone={providers.reload} /> : null}
       {dialog?.kind === 'edit' ? <EditProvider provider={dialog.provider} onClose={close} /> : null}
       {dialog?.kind === 'remove' ? <RemoveProvider provider={dialog.provider} onClose={close} /> : null}

@@ -1,9 +1,9 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { WebhookView } from '../../../src/sdk/index.js';
-import { client } from '../api.js';
+import { WHOLE, client, listAll } from '../api.js';
 import { useCan } from '../session.js';
-import { Dialog, ErrorText, Field, PageHeader, SecretDialog, Status, useAction, useLoad, when } from '../ui.js';
+import { DataTable, Dialog, ErrorText, Field, PageHeader, SecretDialog, Status, useAction, useLoad, when } from '../ui.js';
 
 const EVENTS = [
   'connection.created',
@@ -26,58 +26,48 @@ function Deliveries({ webhook, canRetry, onClose }: { webhook: WebhookView; canR
     <Dialog title="Deliveries" onClose={onClose}>
       <p>{webhook.url}</p>
       <ErrorText error={deliveries.error ?? retry.error} />
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">Status</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last answer</th>
-            <th scope="col">Next attempt</th>
-            {canRetry ? <th scope="col">Actions</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {(deliveries.data ?? []).map((d) => (
-            <tr key={d.id}>
-              <td>{d.eventId}</td>
-              <td>
-                <Status value={d.status} />
+      <DataTable
+        columns={['Event', 'Status', 'Attempts', 'Last answer', 'Next attempt', canRetry && 'Actions']}
+        rows={deliveries.data}
+        row={(d) => (
+          <tr key={d.id}>
+            <td>{d.eventId}</td>
+            <td>
+              <Status value={d.status} />
+            </td>
+            <td>{d.attempts}</td>
+            <td>{d.lastStatus ?? d.lastError ?? '—'}</td>
+            <td>{when(d.nextAttemptAt)}</td>
+            {canRetry ? (
+              <td class="row-actions">
+                {d.status === 'delivered' ? null : (
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={`Retry now: delivery of event ${d.eventId}`}
+                    disabled={retry.busy}
+                    onClick={() =>
+                      void retry.run(async () => {
+                        await client.webhooks.retry(webhook.id, d.id);
+                        deliveries.reload();
+                      })
+                    }
+                  >
+                    Retry now
+                  </button>
+                )}
               </td>
-              <td>{d.attempts}</td>
-              <td>{d.lastStatus ?? d.lastError ?? '—'}</td>
-              <td>{when(d.nextAttemptAt)}</td>
-              {canRetry ? (
-                <td class="row-actions">
-                  {d.status === 'delivered' ? null : (
-                    <button
-                      type="button"
-                      class="secondary"
-                      aria-label={`Retry now: delivery of event ${d.eventId}`}
-                      disabled={retry.busy}
-                      onClick={() =>
-                        void retry.run(async () => {
-                          await client.webhooks.retry(webhook.id, d.id);
-                          deliveries.reload();
-                        })
-                      }
-                    >
-                      Retry now
-                    </button>
-                  )}
-                </td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+            ) : null}
+          </tr>
+        )}
+      />
       <p class="hint">Pending deliveries are retried with backoff until the receiver acknowledges them{canRetry ? '; “Retry now” sends one at once' : ''}.</p>
     </Dialog>
   );
 }
 
 export function Webhooks(): JSX.Element {
-  const hooks = useLoad(() => client.webhooks.list());
+  const hooks = useLoad(() => listAll(client.webhooks.iterate(WHOLE)));
   const isAdmin = useCan('admin');
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>(['connection.needs_reauth']);
@@ -88,46 +78,39 @@ export function Webhooks(): JSX.Element {
     <section>
       <PageHeader title="Webhooks" />
       <ErrorText error={hooks.error ?? action.error} />
-      <table id="webhooks">
-        <thead>
-          <tr>
-            <th scope="col">URL</th>
-            <th scope="col">Events</th>
-            <th scope="col">Created</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(hooks.data ?? []).map((h) => (
-            <tr key={h.id}>
-              <td>{h.url}</td>
-              <td>{h.events.join(', ')}</td>
-              <td>{when(h.createdAt)}</td>
-              <td class="row-actions">
-                <button type="button" class="secondary" onClick={() => setShowing(h)}>
-                  Deliveries
+      <DataTable
+        id="webhooks"
+        columns={['URL', 'Events', 'Created', 'Actions']}
+        rows={hooks.data}
+        empty="No webhooks."
+        row={(h) => (
+          <tr key={h.id}>
+            <td>{h.url}</td>
+            <td>{h.events.join(', ')}</td>
+            <td>{when(h.createdAt)}</td>
+            <td class="row-actions">
+              <button type="button" class="secondary" onClick={() => setShowing(h)}>
+                Deliveries
+              </button>
+              {isAdmin ? (
+                <button
+                  type="button"
+                  class="danger"
+                  disabled={action.busy}
+                  onClick={() =>
+                    void action.run(async () => {
+                      await client.webhooks.remove(h.id);
+                      hooks.reload();
+                    })
+                  }
+                >
+                  Remove
                 </button>
-                {isAdmin ? (
-                  <button
-                    type="button"
-                    class="danger"
-                    disabled={action.busy}
-                    onClick={() =>
-                      void action.run(async () => {
-                        await client.webhooks.remove(h.id);
-                        hooks.reload();
-                      })
-                    }
-                  >
-                    Remove
-                  </button>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {hooks.data?.length === 0 ? <p>No webhooks.</p> : null}
+              ) : null}
+            </td>
+          </tr>
+        )}
+      />
       {!isAdmin && (hooks.data?.length ?? 0) > 0 ? <p class="hint">Only admins see webhook URLs in full: for many receivers the URL is itself the credential.</p> : null}
       {isAdmin ? (
         <form
