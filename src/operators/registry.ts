@@ -150,23 +150,22 @@ export function operatorRegistry(deps: { store: Store; clock: Clock; settings: O
   async function resumeSession(sessionId: string): Promise<OperatorSession | undefined> {
     if (!TOKEN_PATTERN.test(sessionId)) return undefined;
     const idHash = sha256(sessionId);
-    const session = await store.operatorSessions.find(idHash);
-    if (session === undefined) return undefined;
+    const found = await store.operatorSessions.find(idHash);
+    if (found === undefined) return undefined;
+    const { session } = found;
     const now = clock.now().getTime();
     const lastSeen = Date.parse(session.lastSeenAt);
     if (now >= Date.parse(session.expiresAt) || now >= lastSeen + settings.idleTimeoutSeconds * 1000) {
       await store.operatorSessions.remove(idHash);
       return undefined;
     }
-    const found = await store.operators.findById(session.operatorId);
-    if (found === undefined) return undefined;
     let seen = lastSeen;
     if (now - lastSeen >= touchEveryMs) {
       await store.operatorSessions.touch(idHash, iso(now));
       seen = now;
     }
     return {
-      operator: view(found),
+      operator: view(found.operator),
       csrfToken: csrfTokenOf(settings.csrfKey, sessionId),
       expiresAt: session.expiresAt,
       idleExpiresAt: iso(Math.min(seen + settings.idleTimeoutSeconds * 1000, Date.parse(session.expiresAt))),
