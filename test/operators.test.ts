@@ -191,6 +191,9 @@ describe('operators, roles and console sessions', () => {
   test('sign-out needs the CSRF token, clears the cookie and ends the session on the server', async () => {
     const olga = await signIn(server.url, { name: 'olga', password: PASSWORDS.olga });
     assert.equal((await raw(server.url, 'DELETE', '/v1/session', { cookie: olga.cookie, origin })).status, 403);
+    const forged = await raw(server.url, 'DELETE', '/v1/session', { cookie: olga.cookie, origin, 'x-latchkey-csrf': 'not-the-token' });
+    assert.equal(forged.status, 403);
+    assert.equal(forged.body.error, 'forbidden');
     const out = await olga.call('DELETE', '/v1/session');
     assert.equal(out.status, 200);
     assert.deepEqual(out.body, { signedOut: true });
