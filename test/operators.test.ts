@@ -3,6 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
+import { ROUTE_ROLES } from '../src/server/roles.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { raw, signIn, type ConsoleSession } from './helpers/operators.js';
 
@@ -89,6 +90,16 @@ describe('operators, roles and console sessions', () => {
     }
     const denied = await audit(server, 'auth.forbidden');
     assert.ok(denied.some((e) => e.actor.type === 'operator' && e.actor.name === 'vic' && e.outcome === 'denied'));
+  });
+
+  test('every entry of the ROUTE_ROLES table names a registered admin route and is the role it got (a renamed route cannot silently fall back to the default)', () => {
+    const routes = server.app.adminRoutes;
+    for (const [key, role] of Object.entries(ROUTE_ROLES)) {
+      const [method, url] = key.split(' ');
+      const route = routes.find((r) => r.method === method && r.url === url);
+      assert.ok(route !== undefined, `${key} in ROUTE_ROLES is no admin route`);
+      assert.equal(route.role, role, key);
+    }
   });
 
   test('an operator manages agents but not providers, keys, webhooks or operators', async () => {
