@@ -281,6 +281,8 @@ describe('operators, roles and console sessions', () => {
     assert.equal((await tmp.call('POST', '/v1/agents', { name: 'tmp-bot-1' })).status, 201);
     assert.equal((await server.admin('PATCH', '/v1/operators/tmp', { role: 'viewer' })).status, 200);
     assert.equal((await tmp.call('POST', '/v1/agents', { name: 'tmp-bot-2' })).status, 403);
+    const demoted = (await audit(server, 'operator.update')).find((e) => e.detail.operator === 'tmp' && e.detail.role === 'viewer');
+    assert.equal(demoted?.detail.previousRole, 'operator', 'the audit event names the role before the change');
     const weak = await server.admin('PATCH', '/v1/operators/tmp', { password: 'short' });
     assert.equal(weak.status, 400);
     const earlierLink = await server.admin('POST', '/v1/operators/tmp/sign-in-links');

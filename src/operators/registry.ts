@@ -89,7 +89,7 @@ export function operatorRegistry(deps: { store: Store; clock: Clock; settings: O
     return view(created);
   }
 
-  async function update(nameOrId: string, patch: { role?: string; password?: string }): Promise<{ operator: Operator; sessionsEnded: number }> {
+  async function update(nameOrId: string, patch: { role?: string; password?: string }): Promise<{ operator: Operator; previousRole: Role; sessionsEnded: number }> {
     const current = await row(nameOrId);
     const role = patch.role === undefined ? undefined : checkRole(patch.role);
     const passwordHash = patch.password === undefined ? undefined : await passwordHashOf(patch.password);
@@ -99,7 +99,11 @@ export function operatorRegistry(deps: { store: Store; clock: Clock; settings: O
     const sessionsEnded = passwordHash === undefined ? 0 : await store.operatorSessions.removeForOperator(current.id);
     // So are the sign-in links made before it (whoever knew the old password may have asked for one).
     if (passwordHash !== undefined) await store.operatorSignInLinks.removeUnusedForOperator(current.id);
-    return { operator: view({ ...current, ...(role === undefined ? {} : { role }), ...(passwordHash === undefined ? {} : { passwordHash }), updatedAt }), sessionsEnded };
+    return {
+      operator: view({ ...current, ...(role === undefined ? {} : { role }), ...(passwordHash === undefined ? {} : { passwordHash }), updatedAt }),
+      previousRole: roleOf(current.role),
+      sessionsEnded,
+    };
   }
 
   async function remove(nameOrId: string): Promise<Operator> {
