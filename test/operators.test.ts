@@ -3,6 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
+import { ROUTE_ROLES } from '../src/server/roles.js';
 import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
 import { raw, signIn, type ConsoleSession } from './helpers/operators.js';
 
@@ -89,6 +90,16 @@ describe('operators, roles and console sessions', () => {
     }
     const denied = await audit(server, 'auth.forbidden');
     assert.ok(denied.some((e) => e.actor.type === 'operator' && e.actor.name === 'vic' && e.outcome === 'denied'));
+  });
+
+  test('every entry of the ROUTE_ROLES table names a registered admin route and is the role it got (a renamed route cannot silently fall back to the default)', () => {
+    const routes = server.app.adminRoutes;
+    for (const [key, role] of Object.entries(ROUTE_ROLES)) {
+      const [method, url] = key.split(' ');
+      const route = routes.find((r) => r.method === method && r.url === url);
+      assert.ok(route !== undefined, `${key} in ROUTE_ROLES is no admin route`);
+      assert.equal(route.role, role, key);
+    }
   });
 
   test('an operator manages agents but not providers, keys, webhooks or operators', async () => {
@@ -191,6 +202,9 @@ describe('operators, roles and console sessions', () => {
   test('sign-out needs the CSRF token, clears the cookie and ends the session on the server', async () => {
     const olga = await signIn(server.url, { name: 'olga', password: PASSWORDS.olga });
     assert.equal((await raw(server.url, 'DELETE', '/v1/session', { cookie: olga.cookie, origin })).status, 403);
+    const forged = await raw(server.url, 'DELETE', '/v1/session', { cookie: olga.cookie, origin, 'x-latchkey-csrf': 'not-the-token' });
+    assert.equal(forged.status, 403);
+    assert.equal(forged.body.error, 'forbidden');
     const out = await olga.call('DELETE', '/v1/session');
     assert.equal(out.status, 200);
     assert.deepEqual(out.body, { signedOut: true });
@@ -267,6 +281,8 @@ describe('operators, roles and console sessions', () => {
     assert.equal((await tmp.call('POST', '/v1/agents', { name: 'tmp-bot-1' })).status, 201);
     assert.equal((await server.admin('PATCH', '/v1/operators/tmp', { role: 'viewer' })).status, 200);
     assert.equal((await tmp.call('POST', '/v1/agents', { name: 'tmp-bot-2' })).status, 403);
+    const demoted = (await audit(server, 'operator.update')).find((e) => e.detail.operator === 'tmp' && e.detail.role === 'viewer');
+    assert.equal(demoted?.detail.previousRole, 'operator', 'the audit event names the role before the change');
     const weak = await server.admin('PATCH', '/v1/operators/tmp', { password: 'short' });
     assert.equal(weak.status, 400);
     const earlierLink = await server.admin('POST', '/v1/operators/tmp/sign-in-links');

@@ -60,5 +60,6 @@ describe('webhook URLs are shown in full to admins only', () => {
     assert.equal(maskWebhookUrl('https://hooks.example.com/?x=1'), 'https://hooks.example.com/…');
     assert.equal(maskWebhookUrl('https://hooks.example.com/'), 'https://hooks.example.com/');
     assert.equal(maskWebhookUrl('not a url'), '…');
+    assert.ok(!maskWebhookUrl('https://user:userinfoSecret@hooks.example.com/x').includes('userinfoSecret'), 'credentials in the URL are cut too');
   });
 });

@@ -89,7 +89,7 @@ export function operatorRegistry(deps: { store: Store; clock: Clock; settings: O
     return view(created);
   }
 
-  async function update(nameOrId: string, patch: { role?: string; password?: string }): Promise<{ operator: Operator; sessionsEnded: number }> {
+  async function update(nameOrId: string, patch: { role?: string; password?: string }): Promise<{ operator: Operator; previousRole: Role; sessionsEnded: number }> {
     const current = await row(nameOrId);
     const role = patch.role === undefined ? undefined : checkRole(patch.role);
     const passwordHash = patch.password === undefined ? undefined : await passwordHashOf(patch.password);
@@ -99,7 +99,11 @@ export function operatorRegistry(deps: { store: Store; clock: Clock; settings: O
     const sessionsEnded = passwordHash === undefined ? 0 : await store.operatorSessions.removeForOperator(current.id);
     // So are the sign-in links made before it (whoever knew the old password may have asked for one).
     if (passwordHash !== undefined) await store.operatorSignInLinks.removeUnusedForOperator(current.id);
-    return { operator: view({ ...current, ...(role === undefined ? {} : { role }), ...(passwordHash === undefined ? {} : { passwordHash }), updatedAt }), sessionsEnded };
+    return {
+      operator: view({ ...current, ...(role === undefined ? {} : { role }), ...(passwordHash === undefined ? {} : { passwordHash }), updatedAt }),
+      previousRole: roleOf(current.role),
+      sessionsEnded,
+    };
   }
 
   async function remove(nameOrId: string): Promise<Operator> {
@@ -150,23 +154,22 @@ export function operatorRegistry(deps: { store: Store; clock: Clock; settings: O
   async function resumeSession(sessionId: string): Promise<OperatorSession | undefined> {
     if (!TOKEN_PATTERN.test(sessionId)) return undefined;
     const idHash = sha256(sessionId);
-    const session = await store.operatorSessions.find(idHash);
-    if (session === undefined) return undefined;
+    const found = await store.operatorSessions.find(idHash);
+    if (found === undefined) return undefined;
+    const { session } = found;
     const now = clock.now().getTime();
     const lastSeen = Date.parse(session.lastSeenAt);
     if (now >= Date.parse(session.expiresAt) || now >= lastSeen + settings.idleTimeoutSeconds * 1000) {
       await store.operatorSessions.remove(idHash);
       return undefined;
     }
-    const found = await store.operators.findById(session.operatorId);
-    if (found === undefined) return undefined;
     let seen = lastSeen;
     if (now - lastSeen >= touchEveryMs) {
       await store.operatorSessions.touch(idHash, iso(now));
       seen = now;
     }
     return {
-      operator: view(found),
+      operator: view(found.operator),
       csrfToken: csrfTokenOf(settings.csrfKey, sessionId),
       expiresAt: session.expiresAt,
       idleExpiresAt: iso(Math.min(seen + settings.idleTimeoutSeconds * 1000, Date.parse(session.expiresAt))),

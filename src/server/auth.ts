@@ -76,6 +76,14 @@ export const CSRF_HEADER = 'x-latchkey-csrf';
 
 export { actorOf, principalOf, rememberPrincipal, roleOfPrincipal, type Principal } from './principal.js';
 
+/** Refuses (403) a cookie request that does not show its session's CSRF token in `CSRF_HEADER`. */
+export function requireCsrfToken(request: FastifyRequest, csrfToken: string): void {
+  const header = request.headers[CSRF_HEADER];
+  if (typeof header !== 'string' || !safeEqual(header, csrfToken)) {
+    throw new Forbidden(`a request made with the session cookie must carry the session's CSRF token in ${CSRF_HEADER}`);
+  }
+}
+
 function isSafeMethod(method: string | undefined): boolean {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
 }
@@ -100,22 +108,12 @@ export async function authenticatePrincipal(core: Latchkey, request: FastifyRequ
     // A stale cookie is not a guess (the id is 256 random bits), so it does not count against the source.
     const session = await core.operators.resumeSession(sessionId);
     if (session === undefined) throw new Unauthorized('the console session has ended; sign in again');
-    if (!isSafeMethod(request.method)) {
-      const header = request.headers[CSRF_HEADER];
-      if (typeof header !== 'string' || !safeEqual(header, session.csrfToken)) {
-        throw new Forbidden(`a request made with the session cookie must carry the session's CSRF token in ${CSRF_HEADER}`);
-      }
-    }
+    if (!isSafeMethod(request.method)) requireCsrfToken(request, session.csrfToken);
     const { operator } = session;
     return { kind: 'operator', id: operator.id, name: operator.name, role: operator.role, via: 'session' };
   }
   authFailureLimit(core).fail(source);
   throw new Unauthorized('a valid admin token, operator key or console session is required (Authorization: Bearer <token>)');
-}
-
-/** For routes only a principal may use but any role may read (metrics). */
-export async function requireAdmin(core: Latchkey, request: FastifyRequest): Promise<void> {
-  await authenticatePrincipal(core, request);
 }
 
 /** Agent auth for every agent-facing route: a bad key is refused and audited as `auth.denied` (without the key). */

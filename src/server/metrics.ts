@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Latchkey } from '../latchkey.js';
-import { requireAdmin } from './auth.js';
+import { authenticatePrincipal } from './auth.js';
 
 type Labels = Record<string, string>;
 
@@ -101,7 +101,8 @@ export async function metricsRoutes(app: FastifyInstance, core: Latchkey, metric
   });
 
   app.get('/metrics', async (request, reply) => {
-    if (!core.config.metricsPublic) await requireAdmin(core, request);
+    // Any principal may read it, whatever its role.
+    if (!core.config.metricsPublic) await authenticatePrincipal(core, request);
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.render(core));
   });
 }

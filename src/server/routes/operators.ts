@@ -57,13 +57,12 @@ export async function operatorRoutes(app: FastifyInstance, core: Latchkey): Prom
     '/v1/operators/:name',
     { config: { role: 'admin' }, schema: { params: operatorNameParams, body: updateOperatorBody, response: { 200: operatorView } } },
     async (request) => {
-      const before = await core.operators.get(request.params.name);
-      const { operator, sessionsEnded } = await core.operators.update(request.params.name, request.body);
+      const { operator, previousRole, sessionsEnded } = await core.operators.update(request.params.name, request.body);
       await core.audit.admin('operator.update', {
         detail: {
           operator: operator.name,
           operatorId: operator.id,
-          ...(request.body.role === undefined ? {} : { role: operator.role, previousRole: before.role }),
+          ...(request.body.role === undefined ? {} : { role: operator.role, previousRole }),
           passwordChanged: request.body.password !== undefined,
           sessionsEnded,
         },

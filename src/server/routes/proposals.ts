@@ -13,11 +13,9 @@ import {
 } from '../../api/index.js';
 import type { Actor } from '../../audit/index.js';
 import type { Latchkey } from '../../latchkey.js';
-import { actorOf, authenticateAdminOrAgent, authenticateAgent, principalOf, rememberPrincipal } from '../auth.js';
-import { refuseCrossOrigin } from '../host-check.js';
+import { actorOf, authenticateAdminOrAgent, authenticateAgent, principalOf } from '../auth.js';
 import { securedBy } from '../openapi.js';
 import { listPage, type PageQuery } from '../paging.js';
-import { requireRole, requiredRole } from '../roles.js';
 
 type Status = (typeof PROPOSAL_STATUSES)[number];
 interface ListQuery extends PageQuery {
@@ -53,15 +51,9 @@ export async function proposalRoutes(app: FastifyInstance, core: Latchkey): Prom
   await app.register(async (either) => {
     either.addHook('onRoute', securedBy(['agentKey', 'adminToken', 'operatorKey', 'session']));
     either.addHook('onRequest', async (request) => {
-      // A console session rides on a cookie: refuse what another site's page sends.
-      if (request.headers.authorization === undefined) refuseCrossOrigin(core, request);
+      // authenticateAdminOrAgent refuses a cross-site cookie request and checks the route's role for a principal.
       const by = await authenticateAdminOrAgent(core, request);
-      if ('kind' in by) {
-        await requireRole(core, request, by, requiredRole(request));
-        rememberPrincipal(request, by);
-      } else {
-        agents.set(request, by);
-      }
+      if (!('kind' in by)) agents.set(request, by);
     });
     either.get<{ Querystring: ListQuery }>(
       '/v1/proposals',

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ANONYMOUS_ACTOR } from '../../audit/index.js';
 import { createSessionBody, sessionView, signedOutView } from '../../api/index.js';
-import { Forbidden, InvalidRequest, Unauthorized } from '../../errors.js';
+import { InvalidRequest, Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import type { Operator, OperatorSession } from '../../operators/index.js';
 import { sourceOf } from '../auth-limit.js';
-import { CSRF_HEADER, actorOf, authFailureLimit, refuseIfLimited, safeEqual } from '../auth.js';
+import { actorOf, authFailureLimit, refuseIfLimited, requireCsrfToken } from '../auth.js';
 import { cookieOf, sessionClearCookie, sessionCookie, sessionSetCookie } from '../cookies.js';
 import { refuseCrossOrigin } from '../host-check.js';
 import { noStore } from '../no-store.js';
@@ -83,10 +83,7 @@ export async function sessionRoutes(app: FastifyInstance, core: Latchkey): Promi
 
   app.delete('/v1/session', { schema: { response: { 200: signedOutView } } }, async (request, reply) => {
     const { id, session } = await currentSession(core, request);
-    const header = request.headers[CSRF_HEADER];
-    if (typeof header !== 'string' || !safeEqual(header, session.csrfToken)) {
-      throw new Forbidden(`signing out needs the session's CSRF token in ${CSRF_HEADER}`);
-    }
+    requireCsrfToken(request, session.csrfToken);
     await core.audit.record({
       actor: operatorActor(session.operator),
       action: 'operator.sign_out',

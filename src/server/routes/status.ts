@@ -23,9 +23,10 @@ export async function statusRoutes(app: FastifyInstance, core: Latchkey): Promis
       if (fault !== undefined) attention.push({ kind: 'provider', name: provider.name, status: 'misconfigured', reason: fault.reason });
     }
     for (const status of NEEDS_A_PERSON) {
-      if ((byStatus[status] ?? 0) === 0 || attention.length >= STATUS_ATTENTION_MAX) continue;
-      for (const c of await core.store.connections.list({ status })) {
-        if (attention.length >= STATUS_ATTENTION_MAX) break;
+      const room = STATUS_ATTENTION_MAX - attention.length;
+      if ((byStatus[status] ?? 0) === 0 || room <= 0) continue;
+      // Only the rows that fit are read: the counts above already say how many there are in all.
+      for (const c of await core.store.connections.list({ status }, { limit: room })) {
         attention.push({ kind: 'connection', name: c.name, provider: providerName.get(c.providerId) ?? c.providerId, status, reason: c.lastError });
       }
     }
