@@ -5,7 +5,7 @@ import { NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { clientSecretFor, idHash, storeAdapter } from './adapter.js';
 import { admission as createAdmission, type ProviderContext } from './admission.js';
-import { metadataDocuments, type MetadataDocuments } from './cimd.js';
+import { inMcpOauthRequest, metadataDocuments, type MetadataDocuments } from './cimd.js';
 import { loadOidcProvider, oidcProvider } from './oidc.js';
 
 /** Where oidc-provider's endpoints are mounted; also the issuer's path. */
@@ -80,7 +80,7 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
           clock: core.clock,
           clientSecretKey,
           metadataDocument: (id) => documents.resolve(id),
-          mayStore: (model) => admission.mayStore(model, ProviderClass.ctx),
+          mayStore: (model) => admission.mayStore(model, ProviderClass.ctx, inMcpOauthRequest()),
         }),
       clients: [],
       jwks: { keys: [jwk] },
