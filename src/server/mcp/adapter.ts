@@ -32,7 +32,7 @@ export interface AdapterDeps {
 export const MCP_CLIENT_LIMITS = { nameChars: 200, redirectUris: 10, stringChars: 2048, arrayEntries: 20, payloadChars: 16 * 1024 };
 
 /** Why a client's metadata is too big to store, naming the field; undefined when it fits. */
-export function clientMetadataProblem(payload: Record<string, unknown>): string | undefined {
+function clientMetadataProblem(payload: Record<string, unknown>): string | undefined {
   const L = MCP_CLIENT_LIMITS;
   for (const [key, value] of Object.entries(payload)) {
     if (key.startsWith('client_name') && typeof value === 'string' && value.length > L.nameChars) return `${key} is longer than ${L.nameChars} characters`;
