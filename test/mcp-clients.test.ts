@@ -168,6 +168,30 @@ for (const backend of BACKENDS) {
       assert.equal(await mcpCall(racing.access), 401);
     });
 
+    test('an /mcp call reads the authorization server’s table once for an access token (its grant with it), and not at all for an agent key', async () => {
+      const counted = await grant('other-bot', 'Counted Host');
+      const store = lk.core.store.mcpOauth as unknown as Record<string, unknown>;
+      const reads: string[] = [];
+      const originals = new Map<string, unknown>();
+      for (const verb of ['find', 'findWithGrant', 'findByUid', 'findByUserCode', 'listByAccount', 'newestOfGrant']) {
+        const original = store[verb] as (...args: unknown[]) => unknown;
+        originals.set(verb, original);
+        store[verb] = (...args: unknown[]): unknown => {
+          reads.push(`${verb}(${String(args[0])})`);
+          return original(...args);
+        };
+      }
+      try {
+        assert.equal(await mcpCall(counted.access), 200);
+        assert.deepEqual(reads, ['findWithGrant(AccessToken)']);
+        reads.length = 0;
+        assert.equal(await mcpCall(agentKey), 200);
+        assert.deepEqual(reads, [], 'an agent key is not looked up as an access token');
+      } finally {
+        for (const [verb, original] of originals) store[verb] = original;
+      }
+    });
+
     test('the CLI lists and revokes an agent’s MCP clients', { skip: backend.name !== 'sqlite' }, async () => {
       const granted = await grant('other-bot', 'CLI Host');
       const env = { LATCHKEY_URL: lk.url, LATCHKEY_ADMIN_TOKEN: ADMIN };

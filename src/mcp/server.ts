@@ -59,7 +59,7 @@ export function createMcpServer(options: McpOptions): McpServer {
 }
 
 /** The one set of tools, for both shells: `latchkey mcp` on stdio and `/mcp` over Streamable HTTP. */
-export function registerTools(server: McpServer, ctx: ToolContext): void {
+function registerTools(server: McpServer, ctx: ToolContext): void {
   // Before any tool is registered: it wraps the tools/list and tools/call handlers McpServer installs.
   addGatewayTools(server, ctx);
   registerListConnections(server, ctx);

@@ -49,6 +49,29 @@ export function mcpOauthStore(db: Db) {
     async find(model: string, idHash: string, now: string): Promise<McpOauthRow | undefined> {
       return live(now)(await k.selectFrom('mcpOauth').selectAll().where('model', '=', model).where('idHash', '=', idHash).executeTakeFirst());
     },
+    /**
+     * A grant-bound row (a token) with the live Grant it was issued under, in one query: a token is only good
+     * while its grant is, and /mcp checks that on every call, so the check must not cost a second read.
+     */
+    async findWithGrant(model: string, idHash: string, now: string): Promise<{ row: McpOauthRow; grant: { payload: string; accountId: string | null } | undefined } | undefined> {
+      const found = await k
+        .selectFrom('mcpOauth as t')
+        .leftJoin('mcpOauth as g', (join) =>
+          join
+            .onRef('g.idHash', '=', 't.grantHash')
+            .on('g.model', '=', 'Grant')
+            .on((eb) => eb.or([eb('g.expiresAt', 'is', null), eb('g.expiresAt', '>', now)])),
+        )
+        .selectAll('t')
+        .select(['g.payload as grantPayload', 'g.accountId as grantAccountId'])
+        .where('t.model', '=', model)
+        .where('t.idHash', '=', idHash)
+        .executeTakeFirst();
+      if (found === undefined) return undefined;
+      const { grantPayload, grantAccountId, ...row } = found;
+      if (live(now)(row) === undefined) return undefined;
+      return { row, grant: grantPayload === null ? undefined : { payload: grantPayload, accountId: grantAccountId } };
+    },
     async findByUid(model: string, uidHash: string, now: string): Promise<McpOauthRow | undefined> {
       return live(now)(await k.selectFrom('mcpOauth').selectAll().where('model', '=', model).where('uidHash', '=', uidHash).executeTakeFirst());
     },

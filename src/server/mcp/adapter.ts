@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../../clock.js';
-import type { McpOauthStore } from '../../store/index.js';
+import type { McpOauthRow, McpOauthStore } from '../../store/index.js';
 import { loadOidcProvider } from './oidc.js';
 
 /** SHA-256 (hex) of an id: the only form in which a code, token, uid or grant id reaches the database. */
@@ -32,7 +32,7 @@ export interface AdapterDeps {
 export const MCP_CLIENT_LIMITS = { nameChars: 200, redirectUris: 10, stringChars: 2048, arrayEntries: 20, payloadChars: 16 * 1024 };
 
 /** Why a client's metadata is too big to store, naming the field; undefined when it fits. */
-export function clientMetadataProblem(payload: Record<string, unknown>): string | undefined {
+function clientMetadataProblem(payload: Record<string, unknown>): string | undefined {
   const L = MCP_CLIENT_LIMITS;
   for (const [key, value] of Object.entries(payload)) {
     if (key.startsWith('client_name') && typeof value === 'string' && value.length > L.nameChars) return `${key} is longer than ${L.nameChars} characters`;
@@ -62,6 +62,18 @@ function sizeProblem(key: string, value: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Whether a token was issued to the client and agent of the grant it names. */
+function sameGrantee(token: McpOauthRow, grant: { payload: string; accountId: string | null }): boolean {
+  const clientOf = (payload: string): unknown => (JSON.parse(payload) as { clientId?: unknown }).clientId;
+  try {
+    // A Grant row written before 0022 has no account column; its payload names the agent.
+    const grantAccount = grant.accountId ?? (JSON.parse(grant.payload) as { accountId?: unknown }).accountId;
+    return token.accountId !== null && grantAccount === token.accountId && clientOf(grant.payload) === clientOf(token.payload);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -102,6 +114,14 @@ export function storeAdapter(model: string, deps: AdapterDeps): Adapter {
       });
     },
     async find(id) {
+      if (model === 'AccessToken') {
+        // An access token lives only while its grant does, for the same client and agent (as oidc-provider's
+        // introspection checks): one written just after an operator's revocation deleted the grant's rows must
+        // not outlive it. Read with the token, so /mcp's check on every call costs no second query.
+        const found = await store.findWithGrant(model, idHash(id), now());
+        if (found === undefined || found.grant === undefined || !sameGrantee(found.row, found.grant)) return undefined;
+        return restore(id, found.row.payload, found.row.consumedAt);
+      }
       const row = await store.find(model, idHash(id), now());
       if (row !== undefined) return restore(id, row.payload, row.consumedAt);
       return model === 'Client' ? deps.metadataDocument(id) : undefined;

@@ -44,11 +44,12 @@ export interface Admission {
   /** For `provider.use`: counts and refuses requests by the route oidc-provider's router matched. */
   middleware(ctx: ProviderContext, next: () => Promise<void>): Promise<void>;
   /**
-   * Whether oidc-provider may store `model` for the request it is handling (`ctx`, its Provider.ctx; undefined
-   * outside a request, e.g. the consent route). Fails closed: a request that reached a registration or
-   * authorization without passing the middleware (a router this module no longer understands) stores nothing.
+   * Whether oidc-provider may store `model` for the request it is handling (`ctx`, its Provider.ctx), or outside
+   * one (`inRequest` false: e.g. the consent route). Fails closed: a request that reached a registration or
+   * authorization without passing the middleware (a router this module no longer understands), or whose context
+   * oidc-provider no longer exposes, stores nothing.
    */
-  mayStore(model: string, ctx: object | undefined): boolean;
+  mayStore(model: string, ctx: object | undefined, inRequest: boolean): boolean;
 }
 
 /**
@@ -110,8 +111,9 @@ export function admission(deps: { clock: Clock; trustProxy: boolean }): Admissio
         ctx.body = JSON.stringify({ error: err.error, message: err.message });
       }
     },
-    mayStore(model, ctx) {
-      return ctx === undefined || !ADMITTED_MODELS.has(model) || admitted.has(ctx);
+    mayStore(model, ctx, inRequest) {
+      if (!ADMITTED_MODELS.has(model)) return true;
+      return ctx === undefined ? !inRequest : admitted.has(ctx);
     },
   };
 }

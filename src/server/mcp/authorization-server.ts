@@ -5,7 +5,7 @@ import { NotFound } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { clientSecretFor, idHash, storeAdapter } from './adapter.js';
 import { admission as createAdmission, type ProviderContext } from './admission.js';
-import { metadataDocuments, type MetadataDocuments } from './cimd.js';
+import { inMcpOauthRequest, metadataDocuments, type MetadataDocuments } from './cimd.js';
 import { loadOidcProvider, oidcProvider } from './oidc.js';
 
 /** Where oidc-provider's endpoints are mounted; also the issuer's path. */
@@ -80,7 +80,7 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
           clock: core.clock,
           clientSecretKey,
           metadataDocument: (id) => documents.resolve(id),
-          mayStore: (model) => admission.mayStore(model, ProviderClass.ctx),
+          mayStore: (model) => admission.mayStore(model, ProviderClass.ctx, inMcpOauthRequest()),
         }),
       clients: [],
       jwks: { keys: [jwk] },
@@ -218,10 +218,7 @@ export function mcpAuthorizationServer(core: Latchkey): McpAuthorizationServer {
       if (found === undefined || found.isExpired) return undefined;
       const audiences = Array.isArray(found.aud) ? found.aud : found.aud === undefined ? [] : [found.aud];
       if (!audiences.includes(mcpResource(core.config.publicUrl))) return undefined;
-      // The grant must still be there, for this client and agent (as oidc-provider's introspection checks): a token
-      // written just after an operator's revocation deleted the grant's rows must not outlive it.
-      const grant = await provider.Grant.find(found.grantId);
-      if (grant === undefined || grant.clientId !== found.clientId || grant.accountId !== found.accountId) return undefined;
+      // Its grant is live and names this client and agent: the adapter reads the two together (adapter.ts).
       return { agentId: found.accountId, clientId: found.clientId, grantId: found.grantId };
     },
   };

@@ -25,6 +25,11 @@ export function asRequester<T>(source: string, handle: () => T): T {
   return requester.run(source, handle);
 }
 
+/** Whether this code runs inside an /mcp-oauth request's handling (asRequester). */
+export function inMcpOauthRequest(): boolean {
+  return requester.getStore() !== undefined;
+}
+
 export interface MetadataDocuments {
   /** The client's metadata for a client_id that is a metadata document URL; undefined for any other id or a bad document. */
   resolve(clientId: string): Promise<AdapterPayload | undefined>;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthenticatedAgent } from '../../agents/index.js';
+import { AGENT_KEY_PATTERN } from '../../agents/keys.js';
 import { NotFound, Unauthorized } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
 import { createMcpServer } from '../../mcp/index.js';
@@ -55,6 +56,8 @@ export function mcpEndpoint(core: Latchkey, as: McpAuthorizationServer, selfAddr
   });
 
   async function verifyToken(credential: string): Promise<AuthenticatedAgent | undefined> {
+    // An agent key is never an access token (those are 43 characters, no prefix): no lookup for it.
+    if (AGENT_KEY_PATTERN.test(credential)) return undefined;
     const holder = await as.verifyAccessToken(credential);
     if (holder === undefined) return undefined;
     try {

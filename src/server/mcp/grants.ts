@@ -99,5 +99,3 @@ export function mcpClientGrants(deps: { store: McpOauthStore; clock: Clock; docu
     },
   };
 }
-
-export type McpClientGrants = ReturnType<typeof mcpClientGrants>;

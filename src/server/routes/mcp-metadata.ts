@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { authorizationServerMetadata, protectedResourceMetadata } from '../../api/index.js';
 import type { Latchkey } from '../../latchkey.js';
 import { MCP_OAUTH_PREFIX, MCP_SCOPE, mcpIssuer, mcpResource, type McpAuthorizationServer } from '../mcp/authorization-server.js';
+import { PRM_PATH } from '../mcp/endpoint.js';
 
 /** Discovery for remote MCP clients: Protected Resource Metadata (RFC 9728) and the authorization server's (RFC 8414). Public. */
 export async function mcpMetadataRoutes(app: FastifyInstance, core: Latchkey, as: McpAuthorizationServer): Promise<void> {
@@ -37,7 +38,7 @@ export async function mcpMetadataRoutes(app: FastifyInstance, core: Latchkey, as
   const prm = { schema: { response: { 200: protectedResourceMetadata } } };
   const asm = { schema: { response: { 200: authorizationServerMetadata } } };
   app.get('/.well-known/oauth-protected-resource', prm, async () => resourceMetadata());
-  app.get('/.well-known/oauth-protected-resource/mcp', prm, async () => resourceMetadata());
+  app.get(PRM_PATH, prm, async () => resourceMetadata());
   // RFC 8414 puts an issuer's path after the well-known name; hosts that ask at the root get the same document.
   app.get('/.well-known/oauth-authorization-server', asm, async () => serverMetadata());
   app.get(`/.well-known/oauth-authorization-server${MCP_OAUTH_PREFIX}`, asm, async () => serverMetadata());
