@@ -45,10 +45,26 @@ export function gatewayTools(deps: ToolDeps) {
   // scopes, its plan), and one account's tool names and descriptions are not another agent's to see.
   const cache = new Map<string, Map<string, { at: number; tools: Tool[] }>>();
 
-  /** Pick the connection a call goes through: the one asked for, or the only usable one. */
-  async function connectionFor(agent: AuthenticatedAgent, server: McpServerRow, tool: string | undefined, requested: string | undefined): Promise<Connection> {
-    const allowedFor = (c: Connection): boolean =>
-      tool === undefined ? mayUseMcpServer(agent.policy, server.name, c.name) : mayCallTool(agent.policy, server.name, tool, c.name);
+  /**
+   * The connections of the server the agent may use as `allowed` says (not revoked), and among them the
+   * ones preferred: the active ones when there are any. A listing goes through every preferred one; a call
+   * without `connection` through the only one, so both pick by the same rule.
+   */
+  async function usableConnections(
+    agent: AuthenticatedAgent,
+    server: McpServerRow,
+    allowed: (c: Connection) => boolean,
+  ): Promise<{ usable: Connection[]; preferred: Connection[] }> {
+    const usable = (await deps.connections.list({ provider: server.name, environment: agent.environment })).filter(
+      (c) => c.status !== 'revoked' && allowed(c),
+    );
+    const active = usable.filter((c) => c.status === 'active');
+    return { usable, preferred: active.length > 0 ? active : usable };
+  }
+
+  /** Pick the connection a call of `tool` goes through: the one asked for, or the only preferred usable one. */
+  async function connectionFor(agent: AuthenticatedAgent, server: McpServerRow, tool: string, requested: string | undefined): Promise<Connection> {
+    const allowedFor = (c: Connection): boolean => mayCallTool(agent.policy, server.name, tool, c.name);
     if (requested !== undefined) {
       const found = await deps.connections.find(requested);
       if (found === undefined || found.environment !== agent.environment || found.providerId !== server.providerId) {
@@ -57,15 +73,11 @@ export function gatewayTools(deps: ToolDeps) {
       if (!allowedFor(found)) throw new Forbidden(`agent "${agent.name}" may not use connection "${requested}" of MCP server "${server.name}"`);
       return found;
     }
-    const usable = (await deps.connections.list({ provider: server.name, environment: agent.environment })).filter(
-      (c) => c.status !== 'revoked' && allowedFor(c),
-    );
-    if (usable.length === 0) {
+    const { usable, preferred } = await usableConnections(agent, server, allowedFor);
+    if (preferred.length === 0) {
       throw new NotFound(`MCP server "${server.name}" has no connection this agent may use; connect it first (latchkey connect ${server.name})`);
     }
-    if (usable.length === 1) return usable[0] as Connection;
-    const active = usable.filter((c) => c.status === 'active');
-    if (active.length === 1) return active[0] as Connection;
+    if (preferred.length === 1) return preferred[0] as Connection;
     throw new InvalidRequest(`MCP server "${server.name}" has several connections (${usable.map((c) => c.name).join(', ')}); name one in "connection"`);
   }
 
@@ -100,18 +112,6 @@ export function gatewayTools(deps: ToolDeps) {
   }
 
   /**
-   * The connections a listing of the server goes through: those a call could use (not revoked, allowed by some
-   * rule naming the server), narrowed to the active ones when there are any, as a call without `connection` is.
-   */
-  async function listingConnections(agent: AuthenticatedAgent, server: McpServerRow): Promise<Connection[]> {
-    const usable = (await deps.connections.list({ provider: server.name, environment: agent.environment })).filter(
-      (c) => c.status !== 'revoked' && mayUseMcpServer(agent.policy, server.name, c.name),
-    );
-    const active = usable.filter((c) => c.status === 'active');
-    return active.length > 0 ? active : usable;
-  }
-
-  /**
    * `GET /v1/mcp-tools`: the tools of every server the agent's policy names, narrowed to the tools it names.
    * A server is listed through each connection the agent may use (lists are per account), and each tool is
    * kept only if a rule allows it on a connection it was listed through; a tool listed through several
@@ -119,9 +119,8 @@ export function gatewayTools(deps: ToolDeps) {
    */
   async function list(agent: AuthenticatedAgent): Promise<GatewayTool[]> {
     const out: GatewayTool[] = [];
-    for (const view of await deps.servers.list()) {
-      if (!mayUseMcpServer(agent.policy, view.name)) continue;
-      const server = await deps.servers.row(view.name);
+    for (const server of await deps.servers.rows()) {
+      if (!mayUseMcpServer(agent.policy, server.name)) continue;
       const cannotList = (err: unknown, connection?: Connection): void => {
         // One server (or account) down or not connected yet must not hide the others' tools.
         deps.logger.warn(
@@ -131,7 +130,7 @@ export function gatewayTools(deps: ToolDeps) {
       };
       let through: Connection[];
       try {
-        through = await listingConnections(agent, server);
+        through = (await usableConnections(agent, server, (c) => mayUseMcpServer(agent.policy, server.name, c.name))).preferred;
         if (through.length === 0) throw new NotFound(`MCP server "${server.name}" has no connection this agent may use`);
       } catch (err) {
         cannotList(err);
