@@ -81,7 +81,18 @@ export function gatewayTools(deps: ToolDeps) {
     throw new InvalidRequest(`MCP server "${server.name}" has several connections (${usable.map((c) => c.name).join(', ')}); name one in "connection"`);
   }
 
-  async function upstreamTools(server: McpServerRow, connection: Connection): Promise<Tool[]> {
+  /** The upstream refused the token and a new one was obtained: audited as the proxy audits it, with who caused it. */
+  const tokenReplaced = (agent: AuthenticatedAgent, server: McpServerRow, connection: Connection) => async (): Promise<void> => {
+    await deps.audit.record({
+      actor: agentActorOf(agent),
+      action: 'connection.refresh',
+      connection: connection.name,
+      outcome: 'success',
+      detail: { reason: 'upstream_401', server: server.name },
+    });
+  };
+
+  async function upstreamTools(agent: AuthenticatedAgent, server: McpServerRow, connection: Connection): Promise<Tool[]> {
     const cached = cache.get(server.id)?.get(connection.id);
     const now = deps.clock.now().getTime();
     if (cached !== undefined && now - cached.at < deps.toolListTtlMs) return cached.tools;
@@ -101,7 +112,7 @@ export function gatewayTools(deps: ToolDeps) {
         }
         return tools.filter((t) => TOOL_NAME.test(t.name)).slice(0, MAX_TOOLS);
       },
-      { onToolListChanged: () => cache.delete(server.id) },
+      { onToolListChanged: () => cache.delete(server.id), onTokenReplaced: tokenReplaced(agent, server, connection) },
     );
     // Descriptions and schemas are the upstream's text: a reflected token is masked like any tool result.
     const tools = redactJson(outcome.value, outcome.secrets).value;
@@ -140,7 +151,7 @@ export function gatewayTools(deps: ToolDeps) {
       for (const connection of through) {
         let tools: Tool[];
         try {
-          tools = await upstreamTools(server, connection);
+          tools = await upstreamTools(agent, server, connection);
         } catch (err) {
           cannotList(err, connection);
           continue;
@@ -204,7 +215,7 @@ export function gatewayTools(deps: ToolDeps) {
         server.url,
         connection,
         (client) => client.callTool({ name: tool, arguments: input.arguments ?? {} }) as Promise<CallToolResult>,
-        { onToolListChanged: () => cache.delete(server.id), secrets },
+        { onToolListChanged: () => cache.delete(server.id), onTokenReplaced: tokenReplaced(agent, server, connection), secrets },
       );
       result = outcome.value;
     } catch (err) {

@@ -5,7 +5,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import type { Connection } from '../connections/index.js';
 import { TargetNotAllowed } from '../errors.js';
 import type { OutboundFetch } from '../net/index.js';
-import type { AccessGrant, TokenService } from '../tokens/index.js';
+import { authorizationOf, type AccessGrant, type TokenService } from '../tokens/index.js';
 import { MAX_UPSTREAM_MCP_RESPONSE_BYTES, guardedFetch } from './fetch.js';
 
 export interface UpstreamDeps {
@@ -35,7 +35,7 @@ export async function withUpstream<T>(
   serverUrl: string,
   connection: Connection,
   work: (client: Client) => Promise<T>,
-  hooks: { onToolListChanged?: () => void; secrets?: string[] } = {},
+  hooks: { onToolListChanged?: () => void; onTokenReplaced?: () => Promise<void>; secrets?: string[] } = {},
 ): Promise<UpstreamOutcome<T>> {
   const secrets = hooks.secrets ?? [];
   const remember = (g: AccessGrant): AccessGrant => {
@@ -67,16 +67,25 @@ export async function withUpstream<T>(
     if (new URL(String(url)).origin !== origin) throw new TargetNotAllowed(`the MCP server tried to send Latchkey to ${new URL(String(url)).origin}`);
     const send = (g: AccessGrant): Promise<Response> => {
       const headers = new Headers(init?.headers);
-      headers.set('authorization', `${bearerName(g.tokenType)} ${g.accessToken}`);
+      headers.set('authorization', authorizationOf(g));
       return base(url, { ...init, headers });
     };
     const used = grant;
     const response = await send(used);
     if (response.status !== 401 || (init?.body !== undefined && init.body !== null && typeof init.body !== 'string')) return response;
-    const replacement = await deps.tokens.reportUnauthorized(connection, used.accessToken);
+    let replacement: AccessGrant | undefined;
+    try {
+      replacement = await deps.tokens.reportUnauthorized(connection, used.accessToken);
+    } catch (err) {
+      // The refused answer is not read: it must not hold its upstream connection open.
+      await response.body?.cancel().catch(() => undefined);
+      throw err;
+    }
     if (replacement === undefined) return response;
     await response.body?.cancel().catch(() => undefined);
     grant = remember(replacement);
+    // Audited as the proxy does: a refresh the upstream's 401 caused.
+    await hooks.onTokenReplaced?.();
     return send(grant);
   };
 
@@ -98,8 +107,3 @@ export async function withUpstream<T>(
 
 /** The session lives for one call: a dropped notification stream is not worth reconnecting. */
 const NO_RECONNECT = { initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1, maxRetries: 0 };
-
-/** RFC 6750 spells it "Bearer"; providers answer "bearer" and some servers are case-sensitive. */
-function bearerName(tokenType: string): string {
-  return tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType;
-}
