@@ -100,12 +100,12 @@ export function gatewayTools(deps: ToolDeps) {
       deps,
       server.url,
       connection,
-      async (client) => {
+      async (client, options) => {
         const tools: Tool[] = [];
         let cursor: string | undefined;
         // A hostile upstream can answer empty pages with a next cursor forever: the pages are counted too.
         for (let pages = 0; pages < MAX_TOOL_PAGES; pages += 1) {
-          const page = await client.listTools(cursor === undefined ? {} : { cursor });
+          const page = await client.listTools(cursor === undefined ? {} : { cursor }, options);
           tools.push(...page.tools.slice(0, MAX_TOOLS - tools.length));
           cursor = page.nextCursor;
           if (cursor === undefined || tools.length >= MAX_TOOLS) break;
@@ -214,7 +214,7 @@ export function gatewayTools(deps: ToolDeps) {
         deps,
         server.url,
         connection,
-        (client) => client.callTool({ name: tool, arguments: input.arguments ?? {} }) as Promise<CallToolResult>,
+        (client, options) => client.callTool({ name: tool, arguments: input.arguments ?? {} }, undefined, options) as Promise<CallToolResult>,
         { onToolListChanged: () => cache.delete(server.id), onTokenReplaced: tokenReplaced(agent, server, connection), secrets },
       );
       result = outcome.value;

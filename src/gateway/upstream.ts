@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection } from '../connections/index.js';
@@ -34,7 +35,7 @@ export async function withUpstream<T>(
   deps: UpstreamDeps,
   serverUrl: string,
   connection: Connection,
-  work: (client: Client) => Promise<T>,
+  work: (client: Client, options: RequestOptions) => Promise<T>,
   hooks: { onToolListChanged?: () => void; onTokenReplaced?: () => Promise<void>; secrets?: string[] } = {},
 ): Promise<UpstreamOutcome<T>> {
   const secrets = hooks.secrets ?? [];
@@ -94,9 +95,12 @@ export async function withUpstream<T>(
     hooks.onToolListChanged?.();
   });
   const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withToken, reconnectionOptions: NO_RECONNECT });
+  // The SDK's own per-request bound (60 s by default) is held to ours: a stream the fetch bound cut
+  // only reports an error, and the request would otherwise wait for the SDK's timeout.
+  const options: RequestOptions = { timeout: deps.timeoutMs };
   try {
-    await unlessOverflowed(client.connect(transport));
-    const value = await unlessOverflowed(work(client));
+    await unlessOverflowed(client.connect(transport, options));
+    const value = await unlessOverflowed(work(client, options));
     return { value, secrets };
   } finally {
     // A stateful server frees the session now rather than at its own timeout.
