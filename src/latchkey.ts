@@ -69,6 +69,8 @@ export interface LatchkeyOptions {
   lookup?: OutboundOptions['lookup'];
   /** Sees each address an outbound connection dials; tests use it as a tripwire against leaving loopback. */
   onDial?: OutboundOptions['onDial'];
+  /** The bound on each exchange with an upstream MCP server (default 60 s); tests shorten it. */
+  gatewayTimeoutMs?: number;
 }
 
 /**
@@ -263,6 +265,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
       allowHttpLoopback: config.allowHttpLoopback,
       publicUrl: () => config.publicUrl,
       deleteConnection: (connection) => revocations.deleteConnection(connection),
+      ...(options.gatewayTimeoutMs === undefined ? {} : { upstreamTimeoutMs: options.gatewayTimeoutMs }),
     });
     return {
       config,

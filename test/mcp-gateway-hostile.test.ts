@@ -180,3 +180,64 @@ describe('a hostile upstream MCP server cannot hang or flood the gateway', () =>
     }
   });
 });
+
+describe('an upstream MCP server that answers nothing is cut at the gateway\'s time bound', () => {
+  let as: AuthorizationServer;
+  let silent: HandMcp;
+  let lk: InProcess;
+  let opened = 0;
+  let closed = 0;
+
+  before(async () => {
+    as = await startAuthorizationServer();
+    // Its tool call opens an event stream and never sends a byte on it.
+    silent = await startHandMcp(as.issuer, 'silent', (_request, res) => {
+      opened += 1;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      res.on('close', () => {
+        closed += 1;
+      });
+      return undefined;
+    });
+    lk = await startInProcess({ gatewayTimeoutMs: 1_000 });
+    const added = await lk.admin('POST', '/v1/mcp-servers', {
+      name: 'silent',
+      url: silent.url,
+      clientId: as.confidentialClient.clientId,
+      clientSecret: as.confidentialClient.clientSecret,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const issued = await fixtureTokens(as);
+    const imported = await lk.admin('POST', '/v1/connections/import', {
+      name: 'silent-main',
+      provider: 'silent',
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    assert.equal(imported.status, 201, JSON.stringify(imported.body));
+  });
+
+  after(async () => {
+    await lk?.close();
+    silent?.close();
+    await as?.close();
+  });
+
+  // Well under the MCP SDK's own 60 s request timeout, which the call would otherwise wait for.
+  test('a tool call on a silent event stream fails with a 502 at the bound, and the stream is closed', { timeout: 20_000 }, async () => {
+    const agent = await lk.admin('POST', '/v1/agents', { name: 'silent-bot', policy: { rules: [{ mcpServers: ['silent'], tools: ['*'] }] } });
+    assert.equal(agent.status, 201, JSON.stringify(agent.body));
+    const res = await fetch(`${lk.url}/v1/mcp-tools/silent/wait`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${(agent.body as { apiKey: string }).apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ arguments: {} }),
+    });
+    const body = (await res.json()) as { error?: string; message?: string };
+    assert.equal(res.status, 502, JSON.stringify(body));
+    assert.equal(body.error, 'upstream_error');
+    assert.equal(opened, 1);
+    await until(() => closed >= 1 || undefined, 5_000);
+  });
+});

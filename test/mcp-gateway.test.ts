@@ -186,6 +186,11 @@ for (const backend of BACKENDS) {
       const after = await storedTokens(lk, connectionId);
       assert.notEqual(after.accessToken, before);
       secrets.push(after.accessToken ?? '', after.refreshToken ?? '');
+      // Audited as the proxy audits a 401-caused refresh: who caused it, through which server.
+      const replaced = (await audit(lk, 'connection.refresh')).filter((e) => e.detail.reason === 'upstream_401');
+      assert.equal(replaced.length, 1, JSON.stringify(replaced));
+      assert.equal(replaced[0]?.actor.name, 'tracker-bot');
+      assert.equal(replaced[0]?.detail.server, 'tracker');
     });
 
     test('the stdio MCP server (`latchkey mcp`) offers the namespaced tools and calls them', async () => {

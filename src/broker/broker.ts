@@ -8,7 +8,7 @@ import type { Connection, ConnectionRegistry } from '../connections/index.js';
 import { LatchkeyError, PolicyDenied, NotFound, isLatchkeyError } from '../errors.js';
 import { newId } from '../ids.js';
 import { hostKey, type Provider, type ProviderRegistry } from '../providers/index.js';
-import type { AccessGrant, TokenService } from '../tokens/index.js';
+import { authorizationOf, type AccessGrant, type TokenService } from '../tokens/index.js';
 import { Forwarder, type UpstreamRequest } from './forward.js';
 import { upstreamRequestHeaders, type HeaderMap } from './headers.js';
 import type { LinkBases } from './links.js';
@@ -139,7 +139,7 @@ export function createBroker(deps: BrokerDeps) {
     const secrets: string[] = [];
     const send = (grant: AccessGrant) => {
       secrets.push(grant.accessToken, ...(grant.otherTokens ?? []));
-      const headers = upstreamRequestHeaders(x.headers, `${bearerName(grant.tokenType)} ${grant.accessToken}`);
+      const headers = upstreamRequestHeaders(x.headers, authorizationOf(grant));
       // Only codings Latchkey can decode, so that every body can be scanned.
       const acceptEncoding = scannableAcceptEncoding(headers['accept-encoding']);
       if (acceptEncoding !== undefined) headers['accept-encoding'] = acceptEncoding;
@@ -247,11 +247,6 @@ export function createBroker(deps: BrokerDeps) {
   }
 
   return { visibleConnection, providerById, denied, checkPolicy, exchange, mayUseConnection };
-}
-
-/** RFC 6750 spells it "Bearer"; providers answer "bearer" and some APIs are case-sensitive. */
-function bearerName(tokenType: string): string {
-  return tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType;
 }
 
 export type Broker = ReturnType<typeof createBroker>;

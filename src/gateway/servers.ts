@@ -239,12 +239,12 @@ export function mcpServerRegistry(deps: ServerDeps) {
     return { clientId, clientName: server === undefined ? 'Latchkey' : `Latchkey (${server.name})`, redirectUris: [...uris] };
   }
 
-  /** The server whose provider this is, if any. */
-  async function byProvider(providerId: string): Promise<McpServerRow | undefined> {
-    return store.mcpServers.findByProvider(providerId);
+  /** Every server's row, by name (no provider read: the tool listing needs only the rows). */
+  async function rows(): Promise<McpServerRow[]> {
+    return store.mcpServers.list();
   }
 
-  return { add, get, list, remove, row, clientMetadata, byProvider };
+  return { add, get, list, remove, row, rows, clientMetadata };
 }
 
 export type McpServerRegistry = ReturnType<typeof mcpServerRegistry>;

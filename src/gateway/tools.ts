@@ -45,10 +45,26 @@ export function gatewayTools(deps: ToolDeps) {
   // scopes, its plan), and one account's tool names and descriptions are not another agent's to see.
   const cache = new Map<string, Map<string, { at: number; tools: Tool[] }>>();
 
-  /** Pick the connection a call goes through: the one asked for, or the only usable one. */
-  async function connectionFor(agent: AuthenticatedAgent, server: McpServerRow, tool: string | undefined, requested: string | undefined): Promise<Connection> {
-    const allowedFor = (c: Connection): boolean =>
-      tool === undefined ? mayUseMcpServer(agent.policy, server.name, c.name) : mayCallTool(agent.policy, server.name, tool, c.name);
+  /**
+   * The connections of the server the agent may use as `allowed` says (not revoked), and among them the
+   * ones preferred: the active ones when there are any. A listing goes through every preferred one; a call
+   * without `connection` through the only one, so both pick by the same rule.
+   */
+  async function usableConnections(
+    agent: AuthenticatedAgent,
+    server: McpServerRow,
+    allowed: (c: Connection) => boolean,
+  ): Promise<{ usable: Connection[]; preferred: Connection[] }> {
+    const usable = (await deps.connections.list({ provider: server.name, environment: agent.environment })).filter(
+      (c) => c.status !== 'revoked' && allowed(c),
+    );
+    const active = usable.filter((c) => c.status === 'active');
+    return { usable, preferred: active.length > 0 ? active : usable };
+  }
+
+  /** Pick the connection a call of `tool` goes through: the one asked for, or the only preferred usable one. */
+  async function connectionFor(agent: AuthenticatedAgent, server: McpServerRow, tool: string, requested: string | undefined): Promise<Connection> {
+    const allowedFor = (c: Connection): boolean => mayCallTool(agent.policy, server.name, tool, c.name);
     if (requested !== undefined) {
       const found = await deps.connections.find(requested);
       if (found === undefined || found.environment !== agent.environment || found.providerId !== server.providerId) {
@@ -57,19 +73,26 @@ export function gatewayTools(deps: ToolDeps) {
       if (!allowedFor(found)) throw new Forbidden(`agent "${agent.name}" may not use connection "${requested}" of MCP server "${server.name}"`);
       return found;
     }
-    const usable = (await deps.connections.list({ provider: server.name, environment: agent.environment })).filter(
-      (c) => c.status !== 'revoked' && allowedFor(c),
-    );
-    if (usable.length === 0) {
+    const { usable, preferred } = await usableConnections(agent, server, allowedFor);
+    if (preferred.length === 0) {
       throw new NotFound(`MCP server "${server.name}" has no connection this agent may use; connect it first (latchkey connect ${server.name})`);
     }
-    if (usable.length === 1) return usable[0] as Connection;
-    const active = usable.filter((c) => c.status === 'active');
-    if (active.length === 1) return active[0] as Connection;
+    if (preferred.length === 1) return preferred[0] as Connection;
     throw new InvalidRequest(`MCP server "${server.name}" has several connections (${usable.map((c) => c.name).join(', ')}); name one in "connection"`);
   }
 
-  async function upstreamTools(server: McpServerRow, connection: Connection): Promise<Tool[]> {
+  /** The upstream refused the token and a new one was obtained: audited as the proxy audits it, with who caused it. */
+  const tokenReplaced = (agent: AuthenticatedAgent, server: McpServerRow, connection: Connection) => async (): Promise<void> => {
+    await deps.audit.record({
+      actor: agentActorOf(agent),
+      action: 'connection.refresh',
+      connection: connection.name,
+      outcome: 'success',
+      detail: { reason: 'upstream_401', server: server.name },
+    });
+  };
+
+  async function upstreamTools(agent: AuthenticatedAgent, server: McpServerRow, connection: Connection): Promise<Tool[]> {
     const cached = cache.get(server.id)?.get(connection.id);
     const now = deps.clock.now().getTime();
     if (cached !== undefined && now - cached.at < deps.toolListTtlMs) return cached.tools;
@@ -77,19 +100,19 @@ export function gatewayTools(deps: ToolDeps) {
       deps,
       server.url,
       connection,
-      async (client) => {
+      async (client, options) => {
         const tools: Tool[] = [];
         let cursor: string | undefined;
         // A hostile upstream can answer empty pages with a next cursor forever: the pages are counted too.
         for (let pages = 0; pages < MAX_TOOL_PAGES; pages += 1) {
-          const page = await client.listTools(cursor === undefined ? {} : { cursor });
+          const page = await client.listTools(cursor === undefined ? {} : { cursor }, options);
           tools.push(...page.tools.slice(0, MAX_TOOLS - tools.length));
           cursor = page.nextCursor;
           if (cursor === undefined || tools.length >= MAX_TOOLS) break;
         }
         return tools.filter((t) => TOOL_NAME.test(t.name)).slice(0, MAX_TOOLS);
       },
-      { onToolListChanged: () => cache.delete(server.id) },
+      { onToolListChanged: () => cache.delete(server.id), onTokenReplaced: tokenReplaced(agent, server, connection) },
     );
     // Descriptions and schemas are the upstream's text: a reflected token is masked like any tool result.
     const tools = redactJson(outcome.value, outcome.secrets).value;
@@ -100,18 +123,6 @@ export function gatewayTools(deps: ToolDeps) {
   }
 
   /**
-   * The connections a listing of the server goes through: those a call could use (not revoked, allowed by some
-   * rule naming the server), narrowed to the active ones when there are any, as a call without `connection` is.
-   */
-  async function listingConnections(agent: AuthenticatedAgent, server: McpServerRow): Promise<Connection[]> {
-    const usable = (await deps.connections.list({ provider: server.name, environment: agent.environment })).filter(
-      (c) => c.status !== 'revoked' && mayUseMcpServer(agent.policy, server.name, c.name),
-    );
-    const active = usable.filter((c) => c.status === 'active');
-    return active.length > 0 ? active : usable;
-  }
-
-  /**
    * `GET /v1/mcp-tools`: the tools of every server the agent's policy names, narrowed to the tools it names.
    * A server is listed through each connection the agent may use (lists are per account), and each tool is
    * kept only if a rule allows it on a connection it was listed through; a tool listed through several
@@ -119,9 +130,8 @@ export function gatewayTools(deps: ToolDeps) {
    */
   async function list(agent: AuthenticatedAgent): Promise<GatewayTool[]> {
     const out: GatewayTool[] = [];
-    for (const view of await deps.servers.list()) {
-      if (!mayUseMcpServer(agent.policy, view.name)) continue;
-      const server = await deps.servers.row(view.name);
+    for (const server of await deps.servers.rows()) {
+      if (!mayUseMcpServer(agent.policy, server.name)) continue;
       const cannotList = (err: unknown, connection?: Connection): void => {
         // One server (or account) down or not connected yet must not hide the others' tools.
         deps.logger.warn(
@@ -131,7 +141,7 @@ export function gatewayTools(deps: ToolDeps) {
       };
       let through: Connection[];
       try {
-        through = await listingConnections(agent, server);
+        through = (await usableConnections(agent, server, (c) => mayUseMcpServer(agent.policy, server.name, c.name))).preferred;
         if (through.length === 0) throw new NotFound(`MCP server "${server.name}" has no connection this agent may use`);
       } catch (err) {
         cannotList(err);
@@ -141,7 +151,7 @@ export function gatewayTools(deps: ToolDeps) {
       for (const connection of through) {
         let tools: Tool[];
         try {
-          tools = await upstreamTools(server, connection);
+          tools = await upstreamTools(agent, server, connection);
         } catch (err) {
           cannotList(err, connection);
           continue;
@@ -204,8 +214,8 @@ export function gatewayTools(deps: ToolDeps) {
         deps,
         server.url,
         connection,
-        (client) => client.callTool({ name: tool, arguments: input.arguments ?? {} }) as Promise<CallToolResult>,
-        { onToolListChanged: () => cache.delete(server.id), secrets },
+        (client, options) => client.callTool({ name: tool, arguments: input.arguments ?? {} }, undefined, options) as Promise<CallToolResult>,
+        { onToolListChanged: () => cache.delete(server.id), onTokenReplaced: tokenReplaced(agent, server, connection), secrets },
       );
       result = outcome.value;
     } catch (err) {

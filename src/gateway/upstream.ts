@@ -1,11 +1,12 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Connection } from '../connections/index.js';
 import { TargetNotAllowed } from '../errors.js';
 import type { OutboundFetch } from '../net/index.js';
-import type { AccessGrant, TokenService } from '../tokens/index.js';
+import { authorizationOf, type AccessGrant, type TokenService } from '../tokens/index.js';
 import { MAX_UPSTREAM_MCP_RESPONSE_BYTES, guardedFetch } from './fetch.js';
 
 export interface UpstreamDeps {
@@ -34,8 +35,8 @@ export async function withUpstream<T>(
   deps: UpstreamDeps,
   serverUrl: string,
   connection: Connection,
-  work: (client: Client) => Promise<T>,
-  hooks: { onToolListChanged?: () => void; secrets?: string[] } = {},
+  work: (client: Client, options: RequestOptions) => Promise<T>,
+  hooks: { onToolListChanged?: () => void; onTokenReplaced?: () => Promise<void>; secrets?: string[] } = {},
 ): Promise<UpstreamOutcome<T>> {
   const secrets = hooks.secrets ?? [];
   const remember = (g: AccessGrant): AccessGrant => {
@@ -67,16 +68,25 @@ export async function withUpstream<T>(
     if (new URL(String(url)).origin !== origin) throw new TargetNotAllowed(`the MCP server tried to send Latchkey to ${new URL(String(url)).origin}`);
     const send = (g: AccessGrant): Promise<Response> => {
       const headers = new Headers(init?.headers);
-      headers.set('authorization', `${bearerName(g.tokenType)} ${g.accessToken}`);
+      headers.set('authorization', authorizationOf(g));
       return base(url, { ...init, headers });
     };
     const used = grant;
     const response = await send(used);
     if (response.status !== 401 || (init?.body !== undefined && init.body !== null && typeof init.body !== 'string')) return response;
-    const replacement = await deps.tokens.reportUnauthorized(connection, used.accessToken);
+    let replacement: AccessGrant | undefined;
+    try {
+      replacement = await deps.tokens.reportUnauthorized(connection, used.accessToken);
+    } catch (err) {
+      // The refused answer is not read: it must not hold its upstream connection open.
+      await response.body?.cancel().catch(() => undefined);
+      throw err;
+    }
     if (replacement === undefined) return response;
     await response.body?.cancel().catch(() => undefined);
     grant = remember(replacement);
+    // Audited as the proxy does: a refresh the upstream's 401 caused.
+    await hooks.onTokenReplaced?.();
     return send(grant);
   };
 
@@ -85,9 +95,12 @@ export async function withUpstream<T>(
     hooks.onToolListChanged?.();
   });
   const transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: withToken, reconnectionOptions: NO_RECONNECT });
+  // The SDK's own per-request bound (60 s by default) is held to ours: a stream the fetch bound cut
+  // only reports an error, and the request would otherwise wait for the SDK's timeout.
+  const options: RequestOptions = { timeout: deps.timeoutMs };
   try {
-    await unlessOverflowed(client.connect(transport));
-    const value = await unlessOverflowed(work(client));
+    await unlessOverflowed(client.connect(transport, options));
+    const value = await unlessOverflowed(work(client, options));
     return { value, secrets };
   } finally {
     // A stateful server frees the session now rather than at its own timeout.
@@ -98,8 +111,3 @@ export async function withUpstream<T>(
 
 /** The session lives for one call: a dropped notification stream is not worth reconnecting. */
 const NO_RECONNECT = { initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1, maxRetries: 0 };
-
-/** RFC 6750 spells it "Bearer"; providers answer "bearer" and some servers are case-sensitive. */
-function bearerName(tokenType: string): string {
-  return tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType;
-}

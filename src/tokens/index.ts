@@ -1,6 +1,6 @@
 export { sealTokens, openTokens, tokensContext, type TokenSet } from './vault.js';
 export { importConnection, type ImportInput } from './import.js';
-export type { AccessGrant, TokenService } from './types.js';
+export { authorizationOf, type AccessGrant, type TokenService } from './types.js';
 export { tokenService, type LatchkeyTokens } from './service.js';
 export { BackgroundRefresher, type RefresherOptions } from './refresher.js';
 export type { RefreshContext, RefreshSettings } from './refresh.js';

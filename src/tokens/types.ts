@@ -13,6 +13,12 @@ export interface AccessGrant {
   otherTokens?: string[];
 }
 
+/** The Authorization header value for a grant. RFC 6750 spells it "Bearer"; providers answer "bearer" and some APIs are case-sensitive. */
+export function authorizationOf(grant: Pick<AccessGrant, 'tokenType' | 'accessToken'>): string {
+  const scheme = grant.tokenType.toLowerCase() === 'bearer' ? 'Bearer' : grant.tokenType;
+  return `${scheme} ${grant.accessToken}`;
+}
+
 /**
  * The token lifecycle (tokens/): the one place the rest of the code asks for a
  * usable access token. Implementations refresh single-flight across requests,

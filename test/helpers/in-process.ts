@@ -32,7 +32,7 @@ export interface InProcess extends RunningServer {
 
 /** A real listening server in this process, with an injectable clock and captured logs. */
 export async function startInProcess(
-  options: { env?: Record<string, string>; databaseUrl?: string; dataDir?: string; clock?: Clock } & Pick<LatchkeyOptions, 'lookup' | 'onDial'> = {},
+  options: { env?: Record<string, string>; databaseUrl?: string; dataDir?: string; clock?: Clock } & Pick<LatchkeyOptions, 'lookup' | 'onDial' | 'gatewayTimeoutMs'> = {},
 ): Promise<InProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'latchkey-inproc-'));
   const config = loadConfig(
@@ -45,6 +45,7 @@ export async function startInProcess(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.lookup ? { lookup: options.lookup } : {}),
     ...(options.onDial ? { onDial: options.onDial } : {}),
+    ...(options.gatewayTimeoutMs === undefined ? {} : { gatewayTimeoutMs: options.gatewayTimeoutMs }),
   });
   const admin: InProcess['admin'] = adminClient(server.url, ADMIN);
   return { ...server, logs, config, admin };
