@@ -141,6 +141,12 @@ describe('CLI input is checked before anything is sent', () => {
       { args: ['secrets', 'create', '--name', 'n', '--value-file', policy('secret.json', '{bad')], says: /the secret must be a JSON object/ },
       { args: ['audit', 'prune', '--before', 'long ago'], says: /--before must be an ISO 8601 time or an age/ },
       { args: ['audit', '--limit', 'ten'], says: /--limit must be a positive whole number/ },
+      // A flag that says the secret is on stdin, and stdin is empty: a mistake (a failed pipe), never "no secret".
+      { args: ['mcp-servers', 'add', 'linear', '--url', 'https://mcp.example.com/mcp', '--client-id', 'abc', '--client-secret-stdin'], says: /--client-secret-stdin: standard input was empty/ },
+      { args: ['providers', 'add', 'acme', '--preset', 'github', '--client-id', 'abc', '--client-secret-stdin'], says: /--client-secret-stdin: standard input was empty/ },
+      { args: ['providers', 'update-client', 'acme', 'pc_1', '--client-secret-stdin'], says: /--client-secret-stdin: standard input was empty/ },
+      { args: ['operators', 'add', 'ann', '--role', 'viewer', '--password-stdin'], says: /--password-stdin: standard input was empty/ },
+      { args: ['operators', 'update', 'ann', '--password-stdin'], says: /--password-stdin: standard input was empty/ },
     ];
     for (const { args, says } of cases) {
       const result = await runCli(args, env());

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommanderError, InvalidArgumentError } from 'commander';
@@ -63,6 +64,19 @@ export function jsonFlag(flag: string, text: string): unknown {
   } catch (err) {
     throw new UsageError(`${flag} is not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+/**
+ * A secret from standard input (`--client-secret-stdin`, `--password-stdin`),
+ * which keeps it out of argv and shell history. A client secret is trimmed; a
+ * password loses only its line's newline (its spaces are part of it). Empty is
+ * a usage error, never "no secret": it is a failed pipe, not a public client.
+ */
+export function secretFromStdin(flag: string, keep: 'trimmed' | 'line' = 'trimmed'): string {
+  const text = readFileSync(0, 'utf8');
+  const secret = keep === 'trimmed' ? text.trim() : text.replace(/\r?\n$/, '');
+  if (secret === '') throw new UsageError(`${flag}: standard input was empty`);
+  return secret;
 }
 
 /** The server's data directory as the CLI sees it (LATCHKEY_DATA_DIR, default ~/.latchkey). */
