@@ -163,6 +163,26 @@ describe('CLI input is checked before anything is sent', () => {
     assert.equal(latchkey.seen.length, 0, 'no malformed input was sent');
   });
 
+  test('a flag or file that is not JSON is named, its text never repeated (Node quotes the text around a bad token)', async () => {
+    const secret = 'lkat_do_not_echo_me';
+    const file = join(dir, 'secret-policy.json');
+    writeFileSync(file, `{"rules": [], "token": ${secret}}`);
+    const cases: Array<{ args: string[]; says: RegExp }> = [
+      { args: ['invoke', 'github/user', '--data', `{"token": ${secret}}`], says: /--data is not JSON/ },
+      { args: ['invoke', 'github', 'POST', '/x', '--data', `{"a":1,"token":"${secret}" x}`], says: /--data is not JSON/ },
+      { args: ['agents', 'create', 'bot', '--policy', file], says: /--policy .*secret-policy\.json: not JSON/ },
+    ];
+    for (const { args, says } of cases) {
+      for (const json of [false, true]) {
+        const result = await runCli(json ? ['--json', ...args] : args, env());
+        assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+        assert.match(result.stderr, says);
+        assert.doesNotMatch(result.stderr + result.stdout, /lkat_|echo_me/, `the text is not repeated: ${result.stderr}`);
+      }
+    }
+    assert.equal(latchkey.seen.length, 0, 'nothing was sent');
+  });
+
   test('mcp-tools call exits 1 on an isError result, with and without --json; --json still prints the result', async () => {
     const plain = await runCli(['mcp-tools', 'call', 'tracker__echo', '--arguments', '{}'], env());
     assert.equal(plain.code, 1, plain.stderr);

@@ -62,8 +62,18 @@ export function jsonFlag(flag: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new UsageError(`${flag} is not JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new UsageError(`${flag} is not JSON (${jsonReason(err)})`);
   }
+}
+
+/**
+ * Why a JSON text did not parse, without any of the text: Node's message for
+ * an unexpected token quotes the characters around it ("..."{"token": lkat_…"),
+ * which may be a secret. Only a message that quotes nothing is kept.
+ */
+export function jsonReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  return message !== '' && !message.includes('"') ? message : 'unexpected character';
 }
 
 /**

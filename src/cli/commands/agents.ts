@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { enc } from '../../sdk/paths.js';
-import { adminClient, durationArg, UsageError, type GlobalOptions } from '../context.js';
+import { adminClient, durationArg, jsonReason, UsageError, type GlobalOptions } from '../context.js';
 import { iteratePages } from '../../sdk/index.js';
 import { printFields, printJson, printList, printTable, printText, say } from '../output.js';
 
@@ -47,7 +47,7 @@ function readPolicy(file: string): Record<string, unknown> {
   try {
     policy = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    const reason = err instanceof SyntaxError ? `not JSON (${err.message})` : ((err as NodeJS.ErrnoException).code ?? 'cannot be read');
+    const reason = err instanceof SyntaxError ? `not JSON (${jsonReason(err)})` : ((err as NodeJS.ErrnoException).code ?? 'cannot be read');
     throw new UsageError(`--policy ${file}: ${reason}`);
   }
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
