@@ -183,6 +183,23 @@ describe('CLI input is checked before anything is sent', () => {
     assert.equal(latchkey.seen.length, 0, 'nothing was sent');
   });
 
+  test('a name that a URL parser would resolve onto another route ("." or "..") is refused, and nothing is sent', async () => {
+    const cases: string[][] = [
+      ['agents', 'show', '.'],
+      ['agents', 'remove', '..'],
+      ['agents', 'rotate-key', '..'],
+      ['invoke', '../leases'],
+      ['invoke', 'github/..'],
+    ];
+    for (const args of cases) {
+      const result = await runCli(args, env());
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /is not valid|not a valid name|would leave/, args.join(' '));
+      assert.doesNotMatch(result.stderr, /nothing here/, `${args.join(' ')} reached the server`);
+    }
+    assert.deepEqual(latchkey.seen, [], 'nothing was sent');
+  });
+
   test('mcp-tools call exits 1 on an isError result, with and without --json; --json still prints the result', async () => {
     const plain = await runCli(['mcp-tools', 'call', 'tracker__echo', '--arguments', '{}'], env());
     assert.equal(plain.code, 1, plain.stderr);

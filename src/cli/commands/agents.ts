@@ -103,7 +103,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .command('show <name>')
     .description('show an agent, its policy and key ids')
     .action(async (name: string) => {
-      const a = await adminClient(globals()).http.json<AgentView>('GET', `/v1/agents/${encodeURIComponent(name)}`);
+      const a = await adminClient(globals()).http.json<AgentView>('GET', agentPath(name));
       if (globals().json) return printJson(a);
       printFields([
         ['id', a.id],
@@ -188,7 +188,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .command('remove <name>')
     .description('delete an agent; its keys stop working at once')
     .action(async (name: string) => {
-      const result = await adminClient(globals()).http.json('DELETE', `/v1/agents/${encodeURIComponent(name)}`);
+      const result = await adminClient(globals()).http.json('DELETE', agentPath(name));
       if (globals().json) return printJson(result);
       say`agent ${name} removed\n`;
     });
@@ -199,11 +199,11 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .option('--keep-old', 'keep the existing keys working')
     .action(async (name: string, o: { keepOld?: boolean }) => {
       const client = adminClient(globals());
-      const path = `/v1/agents/${encodeURIComponent(name)}`;
+      const path = agentPath(name);
       const before = await client.http.json<AgentView>('GET', path);
       const key = await client.http.json<{ id: string; apiKey: string }>('POST', `${path}/keys`);
       if (!o.keepOld) {
-        for (const old of before.keys ?? []) await client.http.json('DELETE', `${path}/keys/${encodeURIComponent(old.id)}`);
+        for (const old of before.keys ?? []) await client.http.json('DELETE', `${path}/keys/${enc(old.id, 'key id')}`);
       }
       if (globals().json) return printJson(key);
       say`new key ${key.id} for ${name}${o.keepOld ? '' : '; old keys deleted'}\n\nAPI key (shown once):\n  ${key.apiKey}\n`;
