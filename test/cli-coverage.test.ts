@@ -16,6 +16,7 @@ import { startInProcess, type InProcess } from './helpers/in-process.js';
  */
 const ROUTE_COMMANDS: Record<string, string> = {
   'GET /v1/presets': 'presets',
+  'GET /openapi.json': 'openapi',
   'POST /v1/providers': 'providers add',
   'GET /v1/providers': 'providers list',
   'GET /v1/providers/:name': 'providers show',
@@ -107,7 +108,6 @@ const EXCLUDED: Array<{ method: string; path: string; why: string }> = [
   { method: '*', path: '/mcp', why: 'protocol: MCP over Streamable HTTP for agent hosts (`latchkey mcp` is its stdio twin)' },
   { method: '*', path: '/mcp-oauth/*', why: 'protocol: the OAuth authorization server MCP hosts register with and sign in through' },
   { method: '*', path: '/.well-known/*', why: 'protocol: RFC 9728 / RFC 8414 metadata for MCP hosts' },
-  { method: 'GET', path: '/openapi.json', why: 'the machine-readable contract itself, fetched by tools' },
   { method: '*', path: '/v1/session', why: "browser: the console's cookie session (the CLI authenticates with the admin token or an operator key)" },
   { method: '*', path: '/v1/sessions', why: "browser: console sign-in, which sets a cookie (the CLI authenticates with the admin token or an operator key)" },
 ];

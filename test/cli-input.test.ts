@@ -141,6 +141,12 @@ describe('CLI input is checked before anything is sent', () => {
       { args: ['secrets', 'create', '--name', 'n', '--value-file', policy('secret.json', '{bad')], says: /the secret must be a JSON object/ },
       { args: ['audit', 'prune', '--before', 'long ago'], says: /--before must be an ISO 8601 time or an age/ },
       { args: ['audit', '--limit', 'ten'], says: /--limit must be a positive whole number/ },
+      // A flag that says the secret is on stdin, and stdin is empty: a mistake (a failed pipe), never "no secret".
+      { args: ['mcp-servers', 'add', 'linear', '--url', 'https://mcp.example.com/mcp', '--client-id', 'abc', '--client-secret-stdin'], says: /--client-secret-stdin: standard input was empty/ },
+      { args: ['providers', 'add', 'acme', '--preset', 'github', '--client-id', 'abc', '--client-secret-stdin'], says: /--client-secret-stdin: standard input was empty/ },
+      { args: ['providers', 'update-client', 'acme', 'pc_1', '--client-secret-stdin'], says: /--client-secret-stdin: standard input was empty/ },
+      { args: ['operators', 'add', 'ann', '--role', 'viewer', '--password-stdin'], says: /--password-stdin: standard input was empty/ },
+      { args: ['operators', 'update', 'ann', '--password-stdin'], says: /--password-stdin: standard input was empty/ },
     ];
     for (const { args, says } of cases) {
       const result = await runCli(args, env());
@@ -155,6 +161,43 @@ describe('CLI input is checked before anything is sent', () => {
       assert.match(error.message, says);
     }
     assert.equal(latchkey.seen.length, 0, 'no malformed input was sent');
+  });
+
+  test('a flag or file that is not JSON is named, its text never repeated (Node quotes the text around a bad token)', async () => {
+    const secret = 'lkat_do_not_echo_me';
+    const file = join(dir, 'secret-policy.json');
+    writeFileSync(file, `{"rules": [], "token": ${secret}}`);
+    const cases: Array<{ args: string[]; says: RegExp }> = [
+      { args: ['invoke', 'github/user', '--data', `{"token": ${secret}}`], says: /--data is not JSON/ },
+      { args: ['invoke', 'github', 'POST', '/x', '--data', `{"a":1,"token":"${secret}" x}`], says: /--data is not JSON/ },
+      { args: ['agents', 'create', 'bot', '--policy', file], says: /--policy .*secret-policy\.json: not JSON/ },
+    ];
+    for (const { args, says } of cases) {
+      for (const json of [false, true]) {
+        const result = await runCli(json ? ['--json', ...args] : args, env());
+        assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+        assert.match(result.stderr, says);
+        assert.doesNotMatch(result.stderr + result.stdout, /lkat_|echo_me/, `the text is not repeated: ${result.stderr}`);
+      }
+    }
+    assert.equal(latchkey.seen.length, 0, 'nothing was sent');
+  });
+
+  test('a name that a URL parser would resolve onto another route ("." or "..") is refused, and nothing is sent', async () => {
+    const cases: string[][] = [
+      ['agents', 'show', '.'],
+      ['agents', 'remove', '..'],
+      ['agents', 'rotate-key', '..'],
+      ['invoke', '../leases'],
+      ['invoke', 'github/..'],
+    ];
+    for (const args of cases) {
+      const result = await runCli(args, env());
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /is not valid|not a valid name|would leave/, args.join(' '));
+      assert.doesNotMatch(result.stderr, /nothing here/, `${args.join(' ')} reached the server`);
+    }
+    assert.deepEqual(latchkey.seen, [], 'nothing was sent');
   });
 
   test('mcp-tools call exits 1 on an isError result, with and without --json; --json still prints the result', async () => {

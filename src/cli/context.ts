@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommanderError, InvalidArgumentError } from 'commander';
@@ -61,8 +62,31 @@ export function jsonFlag(flag: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new UsageError(`${flag} is not JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new UsageError(`${flag} is not JSON (${jsonReason(err)})`);
   }
+}
+
+/**
+ * Why a JSON text did not parse, without any of the text: Node's message for
+ * an unexpected token quotes the characters around it ("..."{"token": lkat_…"),
+ * which may be a secret. Only a message that quotes nothing is kept.
+ */
+export function jsonReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  return message !== '' && !message.includes('"') ? message : 'unexpected character';
+}
+
+/**
+ * A secret from standard input (`--client-secret-stdin`, `--password-stdin`),
+ * which keeps it out of argv and shell history. A client secret is trimmed; a
+ * password loses only its line's newline (its spaces are part of it). Empty is
+ * a usage error, never "no secret": it is a failed pipe, not a public client.
+ */
+export function secretFromStdin(flag: string, keep: 'trimmed' | 'line' = 'trimmed'): string {
+  const text = readFileSync(0, 'utf8');
+  const secret = keep === 'trimmed' ? text.trim() : text.replace(/\r?\n$/, '');
+  if (secret === '') throw new UsageError(`${flag}: standard input was empty`);
+  return secret;
 }
 
 /** The server's data directory as the CLI sees it (LATCHKEY_DATA_DIR, default ~/.latchkey). */

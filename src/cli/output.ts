@@ -66,16 +66,21 @@ export function printRow(cells: Cell[]): void {
   process.stdout.write(`${cells.map(shownCell).join('  ')}\n`);
 }
 
+/** Each column as wide as its header or widest cell (cells already shown). */
+const widthsOf = (headers: string[], rows: string[][]): number[] => headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+
+/** One line of a table: cells padded to the column widths, the last left as it is. */
+const tableLine = (widths: number[], cells: string[]): string =>
+  cells
+    .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
+
 export function printTable(headers: string[], rows: Cell[][]): void {
   const text = rows.map((r) => r.map(shownCell));
-  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  process.stdout.write(`${line(headers.map((h) => h.toUpperCase()))}\n`);
-  for (const row of text) process.stdout.write(`${line(row)}\n`);
+  const widths = widthsOf(headers, text);
+  process.stdout.write(`${tableLine(widths, headers.map((h) => h.toUpperCase()))}\n`);
+  for (const row of text) process.stdout.write(`${tableLine(widths, row)}\n`);
   if (rows.length === 0) process.stdout.write('(none)\n');
 }
 
@@ -106,18 +111,12 @@ export async function printList<T>(json: boolean, items: AsyncIterable<T>, heade
   }
   let widths: number[] | undefined;
   let batch: string[][] = [];
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths?.[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
   const flush = (): void => {
     if (widths === undefined) {
-      const rows = batch;
-      widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-      process.stdout.write(`${line(headers.map((h) => h.toUpperCase()))}\n`);
+      widths = widthsOf(headers, batch);
+      process.stdout.write(`${tableLine(widths, headers.map((h) => h.toUpperCase()))}\n`);
     }
-    for (const cells of batch) process.stdout.write(`${line(cells)}\n`);
+    for (const cells of batch) process.stdout.write(`${tableLine(widths, cells)}\n`);
     batch = [];
   };
   for await (const item of items) {

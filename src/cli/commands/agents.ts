@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { enc } from '../../sdk/paths.js';
-import { adminClient, durationArg, UsageError, type GlobalOptions } from '../context.js';
+import { adminClient, durationArg, jsonReason, UsageError, type GlobalOptions } from '../context.js';
 import { iteratePages } from '../../sdk/index.js';
 import { printFields, printJson, printList, printTable, printText, say } from '../output.js';
 
@@ -47,7 +47,7 @@ function readPolicy(file: string): Record<string, unknown> {
   try {
     policy = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    const reason = err instanceof SyntaxError ? `not JSON (${err.message})` : ((err as NodeJS.ErrnoException).code ?? 'cannot be read');
+    const reason = err instanceof SyntaxError ? `not JSON (${jsonReason(err)})` : ((err as NodeJS.ErrnoException).code ?? 'cannot be read');
     throw new UsageError(`--policy ${file}: ${reason}`);
   }
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
@@ -103,7 +103,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .command('show <name>')
     .description('show an agent, its policy and key ids')
     .action(async (name: string) => {
-      const a = await adminClient(globals()).http.json<AgentView>('GET', `/v1/agents/${encodeURIComponent(name)}`);
+      const a = await adminClient(globals()).http.json<AgentView>('GET', agentPath(name));
       if (globals().json) return printJson(a);
       printFields([
         ['id', a.id],
@@ -188,7 +188,7 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .command('remove <name>')
     .description('delete an agent; its keys stop working at once')
     .action(async (name: string) => {
-      const result = await adminClient(globals()).http.json('DELETE', `/v1/agents/${encodeURIComponent(name)}`);
+      const result = await adminClient(globals()).http.json('DELETE', agentPath(name));
       if (globals().json) return printJson(result);
       say`agent ${name} removed\n`;
     });
@@ -199,11 +199,11 @@ export function agentsCommand(program: Command, globals: () => GlobalOptions): v
     .option('--keep-old', 'keep the existing keys working')
     .action(async (name: string, o: { keepOld?: boolean }) => {
       const client = adminClient(globals());
-      const path = `/v1/agents/${encodeURIComponent(name)}`;
+      const path = agentPath(name);
       const before = await client.http.json<AgentView>('GET', path);
       const key = await client.http.json<{ id: string; apiKey: string }>('POST', `${path}/keys`);
       if (!o.keepOld) {
-        for (const old of before.keys ?? []) await client.http.json('DELETE', `${path}/keys/${encodeURIComponent(old.id)}`);
+        for (const old of before.keys ?? []) await client.http.json('DELETE', `${path}/keys/${enc(old.id, 'key id')}`);
       }
       if (globals().json) return printJson(key);
       say`new key ${key.id} for ${name}${o.keepOld ? '' : '; old keys deleted'}\n\nAPI key (shown once):\n  ${key.apiKey}\n`;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { capabilitySegment, connectionSegment } from '../../sdk/paths.js';
 import { UsageError, jsonFlag, type GlobalOptions } from '../context.js';
 import { printText, sayError } from '../output.js';
 import { agentClient } from './agent-client.js';
@@ -43,7 +44,7 @@ export function invokeCommand(program: Command, globals: () => GlobalOptions): v
       let response: Response;
       if (method === undefined || path === undefined) {
         const slash = target.indexOf('/');
-        response = await client.http.raw('POST', `/v1/invoke/${encodeURIComponent(target.slice(0, slash))}/${encodeURIComponent(target.slice(slash + 1))}`, {
+        response = await client.http.raw('POST', `/v1/invoke/${connectionSegment(target.slice(0, slash))}/${capabilitySegment(target.slice(slash + 1))}`, {
           body: { query, ...(data === undefined ? {} : { body: data }) },
         });
       } else {

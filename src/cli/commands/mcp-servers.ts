@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { McpServerCreate } from '../../sdk/index.js';
-import { UsageError, adminClient, type GlobalOptions } from '../context.js';
+import { UsageError, adminClient, secretFromStdin, type GlobalOptions } from '../context.js';
 import { printFields, printJson, printList, say } from '../output.js';
 
 /** `latchkey mcp-servers add|list|show|remove`: upstream MCP servers behind Latchkey, one API call each. */
@@ -24,8 +23,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
       const url = mcpUrlOf(positional, urls);
       const body: McpServerCreate = { name, url };
       if (o.clientId !== undefined) body.clientId = o.clientId;
-      const secret = o.clientSecretStdin ? readFileSync(0, 'utf8').trim() : '';
-      if (secret !== '') body.clientSecret = secret;
+      if (o.clientSecretStdin) body.clientSecret = secretFromStdin('--client-secret-stdin');
       // Never the --url given here: the admin token goes to LATCHKEY_URL (or the default) only.
       const created = await adminClient({}).mcpServers.create(body);
       if (globals().json) return printJson(created);

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { OperatorRole } from '../../sdk/index.js';
-import { UsageError, adminClient, type GlobalOptions } from '../context.js';
+import { UsageError, adminClient, secretFromStdin, type GlobalOptions } from '../context.js';
 import { printFields, printJson, printTable, say } from '../output.js';
 
 const ROLES = ['admin', 'operator', 'viewer'];
@@ -10,13 +9,6 @@ function role(value: string | undefined): OperatorRole | undefined {
   if (value === undefined) return undefined;
   if (!ROLES.includes(value)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
   return value as OperatorRole;
-}
-
-/** The password from standard input (one line; the trailing newline is not part of it). */
-function passwordFromStdin(): string {
-  const text = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
-  if (text === '') throw new UsageError('--password-stdin: standard input is empty');
-  return text;
 }
 
 /**
@@ -33,7 +25,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--password-stdin', 'read a password (at least 12 characters) from standard input')
     .action(async (name: string, o: { role: string; passwordStdin?: boolean }) => {
       const client = adminClient(globals());
-      const password = o.passwordStdin ? passwordFromStdin() : undefined;
+      const password = o.passwordStdin ? secretFromStdin('--password-stdin', 'line') : undefined;
       const created = await client.operators.create({ name, role: role(o.role) as OperatorRole, ...(password === undefined ? {} : { password }) });
       const link = password === undefined ? await client.operators.signInLink(name) : undefined;
       if (globals().json) return printJson(link === undefined ? created : { ...created, signInLink: link });
@@ -77,7 +69,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .action(async (name: string, o: { role?: string; passwordStdin?: boolean }) => {
       if (o.role === undefined && !o.passwordStdin) throw new UsageError('give --role and/or --password-stdin');
       const newRole = role(o.role);
-      const password = o.passwordStdin ? passwordFromStdin() : undefined;
+      const password = o.passwordStdin ? secretFromStdin('--password-stdin', 'line') : undefined;
       const updated = await adminClient(globals()).operators.update(name, {
         ...(newRole === undefined ? {} : { role: newRole }),
         ...(password === undefined ? {} : { password }),

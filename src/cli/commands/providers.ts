@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ProviderCreate, ProviderView } from '../../sdk/index.js';
-import { adminClient, UsageError, type GlobalOptions } from '../context.js';
+import { adminClient, secretFromStdin, UsageError, type GlobalOptions } from '../context.js';
 import { escaped, printFields, printJson, printTable, say } from '../output.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -32,12 +31,6 @@ function authMethod(value: string): NonNullable<ProviderCreate['tokenEndpointAut
   return method;
 }
 
-function readSecretFromStdin(): string {
-  const secret = readFileSync(0, 'utf8').trim();
-  if (secret === '') throw new UsageError('--client-secret-stdin: standard input was empty');
-  return secret;
-}
-
 /** The options `providers add` and `providers update` share. */
 function withProviderOptions(command: Command): Command {
   return command
@@ -60,7 +53,7 @@ function providerBody(o: AddOptions): Partial<ProviderCreate> {
   if (o.clientSecret !== undefined && o.clientSecretStdin) {
     throw new UsageError('give either --client-secret or --client-secret-stdin, not both');
   }
-  const clientSecret = o.clientSecretStdin ? readSecretFromStdin() : o.clientSecret;
+  const clientSecret = o.clientSecretStdin ? secretFromStdin('--client-secret-stdin') : o.clientSecret;
   const body: Partial<ProviderCreate> = {};
   if (o.issuer !== undefined) body.issuer = o.issuer;
   if (o.authUrl !== undefined) body.authorizationEndpoint = o.authUrl;
@@ -166,7 +159,7 @@ export function providersCommand(program: Command, globals: () => GlobalOptions)
     .action(async (name: string, id: string, o: { clientSecretStdin?: boolean; clientSecret?: false; authMethod?: ProviderCreate['tokenEndpointAuthMethod'] }) => {
       if (o.clientSecret === false && o.clientSecretStdin) throw new UsageError('give either --client-secret-stdin or --no-client-secret, not both');
       const body: { clientSecret?: string | null; tokenEndpointAuthMethod?: ProviderCreate['tokenEndpointAuthMethod'] } = {};
-      if (o.clientSecretStdin) body.clientSecret = readSecretFromStdin();
+      if (o.clientSecretStdin) body.clientSecret = secretFromStdin('--client-secret-stdin');
       if (o.clientSecret === false) body.clientSecret = null;
       if (o.authMethod !== undefined) body.tokenEndpointAuthMethod = o.authMethod;
       if (Object.keys(body).length === 0) throw new UsageError('nothing to change: give --client-secret-stdin, --no-client-secret or --auth-method');
