@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import type { Actor } from '../audit/index.js';
-import type { Connection } from '../connections/index.js';
+import type { Connection, ConnectionStatus } from '../connections/index.js';
 import { Conflict, InvalidRequest, InvalidState, NotFound } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { newId } from '../ids.js';
@@ -84,7 +84,7 @@ export interface LinkTarget {
   name: string | null;
   environment: string;
   /** The status of the connection a reconnect link repairs; undefined for a new connection. */
-  status?: string;
+  status?: ConnectionStatus;
 }
 
 function statusOf(row: ConnectLinkRow, now: Date): ConnectLinkStatus {
