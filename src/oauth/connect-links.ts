@@ -87,6 +87,29 @@ export interface LinkTarget {
   status?: ConnectionStatus;
 }
 
+/** A link that cannot be used (any more): what its page says, known from the one read that found it so. */
+export class LinkGone extends InvalidState {
+  constructor(readonly kind: 'used' | 'expired' | 'unknown') {
+    super(
+      kind === 'unknown'
+        ? 'this connect link is not valid'
+        : kind === 'used'
+          ? 'this connect link was already used; ask for a new one'
+          : 'this connect link expired; ask for a new one',
+    );
+  }
+}
+
+/** An agent's reconnect link for a connection that works again: refused, with what the audit records of it. */
+export class LinkRefused extends FlowRefused {
+  constructor(
+    message: string,
+    readonly link: { id: string; connectionName: string },
+  ) {
+    super(message);
+  }
+}
+
 function statusOf(row: ConnectLinkRow, now: Date): ConnectLinkStatus {
   if (row.usedAt !== null) return 'used';
   return row.expiresAt <= now.toISOString() ? 'expired' : 'open';
@@ -246,12 +269,7 @@ export function connectLinkService(deps: OAuthDeps) {
     const row = await deps.store.connectLinks.consume(sha256Hex(token), now.toISOString());
     if (row === undefined) {
       const known = await deps.store.connectLinks.findByTokenHash(sha256Hex(token));
-      if (known === undefined) throw new InvalidState('this connect link is not valid');
-      throw new InvalidState(
-        statusOf(known, now) === 'used'
-          ? 'this connect link was already used; ask for a new one'
-          : 'this connect link expired; ask for a new one',
-      );
+      throw new LinkGone(known === undefined ? 'unknown' : statusOf(known, now) === 'used' ? 'used' : 'expired');
     }
     try {
       const provider = await deps.providers.getById(row.providerId);
@@ -262,7 +280,7 @@ export function connectLinkService(deps: OAuthDeps) {
         if (connection === undefined) throw new InvalidState('the connection this link reconnects no longer exists');
         // An agent's link was allowed because the connection was broken: once repaired, it starts nothing (checked again at the callback).
         const stale = staleAgentReconnect(row, connection);
-        if (stale !== undefined) throw new FlowRefused(stale);
+        if (stale !== undefined) throw new LinkRefused(stale, { id: row.id, connectionName: connection.name });
       }
       const scopes = row.scopes ?? (connection !== undefined && connection.scopes.length > 0 ? connection.scopes : undefined);
       const { start, startToken } = await beginAuthorization(

@@ -6,6 +6,8 @@ export {
   LINK_DEFAULT_TTL_SECONDS,
   LINK_MAX_TTL_SECONDS,
   connectLinkService,
+  LinkGone,
+  LinkRefused,
   type ConnectLinkInput,
   type ConnectLinkPage,
   type ConnectLinkService,
