@@ -160,6 +160,22 @@ for (const backend of BACKENDS) {
       assert.equal(goneKind(unknown.body), 'unknown');
     });
 
+    test('two browsers press Continue at once: one is sent to the provider, the other is told the link was used', async () => {
+      const link = await makeLink({ provider: 'fixture', subject: 'erin', name: 'fixture-erin' });
+      const presses = await Promise.all([pressContinue(link.url, newBrowser()), pressContinue(link.url, newBrowser())]);
+      const statuses = presses.map((p) => p.status).sort();
+      assert.deepEqual(statuses, [303, 410], presses.map((p) => p.body.slice(0, 200)).join('\n'));
+      const loser = presses.find((p) => p.status === 410);
+      assert.equal(goneKind(loser?.body ?? ''), 'used');
+      assert.equal(loser?.headers.getSetCookie().length, 0, 'the loser gets no flow cookie');
+      const uses = (await auditEvents(server, '?action=connect_link.use')).filter((e) => e.detail.link === link.id);
+      assert.equal(uses.length, 1, 'one use on record');
+      // A token that names no link: the button says so too.
+      const unknown = await pressContinue(`${server.url}/connect/${'y'.repeat(43)}`, newBrowser());
+      assert.equal(unknown.status, 404);
+      assert.equal(goneKind(unknown.body), 'unknown');
+    });
+
     test('finished in another browser: refused at the callback, nothing stored', async () => {
       const link = await makeLink({ provider: 'fixture', subject: 'dave', name: 'fixture-dave' });
       const owner = newBrowser();
