@@ -283,9 +283,9 @@ export function connectLinkService(deps: OAuthDeps) {
         if (stale !== undefined) throw new LinkRefused(stale, { id: row.id, connectionName: connection.name });
       }
       const scopes = row.scopes ?? (connection !== undefined && connection.scopes.length > 0 ? connection.scopes : undefined);
-      const { start, startToken } = await beginAuthorization(
+      const started = await beginAuthorization(
         deps,
-        provider.name,
+        provider,
         {
           ...(row.name === null ? {} : { name: row.name }),
           ...(row.subject === null ? {} : { subject: row.subject }),
@@ -294,9 +294,9 @@ export function connectLinkService(deps: OAuthDeps) {
         },
         { ...(connection === undefined ? { pendingOnly: true } : { connection }), connectLinkId: row.id },
       );
-      if (startToken === undefined) throw new InvalidRequest('this provider cannot bind its consent to a browser');
-      const browser = await openAuthorizationStart(deps, startToken);
-      return { ...browser, link: row, connection: await deps.connections.get(start.connectionId) };
+      if (started.startToken === undefined) throw new InvalidRequest('this provider cannot bind its consent to a browser');
+      const browser = await openAuthorizationStart(deps, started.startToken);
+      return { ...browser, link: row, connection: started.connection };
     } catch (err) {
       // Nothing was started in the browser: the person may try the same link again.
       await deps.store.connectLinks.release(row.id);
