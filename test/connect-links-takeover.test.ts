@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
+import type { AuthorizationServer } from './fixtures/authorization-server.js';
 import { auditEvents, createAgent } from './helpers/broker-setup.js';
 import { continueToProvider, openConnectPage, pressContinue, type CreatedLink } from './helpers/connect-link.js';
-import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { BACKENDS, addFixtureProvider, getConnection, newBrowser, openLink, pageError, storedTokens, visit } from './helpers/oauth-flows.js';
+import type { InProcess } from './helpers/in-process.js';
+import { BACKENDS, getConnection, newBrowser, openLink, pageError, startFlowServer, storedTokens, visit } from './helpers/oauth-flows.js';
 
 /** The account an ID token names (the fixture puts the approving account id in `sub`). */
 function accountOf(idToken: string | undefined): string | undefined {
@@ -22,25 +22,16 @@ for (const backend of BACKENDS) {
   describe(`connect links cannot take over a working connection (${backend.name})`, { skip: backend.skip }, () => {
     let as: AuthorizationServer;
     let server: InProcess;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     let agentKey: string;
 
     before(async () => {
-      as = await startAuthorizationServer();
-      const db = await backend.open();
-      drop = db.drop;
-      server = await startInProcess({
-        ...(db.databaseUrl === undefined ? {} : { databaseUrl: db.databaseUrl }),
-        env: { LATCHKEY_REFRESHER_INTERVAL: '0' },
-      });
-      await addFixtureProvider(server, as);
+      ({ as, server, close } = await startFlowServer(backend, { env: { LATCHKEY_REFRESHER_INTERVAL: '0' } }));
       agentKey = (await createAgent(server, { name: 'mail-bot', policy: { rules: [{ connections: ['mail-*'] }] } })).apiKey;
     });
 
     after(async () => {
-      await server.close();
-      await as.close();
-      await drop();
+      await close();
     });
 
     async function agentLink(body: Record<string, unknown>): Promise<CreatedLink> {
@@ -176,6 +167,12 @@ for (const backend of BACKENDS) {
       assert.equal((await storedTokens(server, id)).accessToken, 'at-mail-work');
       const listed = (await server.admin('GET', '/v1/connect-links')).body as Array<{ id: string; status: string }>;
       assert.notEqual(listed.find((l) => l.id === link.id)?.status, 'used', 'the link was not used up');
+      const refused = (await auditEvents(server, '?action=connect_link.use')).filter((e) => e.detail.link === link.id);
+      assert.equal(refused.length, 1, JSON.stringify(refused));
+      assert.equal(refused[0]?.outcome, 'denied');
+      assert.equal(refused[0]?.connection, 'mail-work');
+      assert.equal(refused[0]?.detail.reconnect, true);
+      assert.match(String(refused[0]?.detail.reason), /works again/);
     });
 
     test('an agent’s reconnect link continued while broken is refused at the callback if the connection was repaired meanwhile', async () => {

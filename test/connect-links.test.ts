@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
-import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
+import type { AuthorizationServer } from './fixtures/authorization-server.js';
 import { addFixtureApiProvider, auditEvents, createAgent } from './helpers/broker-setup.js';
 import { continueToProvider, goneKind, openConnectPage, pressContinue, type CreatedLink } from './helpers/connect-link.js';
-import { startInProcess, type InProcess } from './helpers/in-process.js';
+import type { InProcess } from './helpers/in-process.js';
 import {
   BACKENDS,
   FIXTURE_SCOPES,
-  addFixtureProvider,
   assertNoSecrets,
   getConnection,
   listConnections,
   newBrowser,
   pageError,
   storedTokens,
+  startFlowServer,
   visit,
 } from './helpers/oauth-flows.js';
 
@@ -22,29 +22,19 @@ for (const backend of BACKENDS) {
   describe(`connect links (${backend.name})`, { skip: backend.skip }, () => {
     let as: AuthorizationServer;
     let server: InProcess;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     const clock = new ManualClock();
     const secrets: string[] = [];
 
     before(async () => {
-      as = await startAuthorizationServer();
-      const db = await backend.open();
-      drop = db.drop;
-      server = await startInProcess({
-        clock,
-        ...(db.databaseUrl === undefined ? {} : { databaseUrl: db.databaseUrl }),
-        env: { LATCHKEY_REFRESHER_INTERVAL: '0' },
-      });
-      await addFixtureProvider(server, as);
+      ({ as, server, close } = await startFlowServer(backend, { clock, env: { LATCHKEY_REFRESHER_INTERVAL: '0' } }));
       await addFixtureApiProvider(server, as, 'fixture-api');
     });
 
     after(async () => {
       // No link token, access, refresh or ID token ever reaches the log.
       assertNoSecrets(server.logs.text(), secrets, 'server log');
-      await server.close();
-      await as.close();
-      await drop();
+      await close();
     });
 
     async function makeLink(body: Record<string, unknown>): Promise<CreatedLink> {
@@ -166,6 +156,22 @@ for (const backend of BACKENDS) {
       assert.equal(goneKind(res.body), 'expired');
       assert.equal((await listConnections(server)).some((c) => c.name === 'fixture-carol'), false);
       const unknown = await openConnectPage(`${server.url}/connect/${'x'.repeat(43)}`);
+      assert.equal(unknown.status, 404);
+      assert.equal(goneKind(unknown.body), 'unknown');
+    });
+
+    test('two browsers press Continue at once: one is sent to the provider, the other is told the link was used', async () => {
+      const link = await makeLink({ provider: 'fixture', subject: 'erin', name: 'fixture-erin' });
+      const presses = await Promise.all([pressContinue(link.url, newBrowser()), pressContinue(link.url, newBrowser())]);
+      const statuses = presses.map((p) => p.status).sort();
+      assert.deepEqual(statuses, [303, 410], presses.map((p) => p.body.slice(0, 200)).join('\n'));
+      const loser = presses.find((p) => p.status === 410);
+      assert.equal(goneKind(loser?.body ?? ''), 'used');
+      assert.equal(loser?.headers.getSetCookie().length, 0, 'the loser gets no flow cookie');
+      const uses = (await auditEvents(server, '?action=connect_link.use')).filter((e) => e.detail.link === link.id);
+      assert.equal(uses.length, 1, 'one use on record');
+      // A token that names no link: the button says so too.
+      const unknown = await pressContinue(`${server.url}/connect/${'y'.repeat(43)}`, newBrowser());
       assert.equal(unknown.status, 404);
       assert.equal(goneKind(unknown.body), 'unknown');
     });

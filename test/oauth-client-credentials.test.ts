@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
-import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
-import { startInProcess, type InProcess } from './helpers/in-process.js';
-import { BACKENDS, addFixtureProvider, assertNoSecrets, callResource, getConnection } from './helpers/oauth-flows.js';
+import type { AuthorizationServer } from './fixtures/authorization-server.js';
+import type { InProcess } from './helpers/in-process.js';
+import { BACKENDS, assertNoSecrets, callResource, getConnection, startFlowServer } from './helpers/oauth-flows.js';
 
 const TTL_SECONDS = 3600;
 
@@ -11,28 +11,23 @@ for (const backend of BACKENDS) {
   describe(`client credentials (${backend.name})`, { skip: backend.skip }, () => {
     let as: AuthorizationServer;
     let server: InProcess;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     const clock = new ManualClock();
     const secrets: string[] = [];
 
     before(async () => {
-      as = await startAuthorizationServer({ accessTokenTtl: TTL_SECONDS });
-      const db = await backend.open();
-      drop = db.drop;
-      server = await startInProcess({
+      ({ as, server, close } = await startFlowServer(backend, {
         clock,
         // The background refresher would renew tokens on its own when the clock jumps; these tests count fetches.
         env: { LATCHKEY_REFRESHER_INTERVAL: '0' },
-        ...(db.databaseUrl === undefined ? {} : { databaseUrl: db.databaseUrl }),
-      });
-      await addFixtureProvider(server, as, { scopes: ['api:read'] });
+        as: { accessTokenTtl: TTL_SECONDS },
+        provider: { scopes: ['api:read'] },
+      }));
     });
 
     after(async () => {
       assertNoSecrets(server.logs.text(), [...secrets, as.confidentialClient.clientSecret], 'server log');
-      await server.close();
-      await as.close();
-      await drop();
+      await close();
     });
 
     test('connect fetches a token at once and the connection is active', async () => {

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../src/clock.js';
-import { startAuthorizationServer, type AuthorizationServer } from './fixtures/authorization-server.js';
-import { ADMIN, startInProcess, type InProcess } from './helpers/in-process.js';
+import type { AuthorizationServer } from './fixtures/authorization-server.js';
+import { ADMIN, type InProcess } from './helpers/in-process.js';
 import {
   BACKENDS,
   FIXTURE_SCOPES,
-  addFixtureProvider,
   assertNoSecrets,
   callResource,
   getConnection,
   listConnections,
   openLink,
   pageError,
+  startFlowServer,
   storedTokens,
   visit,
 } from './helpers/oauth-flows.js';
@@ -27,29 +27,22 @@ for (const backend of BACKENDS) {
   describe(`authorization code flow (${backend.name})`, { skip: backend.skip }, () => {
     let as: AuthorizationServer;
     let server: InProcess;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     const clock = new ManualClock();
     const secrets: string[] = [];
 
     before(async () => {
-      as = await startAuthorizationServer();
-      const db = await backend.open();
-      drop = db.drop;
-      server = await startInProcess({
+      ({ as, server, close } = await startFlowServer(backend, {
         clock,
-        ...(db.databaseUrl === undefined ? {} : { databaseUrl: db.databaseUrl }),
         env: { LATCHKEY_ALLOWED_RETURN_ORIGINS: 'https://app.example', LATCHKEY_REFRESHER_INTERVAL: '0' },
-      });
-      await addFixtureProvider(server, as);
+      }));
     });
 
     after(async () => {
       // Whatever happened, no token, code or verifier reached the logs.
       assertNoSecrets(server.logs.text(), [...secrets, as.confidentialClient.clientSecret], 'server log');
       assert.doesNotMatch(server.logs.text(), /[?&](code|state|code_verifier)=/, 'no callback query string in the log');
-      await server.close();
-      await as.close();
-      await drop();
+      await close();
     });
 
     async function start(body: Record<string, unknown> = {}): Promise<Started> {

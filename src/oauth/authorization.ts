@@ -37,7 +37,7 @@ export async function startAuthorization(
   providerName: string,
   input: AuthorizationInput,
 ): Promise<AuthorizationStart> {
-  return (await beginAuthorization(deps, providerName, input)).start;
+  return (await beginAuthorization(deps, await deps.providers.get(providerName), input)).start;
 }
 
 /** How a connect link starts its flow: on this exact connection (reconnect in place), remembering the link. */
@@ -48,14 +48,16 @@ export interface BeginOptions {
   pendingOnly?: boolean;
 }
 
-/** `startAuthorization`, also handing back the start page's one-time token (undefined for an unbound provider). */
+/**
+ * `startAuthorization` for a provider the caller already read, also handing back the start page's one-time token
+ * (undefined for an unbound provider) and the connection the flow completes.
+ */
 export async function beginAuthorization(
   deps: OAuthDeps,
-  providerName: string,
+  provider: Provider,
   input: AuthorizationInput,
   options: BeginOptions = {},
-): Promise<{ start: AuthorizationStart; startToken: string | undefined }> {
-  const provider = await deps.providers.get(providerName);
+): Promise<{ start: AuthorizationStart; startToken: string | undefined; connection: Connection }> {
   if (provider.authorizationEndpoint === null) {
     throw new InvalidRequest(`provider "${provider.name}" has no authorizationEndpoint; use the device or client-credentials flow`);
   }
@@ -108,5 +110,5 @@ export async function beginAuthorization(
     connectLinkId: options.connectLinkId ?? null,
   });
   deps.logger.info({ connection: connection.name, provider: provider.name }, 'authorization started');
-  return { start: { connectionId: connection.id, authorizationUrl, expiresAt }, startToken };
+  return { start: { connectionId: connection.id, authorizationUrl, expiresAt }, startToken, connection };
 }

@@ -12,13 +12,18 @@ export class FlowRefused extends Conflict {}
 /** The statuses an agent's reconnect link exists for: it may only ask a person to repair a broken connection. */
 const AGENT_REPAIRABLE: readonly ConnectionStatus[] = ['needs_reauth', 'error'];
 
+/** Whether an agent may have a reconnect link for a connection in this state: when it is made, opened and completed. */
+export function agentMayRepair(status: ConnectionStatus): boolean {
+  return AGENT_REPAIRABLE.includes(status);
+}
+
 /**
  * Why an agent's reconnect link no longer applies to its connection, or
  * undefined while it still does. The agent's policy allowed the link only
  * because the connection was broken; a link can outlive that by weeks.
  */
 export function staleAgentReconnect(link: Pick<ConnectLinkRow, 'connectionId' | 'requestedBy'>, connection: Connection): string | undefined {
-  if (link.connectionId !== connection.id || link.requestedBy.type !== 'agent' || AGENT_REPAIRABLE.includes(connection.status)) return undefined;
+  if (link.connectionId !== connection.id || link.requestedBy.type !== 'agent' || agentMayRepair(connection.status)) return undefined;
   const now = connection.status === 'active' ? 'works again' : `is ${connection.status} now`;
   return `connection "${connection.name}" ${now}: this reconnect link, asked for by an agent while it was broken, no longer applies; nothing was changed`;
 }

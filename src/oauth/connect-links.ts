@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import type { Actor } from '../audit/index.js';
-import type { Connection } from '../connections/index.js';
+import type { Connection, ConnectionStatus } from '../connections/index.js';
 import { Conflict, InvalidRequest, InvalidState, NotFound } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { newId } from '../ids.js';
@@ -84,7 +84,30 @@ export interface LinkTarget {
   name: string | null;
   environment: string;
   /** The status of the connection a reconnect link repairs; undefined for a new connection. */
-  status?: string;
+  status?: ConnectionStatus;
+}
+
+/** A link that cannot be used (any more): what its page says, known from the one read that found it so. */
+export class LinkGone extends InvalidState {
+  constructor(readonly kind: 'used' | 'expired' | 'unknown') {
+    super(
+      kind === 'unknown'
+        ? 'this connect link is not valid'
+        : kind === 'used'
+          ? 'this connect link was already used; ask for a new one'
+          : 'this connect link expired; ask for a new one',
+    );
+  }
+}
+
+/** An agent's reconnect link for a connection that works again: refused, with what the audit records of it. */
+export class LinkRefused extends FlowRefused {
+  constructor(
+    message: string,
+    readonly link: { id: string; connectionName: string },
+  ) {
+    super(message);
+  }
 }
 
 function statusOf(row: ConnectLinkRow, now: Date): ConnectLinkStatus {
@@ -246,12 +269,7 @@ export function connectLinkService(deps: OAuthDeps) {
     const row = await deps.store.connectLinks.consume(sha256Hex(token), now.toISOString());
     if (row === undefined) {
       const known = await deps.store.connectLinks.findByTokenHash(sha256Hex(token));
-      if (known === undefined) throw new InvalidState('this connect link is not valid');
-      throw new InvalidState(
-        statusOf(known, now) === 'used'
-          ? 'this connect link was already used; ask for a new one'
-          : 'this connect link expired; ask for a new one',
-      );
+      throw new LinkGone(known === undefined ? 'unknown' : statusOf(known, now) === 'used' ? 'used' : 'expired');
     }
     try {
       const provider = await deps.providers.getById(row.providerId);
@@ -262,12 +280,12 @@ export function connectLinkService(deps: OAuthDeps) {
         if (connection === undefined) throw new InvalidState('the connection this link reconnects no longer exists');
         // An agent's link was allowed because the connection was broken: once repaired, it starts nothing (checked again at the callback).
         const stale = staleAgentReconnect(row, connection);
-        if (stale !== undefined) throw new FlowRefused(stale);
+        if (stale !== undefined) throw new LinkRefused(stale, { id: row.id, connectionName: connection.name });
       }
       const scopes = row.scopes ?? (connection !== undefined && connection.scopes.length > 0 ? connection.scopes : undefined);
-      const { start, startToken } = await beginAuthorization(
+      const started = await beginAuthorization(
         deps,
-        provider.name,
+        provider,
         {
           ...(row.name === null ? {} : { name: row.name }),
           ...(row.subject === null ? {} : { subject: row.subject }),
@@ -276,9 +294,9 @@ export function connectLinkService(deps: OAuthDeps) {
         },
         { ...(connection === undefined ? { pendingOnly: true } : { connection }), connectLinkId: row.id },
       );
-      if (startToken === undefined) throw new InvalidRequest('this provider cannot bind its consent to a browser');
-      const browser = await openAuthorizationStart(deps, startToken);
-      return { ...browser, link: row, connection: await deps.connections.get(start.connectionId) };
+      if (started.startToken === undefined) throw new InvalidRequest('this provider cannot bind its consent to a browser');
+      const browser = await openAuthorizationStart(deps, started.startToken);
+      return { ...browser, link: row, connection: started.connection };
     } catch (err) {
       // Nothing was started in the browser: the person may try the same link again.
       await deps.store.connectLinks.release(row.id);

@@ -1,11 +1,13 @@
 export type { OAuthDeps, ConnectInput, GrantSecrets } from './deps.js';
 export { startAuthorization, redirectUriOf, type AuthorizationInput, type AuthorizationStart } from './authorization.js';
 export { FlowFailure, handleCallback, type BrowserCookies, type CallbackResult } from './callback.js';
-export { FlowRefused } from './completable.js';
+export { agentMayRepair, FlowRefused } from './completable.js';
 export {
   LINK_DEFAULT_TTL_SECONDS,
   LINK_MAX_TTL_SECONDS,
   connectLinkService,
+  LinkGone,
+  LinkRefused,
   type ConnectLinkInput,
   type ConnectLinkPage,
   type ConnectLinkService,

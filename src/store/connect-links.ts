@@ -55,15 +55,15 @@ export function connectLinkStore(db: Db) {
      * browser (on any replica) can ever use it.
      */
     async consume(tokenHash: string, now: string): Promise<ConnectLinkRow | undefined> {
-      const result = await k
+      // RETURNING: the row as this update left it, without a second read.
+      const row = await k
         .updateTable('connectLinks')
         .set({ usedAt: now })
         .where('tokenHash', '=', tokenHash)
         .where('usedAt', 'is', null)
         .where('expiresAt', '>', now)
+        .returningAll()
         .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return undefined;
-      const row = await k.selectFrom('connectLinks').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst();
       return row === undefined ? undefined : fromStored(row);
     },
     /** Gives a used link back when its flow could not even start (nothing reached a browser). */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import type { Clock } from '../../src/clock.js';
 import { openTokens, type TokenSet } from '../../src/tokens/index.js';
-import type { AuthorizationServer } from '../fixtures/authorization-server.js';
-import type { InProcess } from './in-process.js';
+import { startAuthorizationServer, type AuthorizationServer, type AuthorizationServerOptions } from '../fixtures/authorization-server.js';
+import { startInProcess, type InProcess } from './in-process.js';
 import { PG_SKIP, createTestDatabase } from './pg.js';
 
 /** The store backends every flow suite runs on: SQLite always, PostgreSQL when configured. */
@@ -30,6 +31,38 @@ export interface AdminCaller {
 }
 
 export const FIXTURE_SCOPES = ['openid', 'offline_access', 'api:read'];
+
+/** The fixture authorization server and an in-process Latchkey on it, with the fixture provider added. */
+export interface FlowServer {
+  as: AuthorizationServer;
+  server: InProcess;
+  /** Stops both and drops the backend's database. */
+  close(): Promise<void>;
+}
+
+/** What every flow suite's `before` does: a fresh database on `backend`, the fixture, Latchkey, the `fixture` provider. */
+export async function startFlowServer(
+  backend: Backend,
+  options: { clock?: Clock; env?: Record<string, string>; as?: AuthorizationServerOptions; provider?: Parameters<typeof addFixtureProvider>[2] } = {},
+): Promise<FlowServer> {
+  const as = await startAuthorizationServer(options.as);
+  const db = await backend.open();
+  const server = await startInProcess({
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(db.databaseUrl === undefined ? {} : { databaseUrl: db.databaseUrl }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  await addFixtureProvider(server, as, options.provider);
+  return {
+    as,
+    server,
+    close: async () => {
+      await server.close();
+      await as.close();
+      await db.drop();
+    },
+  };
+}
 
 /** A provider on the fixture, made by discovery (so RFC 9207 `iss` support is known). */
 export async function addFixtureProvider(

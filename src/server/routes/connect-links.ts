@@ -4,7 +4,7 @@ import { connectLinkList, connectLinkListQuery, connectLinkParams, connectLinkSc
 import { actingAs, type Actor } from '../../audit/index.js';
 import { Forbidden } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import type { ConnectLinkInput, CreatedConnectLink, LinkTarget } from '../../oauth/index.js';
+import { agentMayRepair, type ConnectLinkInput, type CreatedConnectLink, type LinkTarget } from '../../oauth/index.js';
 import { actorOf, authenticateAdminOrAgent, principalOf } from '../auth.js';
 import { listPage, type PageQuery } from '../paging.js';
 import { refuseCrossOrigin } from '../host-check.js';
@@ -18,7 +18,7 @@ function agentMay(agent: AuthenticatedAgent): (target: LinkTarget) => void {
       throw new Forbidden(`this agent's policy does not name connection "${target.name}"; an operator can make this link`);
     }
     // An agent may ask a person to repair a broken connection, never to swap the account behind a working (or revoked) one.
-    if (target.status !== undefined && target.status !== 'needs_reauth' && target.status !== 'error') {
+    if (target.status !== undefined && !agentMayRepair(target.status)) {
       throw new Forbidden(`connection "${target.name}" is ${target.status}: only an operator can make a reconnect link for it`);
     }
   };

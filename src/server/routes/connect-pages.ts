@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { connectTokenParams } from '../../api/index.js';
 import { ANONYMOUS_ACTOR } from '../../audit/index.js';
-import { Forbidden, InvalidState, LatchkeyError } from '../../errors.js';
+import { Forbidden, LatchkeyError } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { FlowRefused } from '../../oauth/index.js';
+import { LinkGone, LinkRefused } from '../../oauth/index.js';
 import { connectPage, linkErrorPage, linkGonePage } from '../../ui/connect-pages.js';
 import { PAGE_CSS, pageHeaders } from '../../ui/page.js';
 import { errorBody } from '../errors.js';
@@ -76,23 +76,18 @@ export async function connectPageRoutes(app: FastifyInstance, core: Latchkey): P
       setFlowCookie(core, reply, started.cookie);
       return reply.headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).redirect(started.location, 303);
     } catch (err) {
-      if (err instanceof InvalidState) {
-        const view = await core.oauth.connectLinks.describe(request.params.token);
-        if (view === undefined) return gone(reply, 'unknown');
-        if (view.status !== 'open') return gone(reply, view.status);
-      }
+      if (err instanceof LinkGone) return gone(reply, err.kind);
       const { status, body } = errorBody(err);
       if (!(err instanceof LatchkeyError)) request.log.error({ err: err instanceof Error ? err.message : String(err) }, 'connect link failed');
-      if (err instanceof FlowRefused) {
+      if (err instanceof LinkRefused) {
         // The link no longer applies (an agent's reconnect link for a repaired connection): nothing started, and it is on record.
-        const view = await core.oauth.connectLinks.describe(request.params.token);
         await core.audit
           .record({
             actor: ANONYMOUS_ACTOR,
             action: 'connect_link.use',
-            connection: view?.connectionName ?? null,
+            connection: err.link.connectionName,
             outcome: 'denied',
-            detail: { ...(view === undefined ? {} : { link: view.id, reconnect: view.reconnect }), reason: err.message },
+            detail: { link: err.link.id, reconnect: true, reason: err.message },
           })
           .catch((e: unknown) => request.log.error({ err: e instanceof Error ? e.message : String(e) }, 'refusal not audited'));
         return reply.code(409).headers(pageHeaders()).send(linkErrorPage(body.error, body.message));
