@@ -1,4 +1,5 @@
 import { pagedQuery, pageOf } from './paging.js';
+import { nullableString } from './responses.js';
 import { lineString, nameString } from './schemas.js';
 
 const scopes = { type: 'array', items: { ...lineString, maxLength: 512 }, maxItems: 200 } as const;
@@ -28,8 +29,6 @@ export const createdConnectLink = {
   required: ['id', 'url', 'expiresAt'],
   properties: { id: { type: 'string' }, url: { type: 'string' }, expiresAt: { type: 'string' } },
 } as const;
-
-const nullableString = { type: ['string', 'null'] } as const;
 
 export const connectLinkSchema = {
   type: 'object',

@@ -1,6 +1,6 @@
+import { nullableString } from './responses.js';
 import { nameString } from './schemas.js';
 
-const nullableString = { type: ['string', 'null'] } as const;
 const stringList = { type: 'array', items: { type: 'string' } } as const;
 
 /** GET /.well-known/oauth-protected-resource[/mcp] (RFC 9728). */

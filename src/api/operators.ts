@@ -94,9 +94,3 @@ export const signedOutView = {
   required: ['signedOut'],
   properties: { signedOut: { type: 'boolean' } },
 } as const;
-
-export const deletedView = {
-  type: 'object',
-  required: ['deleted'],
-  properties: { deleted: { type: 'boolean' } },
-} as const;

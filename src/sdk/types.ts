@@ -35,7 +35,6 @@ import type {
   leaseView,
   createMcpServerBody,
   mcpClientGrantView,
-  mcpServerRemoved,
   mcpServerView,
   mcpToolCallBody,
   mcpToolResult,
@@ -298,7 +297,7 @@ export interface McpConsentResult {
 export type McpServerCreate = FromSchema<typeof createMcpServerBody>;
 /** An upstream MCP server; its connections belong to the provider of the same name. */
 export type McpServerView = FromSchema<typeof mcpServerView>;
-export type McpServerRemoved = FromSchema<typeof mcpServerRemoved>;
+export type McpServerRemoved = ProviderDeleted;
 /** A tool of an upstream MCP server behind Latchkey, as the agent's policy lets it see it (`server__tool`). */
 export type McpToolView = FromSchema<typeof mcpToolView>;
 /** `POST /v1/mcp-tools/{server}/{tool}` body. */
