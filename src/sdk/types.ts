@@ -19,6 +19,9 @@ import type {
   capabilitySchema,
   clientCredentialsBody,
   connectBody,
+  connectLinkSchema,
+  createOperatorBody,
+  createdConnectLink,
   connectionDeleted,
   connectionListQuery,
   connectionTokenView,
@@ -40,6 +43,11 @@ import type {
   mcpToolResult,
   mcpToolView,
   meView,
+  operatorKeyCreated,
+  operatorKeyView,
+  operatorView,
+  sessionView,
+  signInLinkView,
   presetView,
   providerClientView,
   providerDeleted,
@@ -176,17 +184,8 @@ export interface ProposalListQuery {
 
 
 
-export type OperatorRole = 'viewer' | 'operator' | 'admin';
-
-export interface OperatorView {
-  id: string;
-  name: string;
-  role: OperatorRole;
-  hasPassword: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
+export type OperatorRole = OperatorView['role'];
+export type OperatorView = FromSchema<typeof operatorView>;
 /** A data key of the keyring (never its material). */
 export interface DataKeyView {
   id: string;
@@ -196,39 +195,15 @@ export interface DataKeyView {
 }
 
 export type { StatusView } from '../api/status.js';
-export interface OperatorCreate {
-  name: string;
-  role: OperatorRole;
-  /** At least 12 characters; without one the operator signs in with a sign-in link. */
-  password?: string;
-}
-
-export interface OperatorKeyView {
-  id: string;
-  role: OperatorRole;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-
+/** `password`: at least 12 characters; without one the operator signs in with a sign-in link. */
+export type OperatorCreate = FromSchema<typeof createOperatorBody>;
+export type OperatorKeyView = FromSchema<typeof operatorKeyView>;
 /** A new operator API key: `apiKey` (`lko_…`) is shown only here. */
-export interface OperatorKeyCreated extends OperatorKeyView {
-  apiKey: string;
-  operator: string;
-}
-
+export type OperatorKeyCreated = FromSchema<typeof operatorKeyCreated>;
 /** A one-time sign-in link for the console (15 minutes). */
-export interface SignInLinkView {
-  url: string;
-  expiresAt: string;
-}
-
+export type SignInLinkView = FromSchema<typeof signInLinkView>;
 /** A console session: send `csrfToken` as `X-Latchkey-CSRF` on every request that changes something. */
-export interface SessionView {
-  operator: { id: string; name: string; role: OperatorRole };
-  csrfToken: string;
-  expiresAt: string;
-  idleExpiresAt: string;
-}
+export type SessionView = FromSchema<typeof sessionView>;
 
 /** One of an agent's keys (never the key itself). */
 export type AgentKeyView = AgentDetail['keys'][number];
@@ -244,28 +219,9 @@ export type ConnectLinkCreate =
   | { connection: string; expiresIn?: string | number };
 
 /** The link to send the account owner; `url` carries its one-time token and is shown only here. */
-export interface ConnectLinkCreated {
-  id: string;
-  url: string;
-  expiresAt: string;
-}
-
+export type ConnectLinkCreated = FromSchema<typeof createdConnectLink>;
 /** GET /v1/connect-links: never the token or URL. */
-export interface ConnectLinkView {
-  id: string;
-  provider: string;
-  /** The connection a reconnect link repairs, or null. */
-  connection: string | null;
-  name: string | null;
-  subject: string | null;
-  environment: string | null;
-  scopes: string[] | null;
-  requestedBy: { type: string; id: string | null; name: string | null };
-  status: 'open' | 'used' | 'expired';
-  createdAt: string;
-  expiresAt: string;
-  usedAt: string | null;
-}
+export type ConnectLinkView = FromSchema<typeof connectLinkSchema>;
 
 /** An MCP client's authorization waiting for an operator (`GET /v1/mcp-consent/{uid}`). */
 export interface McpConsentView {
