@@ -38,6 +38,8 @@ import type {
   leaseView,
   createMcpServerBody,
   mcpClientGrantView,
+  mcpConsentResult,
+  mcpConsentView,
   mcpServerView,
   mcpToolCallBody,
   mcpToolResult,
@@ -224,31 +226,13 @@ export type ConnectLinkCreated = FromSchema<typeof createdConnectLink>;
 export type ConnectLinkView = FromSchema<typeof connectLinkSchema>;
 
 /** An MCP client's authorization waiting for an operator (`GET /v1/mcp-consent/{uid}`). */
-export interface McpConsentView {
-  uid: string;
-  client: {
-    clientId: string;
-    name: string | null;
-    uri: string | null;
-    /** `metadata_document`: the client id is the URL of its metadata; `dynamic`: registered by RFC 7591. */
-    registration: 'metadata_document' | 'dynamic';
-    metadataUrl: string | null;
-  };
-  redirectUri: string;
-  scopes: string[];
-  resource: string;
-  expiresAt: string;
-}
+export type McpConsentView = FromSchema<typeof mcpConsentView>;
 
 /** What the operator decides: act as an existing agent, as a new default-deny agent, or deny. */
 export type McpConsentDecision = { agent: string } | { newAgent: { name: string; environment?: string } } | { deny: true };
 
-export interface McpConsentResult {
-  /** Where the browser that started the authorization continues. */
-  redirectTo: string;
-  decision: 'approved' | 'denied';
-  agent: { id: string; name: string } | null;
-}
+/** Where the browser that started the authorization continues, and as which agent. */
+export type McpConsentResult = FromSchema<typeof mcpConsentResult>;
 /** `POST /v1/mcp-servers` body. */
 export type McpServerCreate = FromSchema<typeof createMcpServerBody>;
 /** An upstream MCP server; its connections belong to the provider of the same name. */
