@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { mcpConsentResult, mcpConsentView } from '../src/api/index.js';
 import { ManualClock } from '../src/clock.js';
 import { startAuthorizationServer } from './fixtures/authorization-server.js';
 import { createAgent, fixtureTokens, importTokens, startFakeApi, type FakeApi } from './helpers/broker-setup.js';
@@ -43,6 +45,10 @@ describe('remote MCP: /mcp with Latchkey as its OAuth 2.1 authorization server',
     assert.equal(view.status, 200, JSON.stringify(view.body));
     const decided = await lk.admin('POST', `/v1/mcp-consent/${uid}`, decision);
     assert.equal(decided.status, 200, JSON.stringify(decided.body));
+    // The OpenAPI scenario cannot reach these routes; the SDK's types derive from these schemas, so pin them to real answers.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    assert.ok(ajv.validate(mcpConsentView, view.body), `consent view off its schema: ${ajv.errorsText()}`);
+    assert.ok(ajv.validate(mcpConsentResult, decided.body), `consent result off its schema: ${ajv.errorsText()}`);
     const { redirectTo } = decided.body as { redirectTo: string };
     const back = await browser.follow(redirectTo, (u) => u.href.startsWith(REDIRECT));
     return { consent: view.body as Consent, uid, browser, back: back.url, response: back.response };

@@ -1,4 +1,5 @@
 import { pagedQuery, pageOf } from './paging.js';
+import { nullableString } from './responses.js';
 import { lineString, nameString } from './schemas.js';
 
 const scopes = { type: 'array', items: { ...lineString, maxLength: 512 }, maxItems: 200 } as const;
@@ -25,14 +26,14 @@ export const createConnectLinkBody = {
 
 export const createdConnectLink = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'url', 'expiresAt'],
   properties: { id: { type: 'string' }, url: { type: 'string' }, expiresAt: { type: 'string' } },
 } as const;
 
-const nullableString = { type: ['string', 'null'] } as const;
-
 export const connectLinkSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'provider', 'connection', 'name', 'subject', 'environment', 'scopes', 'requestedBy', 'status', 'createdAt', 'expiresAt', 'usedAt'],
   properties: {
     id: { type: 'string' },
@@ -44,6 +45,7 @@ export const connectLinkSchema = {
     scopes: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'null' }] },
     requestedBy: {
       type: 'object',
+      additionalProperties: false,
       required: ['type', 'id', 'name'],
       properties: { type: { type: 'string' }, id: nullableString, name: nullableString },
     },

@@ -3,9 +3,9 @@
  * and their tools (agent keys). Request and response schemas both.
  */
 import { CONNECTION_NAME_PATTERN } from './names.js';
-import { LINE_MAX, SINGLE_LINE_PATTERN } from './text.js';
+import { nullableString } from './responses.js';
+import { lineString as line } from './schemas.js';
 
-const line = { type: 'string', minLength: 1, maxLength: LINE_MAX, pattern: SINGLE_LINE_PATTERN } as const;
 /** MCP server names: those of providers, without "__" (the tool name separator). */
 export const MCP_SERVER_NAME_PATTERN = '^(?!.*__)[a-z0-9][a-z0-9._-]{0,62}$';
 /**
@@ -39,13 +39,6 @@ export const mcpServerParams = {
   properties: { name: { type: 'string', pattern: MCP_SERVER_NAME_PATTERN } },
 } as const;
 
-export const removeMcpServerQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { force: { enum: ['true', 'false', '1', '0'] } },
-} as const;
-
-const nullableString = { anyOf: [{ type: 'string' }, { type: 'null' }] } as const;
 
 export const mcpServerView = {
   type: 'object',
@@ -64,17 +57,6 @@ export const mcpServerView = {
     resourceMetadataUrl: { type: 'string' },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
-  },
-} as const;
-
-export const mcpServerRemoved = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['deleted', 'removedConnections', 'revokedAtProvider'],
-  properties: {
-    deleted: { type: 'boolean' },
-    removedConnections: { type: 'integer' },
-    revokedAtProvider: { type: 'integer' },
   },
 } as const;
 

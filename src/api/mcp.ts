@@ -1,6 +1,6 @@
+import { nullableString } from './responses.js';
 import { nameString } from './schemas.js';
 
-const nullableString = { type: ['string', 'null'] } as const;
 const stringList = { type: 'array', items: { type: 'string' } } as const;
 
 /** GET /.well-known/oauth-protected-resource[/mcp] (RFC 9728). */
@@ -50,12 +50,14 @@ export const mcpConsentParams = {
 /** GET /v1/mcp-consent/{uid}: what the operator is asked to approve. */
 export const mcpConsentView = {
   type: 'object',
+  additionalProperties: false,
   required: ['uid', 'client', 'redirectUri', 'scopes', 'resource', 'expiresAt'],
   properties: {
     uid: { type: 'string' },
     client: {
       type: 'object',
-      required: ['clientId', 'name', 'registration', 'metadataUrl'],
+      additionalProperties: false,
+      required: ['clientId', 'name', 'uri', 'registration', 'metadataUrl'],
       properties: {
         clientId: { type: 'string' },
         name: nullableString,
@@ -87,11 +89,14 @@ export const mcpConsentDecision = {
 /** The answer: where the browser that started the authorization goes next (back into the authorization server). */
 export const mcpConsentResult = {
   type: 'object',
-  required: ['redirectTo', 'decision'],
+  additionalProperties: false,
+  required: ['redirectTo', 'decision', 'agent'],
   properties: {
     redirectTo: { type: 'string' },
     decision: { type: 'string', enum: ['approved', 'denied'] },
-    agent: { type: ['object', 'null'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
+    agent: {
+      anyOf: [{ type: 'object', additionalProperties: false, required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' } } }, { type: 'null' }],
+    },
   },
 } as const;
 

@@ -51,6 +51,7 @@ export const createSessionBody = {
 
 export const operatorView = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'name', 'role', 'hasPassword', 'createdAt', 'updatedAt'],
   properties: { id: lineString, name: nameString, role, hasPassword: { type: 'boolean' }, createdAt: time, updatedAt: time },
 } as const;
@@ -59,6 +60,7 @@ export const operatorList = { type: 'array', items: operatorView } as const;
 
 export const operatorKeyView = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'role', 'createdAt', 'lastUsedAt'],
   properties: { id: lineString, role, createdAt: time, lastUsedAt: { anyOf: [time, { type: 'null' }] } },
 } as const;
@@ -68,21 +70,24 @@ export const operatorKeyList = { type: 'array', items: operatorKeyView } as cons
 /** A new key: the only answer that carries `apiKey` (`lko_…`). */
 export const operatorKeyCreated = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'role', 'createdAt', 'lastUsedAt', 'apiKey', 'operator'],
   properties: { ...operatorKeyView.properties, apiKey: { type: 'string' }, operator: nameString },
 } as const;
 
 export const signInLinkView = {
   type: 'object',
+  additionalProperties: false,
   required: ['url', 'expiresAt'],
   properties: { url: { type: 'string' }, expiresAt: time },
 } as const;
 
 export const sessionView = {
   type: 'object',
+  additionalProperties: false,
   required: ['operator', 'csrfToken', 'expiresAt', 'idleExpiresAt'],
   properties: {
-    operator: { type: 'object', required: ['id', 'name', 'role'], properties: { id: lineString, name: nameString, role } },
+    operator: { type: 'object', additionalProperties: false, required: ['id', 'name', 'role'], properties: { id: lineString, name: nameString, role } },
     csrfToken: { type: 'string' },
     expiresAt: time,
     idleExpiresAt: time,
@@ -93,10 +98,4 @@ export const signedOutView = {
   type: 'object',
   required: ['signedOut'],
   properties: { signedOut: { type: 'boolean' } },
-} as const;
-
-export const deletedView = {
-  type: 'object',
-  required: ['deleted'],
-  properties: { deleted: { type: 'boolean' } },
 } as const;

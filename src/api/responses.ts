@@ -9,7 +9,8 @@
 import { capabilitySchema } from './schemas.js';
 
 const string = { type: 'string' } as const;
-const nullableString = { type: ['string', 'null'] } as const;
+/** A string or null: shared by every response schema (api/*.ts) so the form is written once. */
+export const nullableString = { type: ['string', 'null'] } as const;
 const strings = { type: 'array', items: string } as const;
 const stringMap = { type: 'object', additionalProperties: string } as const;
 /** A JSON object whose keys the API does not fix (metadata, a policy, provider quirks, an audit detail). */
@@ -123,6 +124,7 @@ export const providerClientView = {
   },
 } as const;
 
+/** DELETE /v1/providers/{name} and DELETE /v1/mcp-servers/{name} (a server's connections belong to its provider). */
 export const providerDeleted = {
   type: 'object',
   additionalProperties: false,

@@ -1,5 +1,5 @@
 import type { Latchkey } from './agent.js';
-import type { CapabilityView, MeView } from './types.js';
+import type { CapabilityView, InvokeRequest, MeView } from './types.js';
 
 /**
  * The tools an agent may use, as plain data shared by the framework adapters
@@ -20,12 +20,8 @@ export interface CapabilityTool {
   execute(args: ToolArguments): Promise<unknown>;
 }
 
-export interface ToolArguments {
-  method?: string;
-  path?: string;
-  query?: Record<string, string>;
-  body?: unknown;
-}
+/** POST /v1/invoke's body without `headers`: a model picks the request, never its headers. */
+export type ToolArguments = Omit<InvokeRequest, 'headers'>;
 
 export interface ToolParameters {
   type: 'object';

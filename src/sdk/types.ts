@@ -19,6 +19,9 @@ import type {
   capabilitySchema,
   clientCredentialsBody,
   connectBody,
+  connectLinkSchema,
+  createOperatorBody,
+  createdConnectLink,
   connectionDeleted,
   connectionListQuery,
   connectionTokenView,
@@ -35,12 +38,18 @@ import type {
   leaseView,
   createMcpServerBody,
   mcpClientGrantView,
-  mcpServerRemoved,
+  mcpConsentResult,
+  mcpConsentView,
   mcpServerView,
   mcpToolCallBody,
   mcpToolResult,
   mcpToolView,
   meView,
+  operatorKeyCreated,
+  operatorKeyView,
+  operatorView,
+  sessionView,
+  signInLinkView,
   presetView,
   providerClientView,
   providerDeleted,
@@ -177,17 +186,8 @@ export interface ProposalListQuery {
 
 
 
-export type OperatorRole = 'viewer' | 'operator' | 'admin';
-
-export interface OperatorView {
-  id: string;
-  name: string;
-  role: OperatorRole;
-  hasPassword: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
+export type OperatorRole = OperatorView['role'];
+export type OperatorView = FromSchema<typeof operatorView>;
 /** A data key of the keyring (never its material). */
 export interface DataKeyView {
   id: string;
@@ -197,39 +197,15 @@ export interface DataKeyView {
 }
 
 export type { StatusView } from '../api/status.js';
-export interface OperatorCreate {
-  name: string;
-  role: OperatorRole;
-  /** At least 12 characters; without one the operator signs in with a sign-in link. */
-  password?: string;
-}
-
-export interface OperatorKeyView {
-  id: string;
-  role: OperatorRole;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-
+/** `password`: at least 12 characters; without one the operator signs in with a sign-in link. */
+export type OperatorCreate = FromSchema<typeof createOperatorBody>;
+export type OperatorKeyView = FromSchema<typeof operatorKeyView>;
 /** A new operator API key: `apiKey` (`lko_…`) is shown only here. */
-export interface OperatorKeyCreated extends OperatorKeyView {
-  apiKey: string;
-  operator: string;
-}
-
+export type OperatorKeyCreated = FromSchema<typeof operatorKeyCreated>;
 /** A one-time sign-in link for the console (15 minutes). */
-export interface SignInLinkView {
-  url: string;
-  expiresAt: string;
-}
-
+export type SignInLinkView = FromSchema<typeof signInLinkView>;
 /** A console session: send `csrfToken` as `X-Latchkey-CSRF` on every request that changes something. */
-export interface SessionView {
-  operator: { id: string; name: string; role: OperatorRole };
-  csrfToken: string;
-  expiresAt: string;
-  idleExpiresAt: string;
-}
+export type SessionView = FromSchema<typeof sessionView>;
 
 /** One of an agent's keys (never the key itself). */
 export type AgentKeyView = AgentDetail['keys'][number];
@@ -245,60 +221,23 @@ export type ConnectLinkCreate =
   | { connection: string; expiresIn?: string | number };
 
 /** The link to send the account owner; `url` carries its one-time token and is shown only here. */
-export interface ConnectLinkCreated {
-  id: string;
-  url: string;
-  expiresAt: string;
-}
-
+export type ConnectLinkCreated = FromSchema<typeof createdConnectLink>;
 /** GET /v1/connect-links: never the token or URL. */
-export interface ConnectLinkView {
-  id: string;
-  provider: string;
-  /** The connection a reconnect link repairs, or null. */
-  connection: string | null;
-  name: string | null;
-  subject: string | null;
-  environment: string | null;
-  scopes: string[] | null;
-  requestedBy: { type: string; id: string | null; name: string | null };
-  status: 'open' | 'used' | 'expired';
-  createdAt: string;
-  expiresAt: string;
-  usedAt: string | null;
-}
+export type ConnectLinkView = FromSchema<typeof connectLinkSchema>;
 
 /** An MCP client's authorization waiting for an operator (`GET /v1/mcp-consent/{uid}`). */
-export interface McpConsentView {
-  uid: string;
-  client: {
-    clientId: string;
-    name: string | null;
-    uri: string | null;
-    /** `metadata_document`: the client id is the URL of its metadata; `dynamic`: registered by RFC 7591. */
-    registration: 'metadata_document' | 'dynamic';
-    metadataUrl: string | null;
-  };
-  redirectUri: string;
-  scopes: string[];
-  resource: string;
-  expiresAt: string;
-}
+export type McpConsentView = FromSchema<typeof mcpConsentView>;
 
 /** What the operator decides: act as an existing agent, as a new default-deny agent, or deny. */
 export type McpConsentDecision = { agent: string } | { newAgent: { name: string; environment?: string } } | { deny: true };
 
-export interface McpConsentResult {
-  /** Where the browser that started the authorization continues. */
-  redirectTo: string;
-  decision: 'approved' | 'denied';
-  agent: { id: string; name: string } | null;
-}
+/** Where the browser that started the authorization continues, and as which agent. */
+export type McpConsentResult = FromSchema<typeof mcpConsentResult>;
 /** `POST /v1/mcp-servers` body. */
 export type McpServerCreate = FromSchema<typeof createMcpServerBody>;
 /** An upstream MCP server; its connections belong to the provider of the same name. */
 export type McpServerView = FromSchema<typeof mcpServerView>;
-export type McpServerRemoved = FromSchema<typeof mcpServerRemoved>;
+export type McpServerRemoved = ProviderDeleted;
 /** A tool of an upstream MCP server behind Latchkey, as the agent's policy lets it see it (`server__tool`). */
 export type McpToolView = FromSchema<typeof mcpToolView>;
 /** `POST /v1/mcp-tools/{server}/{tool}` body. */

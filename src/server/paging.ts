@@ -23,7 +23,8 @@ export interface PageRequest {
 const CURSOR_VERSION = 1;
 const KEY_MAX = 1024;
 
-function refuse(): never {
+/** A cursor this list did not make (also for a list's own checks of the keyset it decodes). */
+export function refuseCursor(): never {
   throw new InvalidRequest('cursor is not valid: pass the nextCursor of the previous page of the same list unchanged');
 }
 
@@ -33,25 +34,25 @@ function refuse(): never {
  * the request), so it is not signed; one that does not decode to exactly that
  * shape for this list is refused with 400.
  */
-export function encodeCursor(list: string, key: readonly string[]): string {
+function encodeCursor(list: string, key: readonly string[]): string {
   return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, r: list, k: key })).toString('base64url');
 }
 
-export function decodeCursor(list: string, cursor: string, keyLength: number): string[] {
+function decodeCursor(list: string, cursor: string, keyLength: number): string[] {
   const bytes = Buffer.from(cursor, 'base64url');
   // Node's decoder skips what is not base64url; a cursor must be exactly what encodeCursor made.
-  if (bytes.toString('base64url') !== cursor) refuse();
+  if (bytes.toString('base64url') !== cursor) refuseCursor();
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch {
-    refuse();
+    refuseCursor();
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) refuseCursor();
   const { v, r, k, ...rest } = value as Record<string, unknown>;
-  if (v !== CURSOR_VERSION || r !== list || Object.keys(rest).length > 0) refuse();
-  if (!Array.isArray(k) || k.length !== keyLength) refuse();
-  if (!k.every((part): part is string => typeof part === 'string' && part.length <= KEY_MAX && !part.includes('\u0000'))) refuse();
+  if (v !== CURSOR_VERSION || r !== list || Object.keys(rest).length > 0) refuseCursor();
+  if (!Array.isArray(k) || k.length !== keyLength) refuseCursor();
+  if (!k.every((part): part is string => typeof part === 'string' && part.length <= KEY_MAX && !part.includes('\u0000'))) refuseCursor();
   return k;
 }
 
@@ -60,7 +61,7 @@ export function decodeCursor(list: string, cursor: string, keyLength: number): s
  * into the page object: both for every list, only `cursor` for `/v1/audit`,
  * whose `limit` predates pagination. An empty `cursor=` asks for the first page.
  */
-export function readPage(list: string, query: PageQuery, keyLength: number, wrapWhen: 'limit-or-cursor' | 'cursor' = 'limit-or-cursor'): PageRequest {
+function readPage(list: string, query: PageQuery, keyLength: number, wrapWhen: 'limit-or-cursor' | 'cursor' = 'limit-or-cursor'): PageRequest {
   let limit = PAGE_LIMIT_DEFAULT;
   if (query.limit !== undefined) {
     limit = /^\d{1,9}$/.test(query.limit) ? Number(query.limit) : 0;
@@ -72,7 +73,7 @@ export function readPage(list: string, query: PageQuery, keyLength: number, wrap
 }
 
 /** Cuts the store's rows (fetched with `page.fetch`) to the page and makes the next cursor from its last row. */
-export function takePage<R>(list: string, page: PageRequest, rows: R[], keyOf: (row: R) => readonly string[]): { rows: R[]; nextCursor: string | null } {
+function takePage<R>(list: string, page: PageRequest, rows: R[], keyOf: (row: R) => readonly string[]): { rows: R[]; nextCursor: string | null } {
   if (rows.length <= page.limit) return { rows, nextCursor: null };
   const kept = rows.slice(0, page.limit);
   return { rows: kept, nextCursor: encodeCursor(list, keyOf(kept[kept.length - 1] as R)) };
@@ -82,7 +83,7 @@ export function takePage<R>(list: string, page: PageRequest, rows: R[], keyOf: (
  * The answer: headers `Latchkey-Next-Cursor` and `Link: <…>; rel="next"` when
  * there is a next page, and the bare array or `{items, nextCursor}`.
  */
-export function answerPage<T>(request: FastifyRequest, reply: FastifyReply, page: PageRequest, items: T[], nextCursor: string | null): T[] | Page<T> {
+function answerPage<T>(request: FastifyRequest, reply: FastifyReply, page: PageRequest, items: T[], nextCursor: string | null): T[] | Page<T> {
   if (nextCursor !== null) {
     const next = new URL(request.url, 'http://latchkey.invalid');
     next.searchParams.set('cursor', nextCursor);

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { auditEventView, auditListQuery, auditPruneBody, auditPruned, auditVerified, pageOf } from '../../api/index.js';
 import { auditPosition, type AuditPosition, type AuditQuery } from '../../audit/index.js';
-import { InvalidRequest } from '../../errors.js';
 import type { Latchkey } from '../../latchkey.js';
-import { answerPage, readPage, takePage, type PageQuery } from '../paging.js';
+import { listPage, refuseCursor, type PageQuery } from '../paging.js';
 
 /** Admin routes for the audit log (api.md, "Audit"). */
 export async function auditRoutes(app: FastifyInstance, core: Latchkey): Promise<void> {
@@ -13,19 +12,17 @@ export async function auditRoutes(app: FastifyInstance, core: Latchkey): Promise
     async (request, reply) => {
       const { limit: _limit, cursor: _cursor, ...filter } = request.query;
       // `limit` predates pagination: only `cursor` asks for the page object here.
-      const page = readPage('audit', request.query, 3, 'cursor');
-      let before: AuditPosition | undefined;
-      if (page.after !== undefined) {
-        const [at, chainId, seq] = page.after as [string, string, string];
-        if (!/^\d{1,15}$/.test(seq)) throw new InvalidRequest('cursor is not valid: pass the nextCursor of the previous page of the same list unchanged');
-        before = { at, chainId, seq: Number(seq) };
-      }
-      const events = await core.audit.list({ ...filter, limit: page.fetch.limit, ...(before === undefined ? {} : { before }) });
-      const { rows, nextCursor } = takePage('audit', page, events, (e) => {
-        const p = auditPosition(e);
-        return [p.at, p.chainId, String(p.seq)];
-      });
-      return answerPage(request, reply, page, rows, nextCursor);
+      return listPage(
+        request,
+        reply,
+        { list: 'audit', keyLength: 3, wrapWhen: 'cursor' },
+        (page) => core.audit.list({ ...filter, limit: page.limit, ...(page.after === undefined ? {} : { before: auditBefore(page.after) }) }),
+        (e) => {
+          const p = auditPosition(e);
+          return [p.at, p.chainId, String(p.seq)];
+        },
+        (rows) => rows,
+      );
     },
   );
 
@@ -45,4 +42,11 @@ export async function auditRoutes(app: FastifyInstance, core: Latchkey): Promise
     await core.audit.flush();
     return core.audit.verify();
   });
+}
+
+/** The keyset of an audit cursor (at, chain, seq) as the log's `before` position; seq must be a number. */
+function auditBefore(after: readonly string[]): AuditPosition {
+  const [at, chainId, seq] = after as [string, string, string];
+  if (!/^\d{1,15}$/.test(seq)) refuseCursor();
+  return { at, chainId, seq: Number(seq) };
 }

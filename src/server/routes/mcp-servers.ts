@@ -5,9 +5,9 @@ import {
   mcpServerParams,
   pageOf,
   pagedQuery,
-  mcpServerRemoved,
+  providerDeleted,
   mcpServerView,
-  removeMcpServerQuery,
+  forceQuery,
 } from '../../api/index.js';
 import { CLIENT_METADATA_PATH, LEGACY_CLIENT_METADATA_PATH, type McpServerInput } from '../../gateway/index.js';
 import { NotFound } from '../../errors.js';
@@ -44,7 +44,7 @@ export async function mcpServerRoutes(app: FastifyInstance, core: Latchkey): Pro
 
   app.delete<{ Params: { name: string }; Querystring: { force?: string } }>(
     '/v1/mcp-servers/:name',
-    { schema: { params: mcpServerParams, querystring: removeMcpServerQuery, response: { 200: mcpServerRemoved } }, config: { role: 'admin' } },
+    { schema: { params: mcpServerParams, querystring: forceQuery, response: { 200: providerDeleted } }, config: { role: 'admin' } },
     async (request) => {
       const force = request.query.force === 'true' || request.query.force === '1';
       const removed = await core.gateway.servers.remove(request.params.name, { force });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   createOperatorBody,
   createOperatorKeyBody,
-  deletedView,
+  deletedResponse,
   operatorKeyCreated,
   operatorKeyList,
   operatorKeyParams,
@@ -73,7 +73,7 @@ export async function operatorRoutes(app: FastifyInstance, core: Latchkey): Prom
 
   app.delete<{ Params: NameParams }>(
     '/v1/operators/:name',
-    { config: { role: 'admin' }, schema: { params: operatorNameParams, response: { 200: deletedView } } },
+    { config: { role: 'admin' }, schema: { params: operatorNameParams, response: { 200: deletedResponse } } },
     async (request) => {
       const operator = await core.operators.remove(request.params.name);
       await core.audit.admin('operator.delete', { detail: { operator: operator.name, operatorId: operator.id } });
@@ -117,7 +117,7 @@ export async function operatorRoutes(app: FastifyInstance, core: Latchkey): Prom
 
   app.delete<{ Params: NameParams & { keyId: string } }>(
     '/v1/operators/:name/keys/:keyId',
-    { config: { role: 'operator' }, schema: { params: operatorKeyParams, response: { 200: deletedView } } },
+    { config: { role: 'operator' }, schema: { params: operatorKeyParams, response: { 200: deletedResponse } } },
     async (request) => {
       const owner = await keyOwnerOrAdmin(core, request);
       // Nor can a narrower credential remove its owner's wider keys.
